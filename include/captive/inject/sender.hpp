@@ -1,0 +1,53 @@
+// Sends ready-made Ethernet frames out of the LAN device (AF_PACKET).
+// The frames carry their own Ethernet header and full checksums: nothing
+// offloads them for us on this path (KERNEL-NOTES).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "captive/packet/address.hpp"
+#include "captive/util/result.hpp"
+
+namespace captive::inject {
+
+// What services see: fakes implement it in tests.
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  // Never blocks; a full socket buffer is an error (EAGAIN) the caller counts.
+  virtual Result<void> send(std::span<const std::byte> frame) = 0;
+};
+
+// The LAN device as the daemon needs to know it.
+struct Device {
+  std::string name;
+  int ifindex = 0;
+  packet::MacAddr mac;
+  std::uint16_t mtu = 1500;
+};
+
+// Looks the device up (SIOCGIFINDEX, SIOCGIFHWADDR, SIOCGIFMTU).
+Result<Device> device_lookup(const std::string& name);
+
+class PacketSocketSender final : public Sender {
+ public:
+  // Opens a non-blocking AF_PACKET/SOCK_RAW socket bound to the device, with
+  // PACKET_QDISC_BYPASS where the kernel allows it.
+  static Result<PacketSocketSender> open(const Device& device);
+  PacketSocketSender(PacketSocketSender&&) noexcept;
+  PacketSocketSender& operator=(PacketSocketSender&&) noexcept;
+  PacketSocketSender(const PacketSocketSender&) = delete;
+  ~PacketSocketSender() override;
+
+  Result<void> send(std::span<const std::byte> frame) override;
+
+ private:
+  PacketSocketSender(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}
+  int fd_ = -1;
+  int ifindex_ = 0;
+};
+
+}  // namespace captive::inject

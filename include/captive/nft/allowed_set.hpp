@@ -1,0 +1,81 @@
+// The kernel side of sessions: set `allowed` in table `inet captive`, and the
+// queue rule in chain `intercept`. libnftnl builds the messages, libmnl sends
+// them as one batch per change and waits for the kernel's ack.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "captive/packet/address.hpp"
+#include "captive/util/result.hpp"
+
+namespace captive::nft {
+
+struct Names {
+  std::string table = "captive";   // family inet
+  std::string set = "allowed";
+  std::string chain = "intercept";
+};
+
+struct Element {
+  packet::MacAddr mac;
+  std::optional<std::chrono::milliseconds> timeout;   // NFTA_SET_ELEM_TIMEOUT
+  std::optional<std::chrono::milliseconds> expires;   // NFTA_SET_ELEM_EXPIRATION (time left)
+  std::uint64_t packets = 0;                          // per-element counter, if the set has one
+  std::uint64_t bytes = 0;
+};
+
+// What services need of the set; tests use a fake.
+class SetWriter {
+ public:
+  virtual ~SetWriter() = default;
+  // timeout 0 = no timeout. Adding a MAC that is there already refreshes its
+  // timeout (delete + add in one batch, so no packet sees it missing).
+  virtual Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) = 0;
+  // Removing a MAC that is not there is an error with code ENOENT.
+  virtual Result<void> remove(const packet::MacAddr& mac) = 0;
+  virtual Result<std::vector<Element>> list() = 0;
+};
+
+enum class QueueKind { native, compat };
+const char* queue_kind_name(QueueKind kind);  // "native nft queue" / "xt NFQUEUE (nft_compat)"
+
+struct QueueRule {
+  std::uint16_t queue_num = 0;
+  std::uint16_t queues_total = 1;
+  bool bypass = true;               // NFT_QUEUE_FLAG_BYPASS / NFQ_FLAG_BYPASS
+};
+
+class Netlink final : public SetWriter {
+ public:
+  static Result<Netlink> open(Names names = {});
+  Netlink(Netlink&&) noexcept;
+  Netlink& operator=(Netlink&&) noexcept;
+  ~Netlink() override;
+
+  // ENOENT when table, set or chain is missing (the ruleset is not installed).
+  Result<void> check_ruleset();
+
+  // Replaces whatever chain `intercept` holds with our queue rule, in one
+  // batch (a stale rule of a crashed daemon goes with it). Tries the native
+  // `queue` expression first, then the xt NFQUEUE target (revision 3) through
+  // nft_compat, and says which one the kernel took.
+  Result<QueueKind> install_queue_rule(const QueueRule& rule);
+  // Flushes chain `intercept`.
+  Result<void> remove_queue_rule();
+
+  Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) override;
+  Result<void> remove(const packet::MacAddr& mac) override;
+  Result<std::vector<Element>> list() override;
+
+ private:
+  struct Impl;
+  explicit Netlink(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace captive::nft

@@ -1,0 +1,95 @@
+// The stateless TCP responder: one queued packet in, Ethernet frames out.
+//
+// SYN -> SYN-ACK whose ISN is a SYN cookie (keyed SipHash of the 4-tuple and a
+// 64 s time slot, low 3 bits = index of the client's MSS); the first data
+// segment whose ack matches the cookie is the HTTP request: it is answered
+// with ACK + response data + FIN, split at the client's MSS. FIN -> ACK.
+// RST -> nothing. An ACK that matches no cookie -> RST. Nothing is kept per
+// connection, so a lost answer is simply rendered again when the client
+// retransmits its request.
+//
+// Pure: no kernel, no sockets, no allocation in handle().
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "captive/packet/address.hpp"
+
+namespace captive::responder {
+
+inline constexpr std::size_t kMaxFrameSize = 1514;  // Ethernet header + 1500
+inline constexpr std::size_t kMaxFrames = 16;
+
+struct Settings {
+  // Where the sign-in page is, per address family of the intercepted request,
+  // e.g. "http://192.0.2.1:8511/" and "http://[2001:db8:1::1]:8511/".
+  // Empty: fall back to the other family's URL.
+  std::string portal_url_v4;
+  std::string portal_url_v6;
+  // Key of the cookie hash (crypto_shorthash, SipHash-2-4).
+  std::array<std::uint8_t, 16> cookie_key{};
+  // The LAN device: source MAC of our frames, and the MTU that caps our MSS.
+  packet::MacAddr lan_mac;
+  std::uint16_t lan_mtu = 1500;
+};
+
+// One queued packet as NFQUEUE hands it over.
+struct Packet {
+  std::span<const std::byte> l3;      // starts at the IPv4/IPv6 header; may be truncated by copy range
+  std::uint32_t original_length = 0;  // NFQA_CAP_LEN, or l3.size() when not truncated
+  packet::MacAddr client_mac;         // NFQA_HWADDR
+  bool checksum_not_ready = false;    // NFQA_SKB_CSUMNOTREADY: don't verify the TCP checksum
+};
+
+// Frames to send, in order; owned by the caller and reused (no allocation).
+struct Output {
+  std::array<std::array<std::byte, kMaxFrameSize>, kMaxFrames> frames;
+  std::array<std::size_t, kMaxFrames> lengths{};
+  std::size_t count = 0;
+  void clear() { count = 0; }
+  std::span<const std::byte> frame(std::size_t i) const { return {frames[i].data(), lengths[i]}; }
+};
+
+// Why a packet got what it got. Every outcome has a counter.
+enum class Outcome {
+  syn_ack,            // SYN answered with a cookie SYN-ACK
+  answered,           // request answered (511 or probe answer)
+  fin_ack,            // client FIN acknowledged
+  reset,              // segment matching no cookie answered with RST
+  ignored_ack,        // pure ACK or RST or continuation of a request: nothing to send
+  bad_packet,         // not IPv4/IPv6 TCP, truncated headers, bad lengths
+  bad_checksum,       // TCP checksum wrong (only checked when complete)
+  not_http,           // data with a valid cookie that is not an HTTP request
+  count_
+};
+
+struct Stats {
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Outcome::count_)> outcomes{};
+  std::uint64_t get(Outcome o) const { return outcomes[static_cast<std::size_t>(o)].load(std::memory_order_relaxed); }
+};
+
+const char* outcome_name(Outcome o);
+
+class Responder {
+ public:
+  explicit Responder(Settings settings);
+
+  // Decides what to answer to `in` at time `now_seconds` (CLOCK_MONOTONIC or
+  // wall, only differences matter) and writes the frames into `out` (cleared
+  // first). Never throws, never reads outside in.l3, never allocates.
+  Outcome handle(const Packet& in, std::uint64_t now_seconds, Output& out);
+
+  const Stats& stats() const { return stats_; }
+  const Settings& settings() const { return settings_; }
+
+ private:
+  Settings settings_;
+  Stats stats_;
+};
+
+}  // namespace captive::responder
