@@ -1,0 +1,41 @@
+// captived's command line: parsed and validated once at start (getopt_long),
+// every error a clear sentence.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "captive/util/log.hpp"
+#include "captive/util/result.hpp"
+
+namespace captive::daemon {
+
+struct Config {
+  std::string lan;                                   // --lan IFACE (required)
+  std::string state_dir = "/var/lib/captive";        // --state-dir DIR
+  std::string socket_path = "/run/captive/captived.sock";  // --socket PATH
+  std::uint16_t portal_port = 8511;                  // --portal-port N
+  std::string portal_url;                            // --portal-url URL (default: from the LAN addresses)
+  std::chrono::seconds session_timeout{24 * 3600};   // --session-timeout DURATION
+  std::uint16_t queue_num = 0;                       // --queue-num N
+  std::string site_name = "Guest Wi-Fi";             // --site-name TEXT
+  log::Level log_level = log::Level::info;           // --log-level LEVEL
+};
+
+struct Invocation {
+  enum class Action { run, help, version };
+  Action action = Action::run;
+  Config config;
+};
+
+// argv as main() gets it. Errors read like "--portal-port: not a port number: 99999".
+Result<Invocation> parse_args(int argc, char** argv);
+std::string usage(std::string_view program);
+
+// "90" (seconds), "90s", "15m", "24h", "7d"; > 0 and at most 365 days.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+}  // namespace captive::daemon

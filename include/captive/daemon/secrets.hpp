@@ -1,0 +1,24 @@
+// The daemon's keys (SYN cookies, form tokens), kept in the state directory so
+// a restart does not break connections and forms already handed out.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "captive/util/result.hpp"
+
+namespace captive::daemon {
+
+struct Secrets {
+  std::array<std::uint8_t, 16> cookie_key{};
+  std::array<std::uint8_t, 32> token_key{};
+};
+
+// Reads DIR/secret, or makes new keys and writes them there atomically
+// (mode 0600, temp file + fsync + rename). Creates DIR (0700) if missing.
+Result<Secrets> load_or_create_secrets(const std::string& state_dir);
+// Fresh random keys, kept nowhere (when the state directory is unusable).
+Secrets ephemeral_secrets();
+
+}  // namespace captive::daemon

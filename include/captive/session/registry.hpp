@@ -1,0 +1,61 @@
+// Who is signed in. The kernel set `allowed` is the truth about who is in
+// (its element timeouts expire sessions); the registry adds what the kernel
+// does not know: the address the client signed in from, when, and how.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "captive/nft/allowed_set.hpp"
+#include "captive/packet/address.hpp"
+#include "captive/util/result.hpp"
+
+namespace captive::session {
+
+using Clock = std::chrono::system_clock;
+using NowFn = std::function<Clock::time_point()>;
+
+// One client as `captivectl list` shows it.
+struct Client {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;             // where it signed in from, if we saw it
+  std::optional<Clock::time_point> signed_in_at;
+  std::optional<Clock::time_point> expires_at;  // from the kernel's time left
+  std::string method;                           // "click-through", ... ("" if added outside captived)
+  std::uint64_t bytes = 0;                      // sent by the client (element counter)
+  std::uint64_t packets = 0;
+};
+
+class Registry {
+ public:
+  explicit Registry(nft::SetWriter& set, NowFn now = [] { return Clock::now(); });
+
+  // Adds the MAC to the kernel set with `timeout` (one batch) and records who.
+  Result<void> sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip,
+                       std::chrono::seconds timeout, std::string method);
+  // Deletes the MAC from the set. ENOENT if it was not signed in.
+  Result<void> revoke(const packet::MacAddr& mac);
+  // The kernel set joined with what we know; forgets metadata of MACs the
+  // kernel no longer has (their sessions expired).
+  Result<std::vector<Client>> list();
+  // From what we recorded, without asking the kernel (for page rendering).
+  std::optional<Client> find(const packet::MacAddr& mac) const;
+
+ private:
+  struct Record {
+    std::optional<packet::IpAddr> ip;
+    Clock::time_point signed_in_at;
+    Clock::time_point expires_at;
+    std::string method;
+  };
+  nft::SetWriter& set_;
+  NowFn now_;
+  std::map<packet::MacAddr, Record> records_;
+};
+
+}  // namespace captive::session

@@ -1,0 +1,154 @@
+#include "captive/daemon/config.hpp"
+
+#include <getopt.h>
+
+#include <charconv>
+#include <vector>
+
+namespace captive::daemon {
+namespace {
+
+enum Option : int {
+  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kSiteName, kLogLevel,
+  kHelp, kVersion,
+};
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+bool valid_interface_name(std::string_view name) {
+  // IFNAMSIZ - 1 and no '/', whitespace or ':' (what the kernel refuses).
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (char c : name)
+    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  auto n = parse_number(text);
+  if (!n || *n == 0 || *n > 365ull * 86400 / unit) return std::nullopt;
+  return std::chrono::seconds(*n * unit);
+}
+
+std::string usage(std::string_view program) {
+  std::string p(program);
+  return "Usage: " + p + " --lan IFACE [options]\n"
+         "\n"
+         "The captive-portal daemon: answers unsigned clients' HTTP with 511 Network\n"
+         "Authentication Required, serves the sign-in page, and adds signed-in MACs to\n"
+         "the nftables set inet captive allowed. Load the ruleset first:\n"
+         "  scripts/install-ruleset --lan IFACE\n"
+         "\n"
+         "Options:\n"
+         "  --lan IFACE              the LAN interface clients connect through (required)\n"
+         "  --portal-port N          sign-in page port on the LAN addresses (default 8511)\n"
+         "  --portal-url URL         sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)\n"
+         "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
+         "  --queue-num N            NFQUEUE number (default 0)\n"
+         "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
+         "  --socket PATH            control socket for captivectl (default /run/captive/captived.sock)\n"
+         "  --site-name TEXT         name shown on the sign-in page (default \"Guest Wi-Fi\")\n"
+         "  --log-level LEVEL        debug, info, warning or error (default info)\n"
+         "  --help                   this text\n"
+         "  --version                the version\n";
+}
+
+Result<Invocation> parse_args(int argc, char** argv) {
+  static const option kOptions[] = {
+      {"lan", required_argument, nullptr, kLan},
+      {"state-dir", required_argument, nullptr, kStateDir},
+      {"socket", required_argument, nullptr, kSocket},
+      {"portal-port", required_argument, nullptr, kPortalPort},
+      {"portal-url", required_argument, nullptr, kPortalUrl},
+      {"session-timeout", required_argument, nullptr, kSessionTimeout},
+      {"queue-num", required_argument, nullptr, kQueueNum},
+      {"site-name", required_argument, nullptr, kSiteName},
+      {"log-level", required_argument, nullptr, kLogLevel},
+      {"help", no_argument, nullptr, kHelp},
+      {"version", no_argument, nullptr, kVersion},
+      {nullptr, 0, nullptr, 0},
+  };
+  Invocation inv;
+  Config& c = inv.config;
+  optind = 0;  // getopt keeps state between calls (tests call us many times)
+  opterr = 0;  // we word the errors ourselves
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":", kOptions, nullptr)) != -1) {
+    std::string_view arg = optarg ? optarg : "";
+    switch (opt) {
+      case kLan:
+        if (!valid_interface_name(arg)) return make_error(0, "--lan: not an interface name: " + std::string(arg));
+        c.lan = arg;
+        break;
+      case kStateDir:
+        if (arg.empty()) return make_error(0, "--state-dir: empty path");
+        c.state_dir = arg;
+        break;
+      case kSocket:
+        if (arg.empty() || arg.size() > 107) return make_error(0, "--socket: path empty or longer than 107 bytes");
+        c.socket_path = arg;
+        break;
+      case kPortalPort: {
+        auto n = parse_number(arg);
+        if (!n || *n == 0 || *n > 65535) return make_error(0, "--portal-port: not a port number: " + std::string(arg));
+        c.portal_port = static_cast<std::uint16_t>(*n);
+        break;
+      }
+      case kPortalUrl:
+        if (!(arg.starts_with("http://") || arg.starts_with("https://")) || arg.size() > 512)
+          return make_error(0, "--portal-url: must be an http:// or https:// URL: " + std::string(arg));
+        for (unsigned char ch : arg)
+          if (ch <= ' ' || ch == '"' || ch == '<' || ch == '>' || ch == 0x7f)
+            return make_error(0, "--portal-url: invalid character in " + std::string(arg));
+        c.portal_url = arg;
+        break;
+      case kSessionTimeout: {
+        auto d = parse_duration(arg);
+        if (!d) return make_error(0, "--session-timeout: not a duration (like 90s, 15m, 24h, 7d; at most 365d): " + std::string(arg));
+        c.session_timeout = *d;
+        break;
+      }
+      case kQueueNum: {
+        auto n = parse_number(arg);
+        if (!n || *n > 65535) return make_error(0, "--queue-num: not a queue number (0-65535): " + std::string(arg));
+        c.queue_num = static_cast<std::uint16_t>(*n);
+        break;
+      }
+      case kSiteName:
+        if (arg.empty() || arg.size() > 100) return make_error(0, "--site-name: 1 to 100 characters");
+        c.site_name = arg;
+        break;
+      case kLogLevel:
+        if (arg == "debug") c.log_level = log::Level::debug;
+        else if (arg == "info") c.log_level = log::Level::info;
+        else if (arg == "warning" || arg == "warn") c.log_level = log::Level::warn;
+        else if (arg == "error") c.log_level = log::Level::error;
+        else return make_error(0, "--log-level: one of debug, info, warning, error: " + std::string(arg));
+        break;
+      case kHelp: inv.action = Invocation::Action::help; return inv;
+      case kVersion: inv.action = Invocation::Action::version; return inv;
+      case ':': return make_error(0, std::string(argv[optind - 1]) + ": needs a value");
+      default: return make_error(0, std::string("unknown option: ") + argv[optind - 1] + " (see --help)");
+    }
+  }
+  if (optind < argc) return make_error(0, std::string("unexpected argument: ") + argv[optind] + " (see --help)");
+  if (c.lan.empty()) return make_error(0, "--lan IFACE is required (see --help)");
+  return inv;
+}
+
+}  // namespace captive::daemon

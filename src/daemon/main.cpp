@@ -1,0 +1,42 @@
+// captived: see `captived --help` and docs/.
+#include <signal.h>
+#include <sodium.h>
+
+#include <cstdio>
+
+#include "captive/daemon/app.hpp"
+#include "captive/daemon/config.hpp"
+#include "captive/util/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace captive;
+  log::set_program("captived");
+  auto invocation = daemon::parse_args(argc, argv);
+  if (!invocation) {
+    LOG_ERROR("%s", invocation.error().message().c_str());
+    return 2;
+  }
+  switch (invocation->action) {
+    case daemon::Invocation::Action::help:
+      std::fputs(daemon::usage("captived").c_str(), stdout);
+      return 0;
+    case daemon::Invocation::Action::version:
+      std::puts("captived " CAPTIVE_VERSION);
+      return 0;
+    case daemon::Invocation::Action::run:
+      break;
+  }
+  log::set_level(invocation->config.log_level);
+  // A client that hangs up mid-answer must cost an EPIPE, not the daemon.
+  ::signal(SIGPIPE, SIG_IGN);
+  if (sodium_init() < 0) {
+    LOG_ERROR("libsodium failed to initialise");
+    return 1;
+  }
+  auto app = daemon::App::start(invocation->config);
+  if (!app) {
+    LOG_ERROR("%s", app.error().message().c_str());
+    return 1;
+  }
+  return (*app)->run();
+}

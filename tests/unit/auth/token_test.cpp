@@ -1,0 +1,65 @@
+#include "captive/auth/token.hpp"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "captive/auth/backend.hpp"
+#include "../fakes/fakes.hpp"
+
+namespace captive::auth {
+namespace {
+using captive::testing::ip;
+using captive::testing::mac;
+
+TokenIssuer::Key key_of(std::uint8_t seed) {
+  TokenIssuer::Key k{};
+  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(seed + i);
+  return k;
+}
+
+TEST(Token, VerifiesForSameMacWithinTwoSlots) {
+  ASSERT_GE(sodium_init(), 0);
+  TokenIssuer issuer(key_of(1));
+  const auto m = mac("02:00:00:00:00:01");
+  const std::uint64_t t = 1'700'000'000;
+  std::string token = issuer.issue(m, t);
+  EXPECT_EQ(token.size(), 64u);
+  EXPECT_TRUE(issuer.verify(token, m, t));
+  EXPECT_TRUE(issuer.verify(token, m, t + TokenIssuer::kSlotSeconds));
+  EXPECT_FALSE(issuer.verify(token, m, t + 2 * TokenIssuer::kSlotSeconds + TokenIssuer::kSlotSeconds));
+}
+
+TEST(Token, BoundToMacAndKey) {
+  TokenIssuer issuer(key_of(1));
+  TokenIssuer other(key_of(2));
+  const std::uint64_t t = 1'700'000'000;
+  std::string token = issuer.issue(mac("02:00:00:00:00:01"), t);
+  EXPECT_FALSE(issuer.verify(token, mac("02:00:00:00:00:02"), t));
+  EXPECT_FALSE(other.verify(token, mac("02:00:00:00:00:01"), t));
+}
+
+TEST(Token, RejectsMalformed) {
+  TokenIssuer issuer(key_of(1));
+  const auto m = mac("02:00:00:00:00:01");
+  std::string token = issuer.issue(m, 100);
+  EXPECT_FALSE(issuer.verify("", m, 100));
+  EXPECT_FALSE(issuer.verify(token.substr(0, 63), m, 100));
+  EXPECT_FALSE(issuer.verify(token + "0", m, 100));
+  std::string flipped = token;
+  flipped[10] = flipped[10] == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(issuer.verify(flipped, m, 100));
+}
+
+TEST(ClickThrough, AcceptsOnlyTickedTerms) {
+  ClickThrough backend;
+  Attempt a{mac("02:00:00:00:00:01"), ip("192.0.2.2"), "token=x&accept_terms=yes"};
+  EXPECT_TRUE(backend.judge(a).accepted);
+  a.form = "token=x";
+  EXPECT_FALSE(backend.judge(a).accepted);
+  EXPECT_FALSE(backend.judge(a).reason.empty());
+  a.form = "accept_terms=no";
+  EXPECT_FALSE(backend.judge(a).accepted);
+}
+
+}  // namespace
+}  // namespace captive::auth

@@ -1,0 +1,74 @@
+#include "captive/control/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "../fakes/fakes.hpp"
+
+namespace captive::control {
+namespace {
+using captive::testing::FakeSet;
+using captive::testing::ip;
+using captive::testing::mac;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+json::object reply_of(std::string_view line, session::Registry& registry) {
+  std::string reply = handle_request(line, registry);
+  EXPECT_EQ(reply.find('\n'), std::string::npos);
+  return json::parse(reply).as_object();
+}
+
+TEST(Protocol, ListShowsClients) {
+  FakeSet set;
+  session::Registry registry(set);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("2001:db8:1::2"), 60s, "click-through"));
+  auto reply = reply_of(make_list_request(), registry);
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  const auto& clients = reply.at("clients").as_array();
+  ASSERT_EQ(clients.size(), 1u);
+  const auto& c = clients[0].as_object();
+  EXPECT_EQ(c.at("mac").as_string(), "02:00:00:00:00:01");
+  EXPECT_EQ(c.at("ip").as_string(), "2001:db8:1::2");
+  EXPECT_TRUE(c.at("signed_in_at").is_int64());
+  EXPECT_TRUE(c.at("expires_at").is_int64());
+  EXPECT_EQ(c.at("bytes").to_number<std::uint64_t>(), 1000u);
+  EXPECT_EQ(c.at("method").as_string(), "click-through");
+}
+
+TEST(Protocol, RevokeRemovesFromKernelSet) {
+  FakeSet set;
+  session::Registry registry(set);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x"));
+  auto reply = reply_of(make_revoke_request("02:00:00:00:00:01"), registry);
+  EXPECT_TRUE(reply.at("ok").as_bool());
+  EXPECT_TRUE(set.elements.empty());
+  auto again = reply_of(make_revoke_request("02:00:00:00:00:01"), registry);
+  EXPECT_FALSE(again.at("ok").as_bool());
+  EXPECT_EQ(again.at("error").as_string(), "02:00:00:00:00:01 is not signed in");
+}
+
+TEST(Protocol, BadRequestsGetErrorsNotCrashes) {
+  FakeSet set;
+  session::Registry registry(set);
+  for (std::string_view line : {"", "{", "[]", "42", "{\"cmd\":1}", "{\"cmd\":\"reboot\"}", "{\"cmd\":\"revoke\"}",
+                                "{\"cmd\":\"revoke\",\"mac\":\"zz:00:00:00:00:01\"}", "{\"cmd\":\"revoke\",\"mac\":7}",
+                                "\xff\xfe", "{\"cmd\":\"list\"} trailing"}) {
+    auto reply = reply_of(line, registry);
+    EXPECT_FALSE(reply.at("ok").as_bool()) << line;
+    EXPECT_TRUE(reply.at("error").is_string()) << line;
+  }
+  std::string huge(kMaxLineBytes + 1, ' ');
+  EXPECT_FALSE(reply_of(huge, registry).at("ok").as_bool());
+}
+
+TEST(Protocol, KernelErrorsAreReported) {
+  FakeSet set;
+  session::Registry registry(set);
+  auto reply = reply_of("{\"cmd\":\"revoke\",\"mac\":\"02:00:00:00:00:05\"}", registry);
+  EXPECT_FALSE(reply.at("ok").as_bool());
+}
+
+}  // namespace
+}  // namespace captive::control

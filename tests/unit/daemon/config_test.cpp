@@ -1,0 +1,96 @@
+#include "captive/daemon/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace captive::daemon {
+namespace {
+using namespace std::chrono_literals;
+
+Result<Invocation> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "captived");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return parse_args(static_cast<int>(args.size()), argv.data());
+}
+
+TEST(Config, Defaults) {
+  auto r = parse({"--lan", "eth1"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->action, Invocation::Action::run);
+  EXPECT_EQ(r->config.lan, "eth1");
+  EXPECT_EQ(r->config.portal_port, 8511);
+  EXPECT_EQ(r->config.session_timeout, 24h);
+  EXPECT_EQ(r->config.queue_num, 0);
+  EXPECT_EQ(r->config.state_dir, "/var/lib/captive");
+  EXPECT_EQ(r->config.socket_path, "/run/captive/captived.sock");
+}
+
+TEST(Config, EveryFlag) {
+  auto r = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
+                  "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3",
+                  "--site-name", "Cafe", "--log-level", "debug"});
+  ASSERT_TRUE(r) << r.error().message();
+  const Config& c = r->config;
+  EXPECT_EQ(c.lan, "br-lan");
+  EXPECT_EQ(c.state_dir, "/tmp/s");
+  EXPECT_EQ(c.socket_path, "/tmp/c.sock");
+  EXPECT_EQ(c.portal_port, 9000);
+  EXPECT_EQ(c.portal_url, "http://portal.example/");
+  EXPECT_EQ(c.session_timeout, 15min);
+  EXPECT_EQ(c.queue_num, 3);
+  EXPECT_EQ(c.site_name, "Cafe");
+  EXPECT_EQ(c.log_level, log::Level::debug);
+}
+
+TEST(Config, HelpAndVersion) {
+  EXPECT_EQ(parse({"--help"})->action, Invocation::Action::help);
+  EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
+  std::string text = usage("captived");
+  for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num",
+                           "--state-dir", "--socket", "--site-name", "--log-level", "--help", "--version"})
+    EXPECT_NE(text.find(flag), std::string::npos) << flag;
+}
+
+TEST(Config, ClearErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{}, "--lan IFACE is required (see --help)"},
+      {{"--lan", "eth0", "--portal-port", "99999"}, "--portal-port: not a port number: 99999"},
+      {{"--lan", "eth0", "--portal-port", "0"}, "--portal-port: not a port number: 0"},
+      {{"--lan", "eth0", "--session-timeout", "soon"}, "--session-timeout: not a duration"},
+      {{"--lan", "a/b"}, "--lan: not an interface name: a/b"},
+      {{"--lan", "0123456789abcdef"}, "--lan: not an interface name"},
+      {{"--lan", "eth0", "--bogus"}, "unknown option: --bogus"},
+      {{"--lan"}, "--lan: needs a value"},
+      {{"--lan", "eth0", "extra"}, "unexpected argument: extra"},
+      {{"--lan", "eth0", "--portal-url", "ftp://x/"}, "--portal-url: must be an http:// or https:// URL"},
+      {{"--lan", "eth0", "--log-level", "loud"}, "--log-level: one of"},
+      {{"--lan", "eth0", "--queue-num", "-1"}, "--queue-num: not a queue number"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse(c.args);
+    ASSERT_FALSE(r) << c.message;
+    EXPECT_EQ(r.error().message().rfind(c.message, 0), 0u) << r.error().message();
+  }
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(parse_duration("90"), 90s);
+  EXPECT_EQ(parse_duration("90s"), 90s);
+  EXPECT_EQ(parse_duration("15m"), 15min);
+  EXPECT_EQ(parse_duration("24h"), 24h);
+  EXPECT_EQ(parse_duration("7d"), std::chrono::seconds(7 * 86400));
+  EXPECT_EQ(parse_duration("365d"), std::chrono::seconds(365 * 86400));
+  for (const char* bad : {"", "0", "0s", "h", "-5m", "1.5h", "366d", "99999999999999999999", "10x", "5 m"})
+    EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace captive::daemon

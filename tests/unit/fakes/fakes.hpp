@@ -1,0 +1,58 @@
+// In-memory stand-ins for the kernel adapters, for service tests.
+#pragma once
+
+#include <cerrno>
+#include <map>
+#include <optional>
+
+#include "captive/neigh/neighbours.hpp"
+#include "captive/nft/allowed_set.hpp"
+
+namespace captive::testing {
+
+class FakeSet final : public nft::SetWriter {
+ public:
+  Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) override {
+    if (fail_next) {
+      fail_next = false;
+      return make_error(ENOBUFS, "add " + mac.to_string());
+    }
+    elements[mac] = timeout;
+    return {};
+  }
+  Result<void> remove(const packet::MacAddr& mac) override {
+    if (elements.erase(mac) == 0) return make_error(ENOENT, "delete " + mac.to_string());
+    return {};
+  }
+  Result<std::vector<nft::Element>> list() override {
+    std::vector<nft::Element> out;
+    for (auto& [mac, timeout] : elements) {
+      nft::Element e;
+      e.mac = mac;
+      e.timeout = timeout;
+      e.expires = timeout - std::chrono::seconds(1);
+      e.bytes = 1000;
+      e.packets = 10;
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  std::map<packet::MacAddr, std::chrono::seconds> elements;
+  bool fail_next = false;
+};
+
+class FakeNeighbours final : public neigh::Resolver {
+ public:
+  Result<std::optional<packet::MacAddr>> lookup(const packet::IpAddr& addr) override {
+    auto it = table.find(addr);
+    if (it == table.end()) return std::optional<packet::MacAddr>();
+    return std::optional<packet::MacAddr>(it->second);
+  }
+  std::map<packet::IpAddr, packet::MacAddr> table;
+};
+
+inline packet::MacAddr mac(const char* text) { return *packet::MacAddr::parse(text); }
+inline packet::IpAddr ip(const char* text) { return *packet::IpAddr::parse(text); }
+
+}  // namespace captive::testing

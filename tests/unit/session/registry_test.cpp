@@ -1,0 +1,116 @@
+#include "captive/session/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include "captive/session/seen_addresses.hpp"
+#include "../fakes/fakes.hpp"
+
+namespace captive::session {
+namespace {
+using captive::testing::FakeSet;
+using captive::testing::ip;
+using captive::testing::mac;
+using namespace std::chrono_literals;
+
+TEST(Registry, SignInAddsToKernelSetWithTimeout) {
+  FakeSet set;
+  Registry registry(set);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("192.0.2.2"), 3600s, "click-through"));
+  ASSERT_EQ(set.elements.size(), 1u);
+  EXPECT_EQ(set.elements.at(mac("02:00:00:00:00:01")), 3600s);
+}
+
+TEST(Registry, ListJoinsKernelAndMetadata) {
+  FakeSet set;
+  Clock::time_point t0 = Clock::time_point(std::chrono::seconds(1'700'000'000));
+  Registry registry(set, [&] { return t0; });
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("192.0.2.2"), 60s, "click-through"));
+  set.elements[mac("02:00:00:00:00:09")] = 30s;  // added outside captived
+  auto clients = registry.list();
+  ASSERT_TRUE(clients);
+  ASSERT_EQ(clients->size(), 2u);
+  const Client& ours = (*clients)[0];
+  EXPECT_EQ(ours.mac, mac("02:00:00:00:00:01"));
+  ASSERT_TRUE(ours.ip);
+  EXPECT_EQ(*ours.ip, ip("192.0.2.2"));
+  EXPECT_EQ(ours.signed_in_at, t0);
+  EXPECT_EQ(ours.expires_at, t0 + 59s);
+  EXPECT_EQ(ours.method, "click-through");
+  EXPECT_EQ(ours.bytes, 1000u);
+  const Client& foreign = (*clients)[1];
+  EXPECT_FALSE(foreign.ip);
+  EXPECT_FALSE(foreign.signed_in_at);
+  EXPECT_TRUE(foreign.expires_at);
+}
+
+TEST(Registry, ListForgetsSessionsTheKernelExpired) {
+  FakeSet set;
+  Registry registry(set);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("192.0.2.2"), 60s, "click-through"));
+  set.elements.clear();  // the kernel timed the element out
+  ASSERT_TRUE(registry.list());
+  EXPECT_FALSE(registry.find(mac("02:00:00:00:00:01")));
+}
+
+TEST(Registry, RevokeRemovesAndReportsUnknown) {
+  FakeSet set;
+  Registry registry(set);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x"));
+  EXPECT_TRUE(registry.find(mac("02:00:00:00:00:01")));
+  ASSERT_TRUE(registry.revoke(mac("02:00:00:00:00:01")));
+  EXPECT_TRUE(set.elements.empty());
+  EXPECT_FALSE(registry.find(mac("02:00:00:00:00:01")));
+  auto again = registry.revoke(mac("02:00:00:00:00:01"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ENOENT);
+}
+
+TEST(Registry, FailedKernelAddRecordsNothing) {
+  FakeSet set;
+  set.fail_next = true;
+  Registry registry(set);
+  auto r = registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ENOBUFS);
+  EXPECT_FALSE(registry.find(mac("02:00:00:00:00:01")));
+}
+
+TEST(Registry, FindIgnoresExpiredRecords) {
+  FakeSet set;
+  Clock::time_point now = Clock::time_point(std::chrono::seconds(1'700'000'000));
+  Registry registry(set, [&] { return now; });
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x"));
+  now += 61s;
+  EXPECT_FALSE(registry.find(mac("02:00:00:00:00:01")));
+}
+
+TEST(SeenAddresses, RemembersAndAgesOut) {
+  auto table = std::make_unique<SeenAddresses>();
+  table->record(ip("192.0.2.2"), mac("02:00:00:00:00:02"), 1000);
+  table->record(ip("2001:db8:1::2"), mac("02:00:00:00:00:03"), 1000);
+  EXPECT_EQ(table->find(ip("192.0.2.2"), 1001), mac("02:00:00:00:00:02"));
+  EXPECT_EQ(table->find(ip("2001:db8:1::2"), 1001), mac("02:00:00:00:00:03"));
+  EXPECT_FALSE(table->find(ip("192.0.2.3"), 1001));
+  EXPECT_FALSE(table->find(ip("192.0.2.2"), 1000 + SeenAddresses::kMaxAgeSeconds + 1));
+}
+
+TEST(SeenAddresses, CollisionNeverReturnsAnotherAddressesMac) {
+  auto table = std::make_unique<SeenAddresses>();
+  // Fill far more addresses than slots: every answer must still belong to the asked address.
+  for (unsigned i = 0; i < 3 * SeenAddresses::kSlots; ++i) {
+    std::uint8_t a[4] = {198, 51, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+    packet::MacAddr m{{2, 0, 0, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)}};
+    table->record(packet::IpAddr::v4(a), m, 5);
+  }
+  for (unsigned i = 0; i < 3 * SeenAddresses::kSlots; ++i) {
+    std::uint8_t a[4] = {198, 51, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+    auto found = table->find(packet::IpAddr::v4(a), 5);
+    if (found) {
+      EXPECT_EQ(found->bytes[4], static_cast<std::uint8_t>(i >> 8));
+      EXPECT_EQ(found->bytes[5], static_cast<std::uint8_t>(i));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace captive::session
