@@ -66,12 +66,16 @@ bool exchange(const std::string& socket_path, const std::string& request, std::s
     if (err == EACCES) reply += " (captivectl must run as root)";
     return false;
   }
+  static const char* kHungUp = "captived closed the connection without an answer (only root may use it)";
   std::string line = request + "\n";
   for (std::size_t sent = 0; sent < line.size();) {
-    ssize_t n = ::write(fd, line.data() + sent, line.size() - sent);
+    // MSG_NOSIGNAL: a daemon that hangs up on us is an error message, not SIGPIPE.
+    ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      reply = std::string("send to captived: ") + std::strerror(errno);
+      int err = errno;
+      reply = (err == EPIPE || err == ECONNRESET) ? std::string(kHungUp)
+                                                  : std::string("send to captived: ") + std::strerror(err);
       ::close(fd);
       return false;
     }
@@ -87,7 +91,7 @@ bool exchange(const std::string& socket_path, const std::string& request, std::s
   }
   ::close(fd);
   if (reply.empty() || reply.back() != '\n') {
-    reply = "captived closed the connection without an answer (refused: not root?)";
+    reply = kHungUp;
     return false;
   }
   reply.pop_back();

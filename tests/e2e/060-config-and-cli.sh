@@ -44,6 +44,7 @@ expect_error 1 "cannot reach captived" "$CAPTIVECTL" --socket "$WORK/none.sock" 
 expect_error 2 "unknown command" "$CAPTIVECTL" --socket "$SOCKET" reboot
 # A non-root user is refused even if the file mode let it in.
 if id nobody >/dev/null 2>&1; then
+  chmod 0711 "$WORK"
   chmod 0666 "$SOCKET"
   expect_error 1 "closed the connection\|refused" in_gw setpriv --reuid=nobody --regid=nogroup --clear-groups "$CAPTIVECTL" --socket "$SOCKET" list
 fi

@@ -1,36 +1,18 @@
 # Shared by the end-to-end scenarios. Each scenario builds its own sandbox LAN
-# of network namespaces, runs the real ruleset and captived in it, and tears
-# everything down on exit, pass or fail:
-#
-#   c1 (192.0.2.2, 2001:db8:1::2) ─┐
-#                                  ├─ br0 [gw: 192.0.2.1, 2001:db8:1::1] ── wan0 ── up (198.51.100.2, 2001:db8:2::2)
-#   c2 (192.0.2.3, 2001:db8:1::3) ─┘        captived, inet captive              http :80 :8080 :443, dns :53
-#
-# Only documentation addresses, only inside namespaces made here. Processes
-# started here are killed by PID, never by name.
+# (scripts/lib/sandbox.sh), runs the real ruleset and captived in it, and
+# tears everything down on exit, pass or fail. Only documentation addresses,
+# only inside namespaces made here; processes are killed by PID, never by name.
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SOURCE_ROOT=${CAPTIVE_SOURCE:-$(cd "$E2E_DIR/../.." && pwd)}
-BUILD_DIR=${CAPTIVE_BUILD:-$SOURCE_ROOT/build}
-CAPTIVED=$BUILD_DIR/src/daemon/captived
-CAPTIVECTL=$BUILD_DIR/src/cli/captivectl
-INSTALL_RULESET=$SOURCE_ROOT/scripts/install-ruleset
+SANDBOX_ROOT=${CAPTIVE_SOURCE:-$(cd "$E2E_DIR/../.." && pwd)}
+BUILD_DIR=${CAPTIVE_BUILD:-$SANDBOX_ROOT/build}
 
 SCENARIO=$(basename "$0" .sh)
 P=cap$$                        # namespace prefix, unique per run
-NS_C1=$P-c1 NS_C2=$P-c2 NS_GW=$P-gw NS_UP=$P-up
-C1_MAC=02:00:00:00:01:02 C2_MAC=02:00:00:00:01:03 GW_MAC=02:00:00:00:01:01
-C1_V4=192.0.2.2 C2_V4=192.0.2.3 GW_V4=192.0.2.1 UP_V4=198.51.100.2
-C1_V6=2001:db8:1::2 C2_V6=2001:db8:1::3 GW_V6=2001:db8:1::1 UP_V6=2001:db8:2::2
-PORTAL_PORT=8511
-
 WORK=$(mktemp -d /tmp/captive-e2e.XXXXXX)
-STATE_DIR=$WORK/state
-SOCKET=$WORK/captived.sock
-PIDS=()
-CAPTIVED_PID=
 CHECKS=0
+source "$SANDBOX_ROOT/scripts/lib/sandbox.sh"
 
 log() { printf '[%s] %s\n' "$SCENARIO" "$*"; }
 fail() {
@@ -61,172 +43,11 @@ require() {
 cleanup() {
   local status=$?
   set +e
-  for pid in "${PIDS[@]}" $CAPTIVED_PID; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}" $CAPTIVED_PID; do
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  for ns in "$NS_C1" "$NS_C2" "$NS_GW" "$NS_UP"; do ip netns del "$ns" 2>/dev/null; done
+  sandbox_down
   if [ $status -eq 0 ]; then rm -rf "$WORK"; else echo "[$SCENARIO] kept $WORK for inspection" >&2; fi
   exit $status
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-in_c1() { ip netns exec "$NS_C1" "$@"; }
-in_c2() { ip netns exec "$NS_C2" "$@"; }
-in_gw() { ip netns exec "$NS_GW" "$@"; }
-in_up() { ip netns exec "$NS_UP" "$@"; }
-
-# Starts a background process in a namespace, remembering its PID.
-spawn() {  # spawn NS LOGFILE CMD...
-  local ns=$1 logfile=$2
-  shift 2
-  ip netns exec "$ns" "$@" >"$logfile" 2>&1 &
-  PIDS+=($!)
-}
-
-topology_up() {
-  for ns in "$NS_C1" "$NS_C2" "$NS_GW" "$NS_UP"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-  done
-  # LAN: a bridge on the gateway, as br-lan on an OpenWrt router.
-  ip -n "$NS_GW" link add br0 address "$GW_MAC" type bridge
-  ip -n "$NS_GW" link add lan1 type veth peer name eth0 netns "$NS_C1"
-  ip -n "$NS_GW" link add lan2 type veth peer name eth0 netns "$NS_C2"
-  ip -n "$NS_GW" link add wan0 type veth peer name eth0 netns "$NS_UP"
-  ip -n "$NS_GW" link set lan1 master br0 up
-  ip -n "$NS_GW" link set lan2 master br0 up
-  ip -n "$NS_GW" link set br0 up
-  ip -n "$NS_GW" link set wan0 up
-  ip -n "$NS_GW" addr add "$GW_V4/24" dev br0
-  ip -n "$NS_GW" -6 addr add "$GW_V6/64" dev br0 nodad
-  ip -n "$NS_GW" addr add 198.51.100.1/24 dev wan0
-  ip -n "$NS_GW" -6 addr add 2001:db8:2::1/64 dev wan0 nodad
-  in_gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-
-  local ns mac v4 v6
-  for spec in "$NS_C1 $C1_MAC $C1_V4 $C1_V6" "$NS_C2 $C2_MAC $C2_V4 $C2_V6"; do
-    read -r ns mac v4 v6 <<<"$spec"
-    ip -n "$ns" link set eth0 address "$mac" up
-    ip -n "$ns" addr add "$v4/24" dev eth0
-    ip -n "$ns" -6 addr add "$v6/64" dev eth0 nodad
-    ip -n "$ns" route add default via "$GW_V4"
-    ip -n "$ns" -6 route add default via "$GW_V6"
-  done
-  ip -n "$NS_UP" link set eth0 up
-  ip -n "$NS_UP" addr add "$UP_V4/24" dev eth0
-  ip -n "$NS_UP" -6 addr add "$UP_V6/64" dev eth0 nodad
-  ip -n "$NS_UP" route add 192.0.2.0/24 via 198.51.100.1
-  ip -n "$NS_UP" -6 route add 2001:db8:1::/64 via 2001:db8:2::1
-  # Bridge ports and link-local addresses come up in the background.
-  sleep 0.5
-}
-
-# The upstream "Internet": HTTP on 80 and 8080 (logging who asked), a TCP
-# listener on 443, a UDP one on 443, and DNS on 53; DNS on the router too.
-services_up() {
-  mkdir -p "$WORK/www"
-  echo "upstream-ok" >"$WORK/www/index.html"
-  cat >"$WORK/http_server.py" <<'PY'
-import http.server, socket, sys, os
-port = int(sys.argv[1]); os.chdir(sys.argv[2])
-class V6(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-class H(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, fmt, *args):
-        sys.stderr.write("request from %s: %s\n" % (self.client_address[0], fmt % args)); sys.stderr.flush()
-V6(("::", port), H).serve_forever()
-PY
-  cat >"$WORK/udp_server.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", int(sys.argv[1])))
-while True:
-    data, peer = s.recvfrom(2048)
-    sys.stderr.write("datagram from %s\n" % (peer[0],)); sys.stderr.flush()
-    s.sendto(data, peer)
-PY
-  spawn "$NS_UP" "$WORK/http80.log" python3 "$WORK/http_server.py" 80 "$WORK/www"
-  spawn "$NS_UP" "$WORK/http8080.log" python3 "$WORK/http_server.py" 8080 "$WORK/www"
-  spawn "$NS_UP" "$WORK/http443.log" python3 "$WORK/http_server.py" 443 "$WORK/www"
-  spawn "$NS_UP" "$WORK/udp443.log" python3 "$WORK/udp_server.py" 443
-  spawn "$NS_UP" "$WORK/dns-up.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-    --pid-file= --bind-interfaces --listen-address="$UP_V4" --port=53 --address=/upstream.test/$UP_V4 --user=root
-  spawn "$NS_GW" "$WORK/dns-gw.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-    --pid-file= --bind-interfaces --listen-address="$GW_V4" --port=53 --address=/router.test/$GW_V4 --user=root
-  wait_for "upstream HTTP" in_up python3 -c "import socket; socket.create_connection(('$UP_V4', 80), 1)"
-  wait_for "upstream HTTP 443" in_up python3 -c "import socket; socket.create_connection(('$UP_V4', 443), 1)"
-}
-
-wait_for() {  # wait_for WHAT CMD... (up to 10 s)
-  local what=$1
-  shift
-  for _ in $(seq 1 100); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out waiting for $what"
-}
-
-ruleset_up() {
-  in_gw "$INSTALL_RULESET" --lan br0 --portal-port "$PORTAL_PORT" >"$WORK/install-ruleset.log" 2>&1 ||
-    { cat "$WORK/install-ruleset.log" >&2; fail "install-ruleset failed"; }
-}
-
-captived_start() {  # extra flags for captived
-  : >"$WORK/captived.log"
-  ip netns exec "$NS_GW" "$CAPTIVED" --lan br0 --state-dir "$STATE_DIR" --socket "$SOCKET" \
-    --portal-port "$PORTAL_PORT" "$@" >>"$WORK/captived.log" 2>&1 &
-  CAPTIVED_PID=$!
-  for _ in $(seq 1 100); do
-    grep -q 'ready:' "$WORK/captived.log" && return 0
-    kill -0 "$CAPTIVED_PID" 2>/dev/null || fail "captived exited at start"
-    sleep 0.1
-  done
-  fail "captived not ready after 10 s"
-}
-
-captived_stop() {  # SIGTERM, wait for the clean exit
-  [ -n "$CAPTIVED_PID" ] || return 0
-  kill "$CAPTIVED_PID"
-  local status=0
-  wait "$CAPTIVED_PID" || status=$?
-  CAPTIVED_PID=
-  return $status
-}
-
-ctl() { in_gw "$CAPTIVECTL" --socket "$SOCKET" "$@"; }
-
-# One HTTP request from a client; prints "STATUS" or "000" on no answer.
-http_status() {  # http_status NS URL [curl flags...]
-  local ns=$1 url=$2
-  shift 2
-  ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$@" "$url" || true
-}
-
-# Signs a client in through the real form, as a browser would: GET the page,
-# take the token, POST it back with the terms accepted. Prints the POST's
-# status and Location.
-sign_in() {  # sign_in NS [PORTAL_HOST] [RETURN_URL]
-  local ns=$1 host=${2:-$GW_V4} url=${3:-http://$UP_V4/}
-  local page token
-  page=$(ip netns exec "$ns" curl -sS --max-time 5 "http://$host:$PORTAL_PORT/?url=$(urlencode "$url")") ||
-    fail "sign-in page not reachable from $ns via $host"
-  token=$(sed -n 's/.*name="token" value="\([0-9a-f]*\)".*/\1/p' <<<"$page" | head -n1)
-  [ -n "$token" ] || fail "no token in the sign-in page: $page"
-  ip netns exec "$ns" curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' \
-    --data-urlencode "token=$token" --data-urlencode "url=$url" --data-urlencode "accept_terms=yes" \
-    "http://$host:$PORTAL_PORT/login"
-}
-
-urlencode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
-
-queue_rule_present() { in_gw nft list chain inet captive intercept | grep -q 'queue'; }
 
 done_ok() { log "PASS ($CHECKS checks)"; }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "captive/packet/address.hpp"
 #include "captive/util/result.hpp"
@@ -29,25 +30,31 @@ struct Device {
   std::uint16_t mtu = 1500;
 };
 
-// Looks the device up (SIOCGIFINDEX, SIOCGIFHWADDR, SIOCGIFMTU).
+// Looks the device up (SIOCGIFINDEX, SIOCGIFHWADDR, SIOCGIFMTU). Needs no
+// privilege, never blocks. Errors: "interface eth9: No such device"; a
+// device that is not Ethernet (ARPHRD_ETHER) is EINVAL.
 Result<Device> device_lookup(const std::string& name);
 
 class PacketSocketSender final : public Sender {
  public:
   // Opens a non-blocking AF_PACKET/SOCK_RAW socket bound to the device, with
-  // PACKET_QDISC_BYPASS where the kernel allows it.
+  // PACKET_QDISC_BYPASS where the kernel allows it. Protocol 0: the socket
+  // receives nothing. Needs CAP_NET_RAW ("open packet socket on eth0: ...").
   static Result<PacketSocketSender> open(const Device& device);
   PacketSocketSender(PacketSocketSender&&) noexcept;
   PacketSocketSender& operator=(PacketSocketSender&&) noexcept;
   PacketSocketSender(const PacketSocketSender&) = delete;
   ~PacketSocketSender() override;
 
+  // One complete Ethernet frame (>= 14 bytes). Errors: "send on eth0: ...".
   Result<void> send(std::span<const std::byte> frame) override;
 
  private:
-  PacketSocketSender(int fd, int ifindex) : fd_(fd), ifindex_(ifindex) {}
+  PacketSocketSender(int fd, int ifindex, std::string name)
+      : fd_(fd), ifindex_(ifindex), name_(std::move(name)) {}
   int fd_ = -1;
   int ifindex_ = 0;
+  std::string name_;  // for error messages only
 };
 
 }  // namespace captive::inject

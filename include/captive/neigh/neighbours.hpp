@@ -3,8 +3,11 @@
 // from anything the client sends.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "captive/packet/address.hpp"
 #include "captive/util/result.hpp"
@@ -18,20 +21,44 @@ class Resolver {
   virtual Result<std::optional<packet::MacAddr>> lookup(const packet::IpAddr& addr) = 0;
 };
 
+// Pure message builders/parsers (caller's buffer, 4-byte aligned, at least
+// kRequestSize long; shorter: nothing written, 0 returned). Unit-tested by
+// round trip through libmnl.
+inline constexpr std::size_t kRequestSize = 128;
+
+// RTM_GETNEIGH for one address on one device (NLM_F_REQUEST only, NDA_DST):
+// answered with one RTM_NEWNEIGH or ENOENT. Linux >= 4.19 (neigh_get()).
+std::size_t build_get_request(std::span<std::byte> buf, int ifindex,
+                              const packet::IpAddr& addr, std::uint32_t seq);
+// RTM_GETNEIGH dump (NLM_F_REQUEST | NLM_F_DUMP) of one family's table.
+std::size_t build_dump_request(std::span<std::byte> buf, packet::IpAddr::Family family,
+                               std::uint32_t seq);
+// One RTM_NEWNEIGH message: the MAC if it is for `addr` on `ifindex`, in a
+// usable state (not NUD_NONE, NUD_INCOMPLETE or NUD_FAILED) and carries a
+// 6-byte NDA_LLADDR; nullopt otherwise (also for anything malformed).
+std::optional<packet::MacAddr> match_neighbour(std::span<const std::byte> message, int ifindex,
+                                               const packet::IpAddr& addr);
+
 class NeighbourTable final : public Resolver {
  public:
-  // Entries on device `ifindex` only.
+  // Entries on device `ifindex` only. Opens a NETLINK_ROUTE socket; no
+  // privilege needed. Errors: "open neighbour table: ...".
   static Result<NeighbourTable> open(int ifindex);
   NeighbourTable(NeighbourTable&&) noexcept;
   NeighbourTable& operator=(NeighbourTable&&) noexcept;
   ~NeighbourTable() override;
 
+  // Asks the kernel and waits for its answer (the kernel replies within the
+  // request, so this does not block in practice). Errors: "neighbour lookup
+  // 192.0.2.2: ...".
   Result<std::optional<packet::MacAddr>> lookup(const packet::IpAddr& addr) override;
 
  private:
   NeighbourTable(int ifindex, void* socket) : ifindex_(ifindex), socket_(socket) {}
   int ifindex_ = 0;
   void* socket_ = nullptr;  // struct mnl_socket*
+  std::uint32_t seq_ = 0;
+  bool get_supported_ = true;  // false once the kernel refused a per-address get
 };
 
 }  // namespace captive::neigh

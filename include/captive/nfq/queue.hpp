@@ -59,6 +59,10 @@ class Queue {
   // Reads every message available without blocking, calls `on_packet` for
   // each queued packet, then issues the batch DROP verdict. Returns how many
   // packets were handled; EAGAIN ends a drain, ENOBUFS is counted.
+  // `payload` is valid only during the call; `on_packet` must not throw (it
+  // runs inside libmnl's C callback loop). The verdict is sent even when a
+  // recv fails half-way ("recv queue 0: ..."); a failed verdict send is
+  // "verdict queue 0: ...", a verdict the kernel refused is counted.
   Result<std::size_t> drain(const std::function<void(const QueuedPacket&)>& on_packet);
 
   const Stats& stats() const;
@@ -70,8 +74,33 @@ class Queue {
 };
 
 // Pure message builders (write into the caller's buffer, return the length);
-// unit tests round-trip them through libmnl's parser.
+// unit tests round-trip them through libmnl's parser. The buffer must be
+// aligned for struct nlmsghdr (4 bytes) and at least kControlMessageSize
+// long; a shorter buffer makes them write nothing and return 0.
+inline constexpr std::size_t kControlMessageSize = 128;
+
+// NFQNL_MSG_VERDICT_BATCH: `verdict` (NF_DROP, NF_ACCEPT) for every packet
+// of queue `queue_num` whose id is <= `id`. No NLM_F_ACK: the kernel still
+// reports a failure as NLMSG_ERROR, which drain() counts.
 std::size_t build_verdict_batch(std::span<std::byte> buf, std::uint16_t queue_num,
                                 std::uint32_t id, std::uint32_t verdict, std::uint32_t seq);
+
+// NFQNL_MSG_CONFIG with NFQA_CFG_CMD `command` (NFQNL_CFG_CMD_BIND or
+// NFQNL_CFG_CMD_UNBIND), NLM_F_ACK set.
+std::size_t build_config_command(std::span<std::byte> buf, std::uint16_t queue_num,
+                                 std::uint8_t command, std::uint32_t seq);
+
+// NFQNL_MSG_CONFIG with NFQA_CFG_PARAMS (NFQNL_COPY_PACKET, copy_range),
+// NFQA_CFG_QUEUE_MAXLEN and NFQA_CFG_MASK/NFQA_CFG_FLAGS for FAIL_OPEN and
+// GSO (both always in the mask, so each is set or cleared explicitly),
+// NLM_F_ACK set. Values are used as given: Queue::open clamps them first.
+std::size_t build_config_params(std::span<std::byte> buf, const Options& options,
+                                std::uint32_t seq);
+
+// Parses one NFQNL_MSG_PACKET netlink message (header included). `payload`
+// points into `message`. Fails (EBADMSG, with the reason) on a truncated
+// message, a wrong type or a missing NFQA_PACKET_HDR; never reads past the
+// span, never allocates on success.
+Result<QueuedPacket> parse_packet(std::span<const std::byte> message);
 
 }  // namespace captive::nfq

@@ -18,7 +18,10 @@
 #include <span>
 #include <string>
 
+#include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/packet/segment_view.hpp"
+#include "captive/responder/syn_cookie.hpp"
 
 namespace captive::responder {
 
@@ -88,7 +91,17 @@ class Responder {
   const Settings& settings() const { return settings_; }
 
  private:
+  Outcome decide(const Packet& in, std::uint64_t now_seconds, Output& out) const;
+  Outcome answer_request(const Packet& in, const packet::SegmentView& seg,
+                         const http::Request& request, const CookieMatch& match,
+                         Output& out) const;
+  // Appends one frame to `out` from our side of `seg`'s connection.
+  bool emit(const Packet& in, const packet::SegmentView& seg, std::uint32_t seq, std::uint32_t ack,
+            std::uint8_t flags, std::uint16_t mss_option, std::span<const std::byte> payload,
+            Output& out) const;
+
   Settings settings_;
+  SynCookies cookies_;
   Stats stats_;
 };
 

@@ -1,0 +1,100 @@
+// Pure builders and parsers of the nf_tables netlink messages the `nft`
+// adapter sends (STYLE rule 4): each writes into a caller buffer and returns
+// the length; no socket, no allocation that outlives the call. The adapter
+// (allowed_set.cpp) only adds send/recv/ack. Every builder has a round-trip
+// test in tests/unit/nft/messages_test.cpp.
+//
+// Batches: NFNL_MSG_BATCH_BEGIN (seq) .. messages (seq+1, seq+2, ..) ..
+// NFNL_MSG_BATCH_END. Every message inside carries NLM_F_ACK, so the kernel
+// answers each with exactly one NLMSG_ERROR (error 0 = ack), on success and
+// on failure alike (nfnetlink_rcv_batch collects them and delivers them
+// after the batch; on any error the whole batch is aborted).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "captive/nft/allowed_set.hpp"
+#include "captive/util/result.hpp"
+
+namespace captive::nft {
+
+// Room one object message may need: headers + three names of at most
+// kMaxName bytes + a few small attributes. Builders refuse to start a message
+// with less than this left, so they never write past the caller's buffer.
+inline constexpr std::size_t kMaxName = 255;  // NFT_NAME_MAXLEN - 1 (NUL)
+inline constexpr std::size_t kMaxMessage = 1536;
+// A buffer this big (aligned to 4) fits every batch below.
+inline constexpr std::size_t kBatchBufferSize = 8192;
+
+// Family of our table (`table inet captive`).
+inline constexpr std::uint16_t kFamily = 1;  // NFPROTO_INET
+
+// xt_NFQUEUE revision 3 target info as nft_compat wants it: struct
+// xt_NFQ_info_v3 { u16 queuenum; u16 queues_total; u16 flags; } in host
+// byte order, padded to XT_ALIGN (8): xt_check_target() rejects any other
+// size with EINVAL. flags: NFQ_FLAG_BYPASS 0x01, NFQ_FLAG_CPU_FANOUT 0x02
+// (set when queues_total > 1: queue = queuenum + CPU % total, so a packet
+// is handled by the queue of the CPU that received it; without it the
+// kernel picks the queue by a hash of the addresses).
+inline constexpr std::size_t kNfqInfoSize = 8;
+std::array<std::byte, kNfqInfoSize> nfq_info_v3(const QueueRule& rule);
+// NFT_QUEUE_FLAG_* for the native expression (same values as NFQ_FLAG_*).
+std::uint16_t queue_flags(const QueueRule& rule);
+
+// true when every name is 1..kMaxName bytes with no NUL.
+bool names_valid(const Names& names);
+
+// --- batches (each returns the total length, 0 if `buf` is shorter than
+// kBatchBufferSize, not 4-aligned, or a name is invalid) ---
+
+// Adds `mac` to the set, or refreshes it, in one batch that works whether or
+// not the element exists, on every kernel:
+//   seq+1 NFT_MSG_NEWSETELEM NLM_F_CREATE           (no-op if present)
+//   seq+2 NFT_MSG_DELSETELEM                        (now never ENOENT)
+//   seq+3 NFT_MSG_NEWSETELEM NLM_F_CREATE|NLM_F_EXCL with the new timeout
+// The transaction is atomic: no packet sees the MAC missing. The element's
+// counter restarts at 0. timeout 0 = element without NFTA_SET_ELEM_TIMEOUT
+// (never expires: the set has no default timeout).
+std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                              const packet::MacAddr& mac, std::chrono::milliseconds timeout);
+// seq+1 NFT_MSG_DELSETELEM. The kernel answers ENOENT if `mac` is absent.
+std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                              const packet::MacAddr& mac);
+// Replaces the content of chain `intercept` with the queue rule:
+//   seq+1 NFT_MSG_DELRULE with table + chain only (= flush chain)
+//   seq+2 NFT_MSG_NEWRULE NLM_F_CREATE|NLM_F_APPEND with one expression:
+//     native: `queue` (NFTA_QUEUE_NUM, NFTA_QUEUE_TOTAL, NFTA_QUEUE_FLAGS)
+//     compat: `target` NFTA_TARGET_NAME "NFQUEUE", NFTA_TARGET_REV 3,
+//             NFTA_TARGET_INFO = nfq_info_v3(rule)
+std::size_t build_queue_rule(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                             const QueueRule& rule, QueueKind kind);
+// seq+1 NFT_MSG_DELRULE with table + chain only.
+std::size_t build_chain_flush(std::span<std::byte> buf, std::uint32_t seq, const Names& names);
+
+// --- plain requests (not batched) ---
+
+// NFT_MSG_GETSETELEM, NLM_F_DUMP (no NLM_F_ACK: a dump ends with NLMSG_DONE,
+// or an NLMSG_ERROR such as ENOENT when the set is missing): every element.
+std::size_t build_setelem_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names);
+
+enum class Object { table, set, chain };
+// NFT_MSG_GETTABLE / GETSET / GETCHAIN for one named object, NLM_F_ACK: the
+// kernel answers the object and an ack, or ENOENT.
+std::size_t build_get(std::span<std::byte> buf, std::uint32_t seq, const Names& names, Object what);
+
+// --- parsers ---
+
+// One NFT_MSG_NEWSETELEM message of a dump (starting at its nlmsghdr):
+// appends its elements to `out`. Keys that are not 6 bytes are skipped
+// (not our set). Counters come from the element's `counter` expression
+// (NFTA_SET_ELEM_EXPR or NFTA_SET_ELEM_EXPRESSIONS, both parsed by libnftnl
+// into the element's expression list). EINVAL on a malformed message.
+Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out);
+
+}  // namespace captive::nft

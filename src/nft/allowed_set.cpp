@@ -1,0 +1,276 @@
+// The nft adapter: owns one NETLINK_NETFILTER socket; messages come from the
+// pure builders of messages.cpp. Every change is one batch whose messages all
+// carry NLM_F_ACK; we wait for one answer per message and report the first
+// kernel error with what we tried. See docs/ruleset.md.
+#include "captive/nft/allowed_set.hpp"
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+#include <cerrno>
+#include <ctime>
+#include <functional>
+
+#include "captive/nft/messages.hpp"
+#include "captive/util/log.hpp"
+
+namespace captive::nft {
+namespace {
+
+// Dumps come in datagrams of up to 32 KiB (netlink_dump: max(16 KiB,
+// recvmsg size)); a smaller buffer would truncate them (MSG_TRUNC).
+constexpr std::size_t kRecvBufferSize = 64 * 1024;
+// The kernel always answers a request; this only bounds a wait on a wedged
+// kernel so the daemon's event loop does not hang forever.
+constexpr int kRecvTimeoutSeconds = 5;
+// One batch holds at most this many acked messages (build_setelem_add: 3).
+constexpr std::size_t kMaxAcked = 8;
+
+// Called for every message of an answer that is not an error/ack/done.
+using DataFn = std::function<Result<void>(std::span<const std::byte>)>;
+
+}  // namespace
+
+const char* queue_kind_name(QueueKind kind) {
+  switch (kind) {
+    case QueueKind::native:
+      return "native nft queue";
+    case QueueKind::compat:
+      return "xt NFQUEUE (nft_compat)";
+  }
+  return "?";
+}
+
+struct Netlink::Impl {
+  mnl_socket* nl = nullptr;
+  std::uint32_t portid = 0;
+  std::uint32_t seq = 0;
+  Names names;
+  alignas(8) std::array<std::byte, kBatchBufferSize> tx{};
+  std::vector<std::byte> rx = std::vector<std::byte>(kRecvBufferSize);
+
+  ~Impl() {
+    if (nl != nullptr) mnl_socket_close(nl);
+  }
+
+  std::string set_name() const { return "set inet " + names.table + " " + names.set; }
+  std::string chain_name() const { return "chain inet " + names.table + " " + names.chain; }
+
+  // Next sequence number block; a batch uses seq .. seq+4.
+  std::uint32_t next_seq() {
+    seq += 8;
+    return seq;
+  }
+
+  Result<void> send(std::size_t len, const std::string& what) {
+    if (len == 0) return make_error(EINVAL, what + ": message does not fit / bad names");
+    ssize_t n = mnl_socket_sendto(nl, tx.data(), len);
+    if (n < 0) return errno_error(what);
+    if (static_cast<std::size_t>(n) != len) return make_error(EMSGSIZE, what);
+    return {};
+  }
+
+  Result<std::span<const std::byte>> recv(const std::string& what) {
+    ssize_t n = mnl_socket_recvfrom(nl, rx.data(), rx.size());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return make_error(ETIMEDOUT, what + ": no answer");
+      return errno_error(what);
+    }
+    return std::span<const std::byte>(rx.data(), static_cast<std::size_t>(n));
+  }
+
+  // Sends the batch in tx[0, len) and waits for one answer per NLM_F_ACK
+  // message in it. Returns the first kernel error (the whole batch is then
+  // aborted by the kernel), with `what` as context. Blocks until the kernel
+  // answers (at most kRecvTimeoutSeconds).
+  Result<void> talk_batch(std::size_t len, const std::string& what) {
+    std::array<std::uint32_t, kMaxAcked> pending{};
+    std::size_t npending = 0;
+    // A batch refused as a whole (no CAP_NET_ADMIN: EPERM) is answered by a
+    // single error for NFNL_MSG_BATCH_BEGIN and no per-message answers.
+    const std::uint32_t begin_seq = len >= sizeof(nlmsghdr)
+                                        ? reinterpret_cast<const nlmsghdr*>(tx.data())->nlmsg_seq
+                                        : 0;
+    int left = static_cast<int>(len);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(tx.data()); mnl_nlmsg_ok(nlh, left);
+         nlh = mnl_nlmsg_next(nlh, &left)) {
+      if ((nlh->nlmsg_flags & NLM_F_ACK) != 0 && npending < pending.size())
+        pending[npending++] = nlh->nlmsg_seq;
+    }
+    if (auto r = send(len, what); !r) return r;
+
+    int first_error = 0;
+    while (npending > 0) {
+      auto got = recv(what);
+      if (!got) return got.error();
+      int n = static_cast<int>(got->size());
+      for (auto* nlh = reinterpret_cast<const nlmsghdr*>(got->data()); mnl_nlmsg_ok(nlh, n);
+           nlh = mnl_nlmsg_next(nlh, &n)) {
+        if (nlh->nlmsg_type != NLMSG_ERROR) continue;  // no echo asked; ignore anything else
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) continue;
+        auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        if (nlh->nlmsg_seq == begin_seq && err->error != 0) return make_error(-err->error, what);
+        for (std::size_t i = 0; i < npending; ++i) {
+          if (pending[i] != nlh->nlmsg_seq) continue;
+          if (err->error != 0 && first_error == 0) first_error = -err->error;
+          pending[i] = pending[--npending];
+          break;
+        }
+      }
+    }
+    if (first_error != 0) return make_error(first_error, what);
+    return {};
+  }
+
+  // Sends the plain request in tx[0, len) and reads the answer up to its
+  // ack (GET) or NLMSG_DONE (dump), handing every data message to `on_data`.
+  Result<void> talk_request(std::size_t len, std::uint32_t req_seq, const std::string& what,
+                            const DataFn& on_data) {
+    if (auto r = send(len, what); !r) return r;
+    for (;;) {
+      auto got = recv(what);
+      if (!got) return got.error();
+      int n = static_cast<int>(got->size());
+      for (auto* nlh = reinterpret_cast<const nlmsghdr*>(got->data()); mnl_nlmsg_ok(nlh, n);
+           nlh = mnl_nlmsg_next(nlh, &n)) {
+        if (nlh->nlmsg_seq != req_seq || nlh->nlmsg_pid != portid) continue;
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+          if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) return make_error(EBADMSG, what);
+          auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+          if (err->error != 0) return make_error(-err->error, what);
+          return {};  // the ack that ends a GET
+        }
+        if (nlh->nlmsg_type == NLMSG_DONE) {
+          // A dump may end with an error code in NLMSG_DONE's payload.
+          if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
+            int code = *static_cast<const int*>(mnl_nlmsg_get_payload(nlh));
+            if (code < 0) return make_error(-code, what);
+          }
+          return {};
+        }
+        if (on_data) {
+          auto r = on_data(std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh),
+                                                      nlh->nlmsg_len));
+          if (!r) return r;
+        }
+      }
+    }
+  }
+};
+
+Netlink::Netlink(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Netlink::Netlink(Netlink&&) noexcept = default;
+Netlink& Netlink::operator=(Netlink&&) noexcept = default;
+Netlink::~Netlink() = default;
+
+Result<Netlink> Netlink::open(Names names) {
+  if (!names_valid(names)) return make_error(EINVAL, "nft names (table/set/chain) invalid");
+  auto impl = std::make_unique<Impl>();
+  impl->names = std::move(names);
+  impl->nl = mnl_socket_open(NETLINK_NETFILTER);
+  if (impl->nl == nullptr) return errno_error("open netlink socket NETLINK_NETFILTER");
+  if (mnl_socket_bind(impl->nl, 0, MNL_SOCKET_AUTOPID) < 0) return errno_error("bind netlink socket");
+  impl->portid = mnl_socket_get_portid(impl->nl);
+  int one = 1;
+  // Errors need not echo our whole request back (NETLINK_CAP_ACK); best effort.
+  (void)mnl_socket_setsockopt(impl->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+  timeval tv{kRecvTimeoutSeconds, 0};
+  if (setsockopt(mnl_socket_get_fd(impl->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+    return errno_error("set SO_RCVTIMEO on netlink socket");
+  impl->seq = static_cast<std::uint32_t>(std::time(nullptr));
+  return Netlink(std::move(impl));
+}
+
+Result<void> Netlink::check_ruleset() {
+  Impl& m = *impl_;
+  const std::string hint = ": run scripts/install-ruleset --lan IFACE";
+  struct Item {
+    Object object;
+    std::string name;
+  };
+  const Item items[] = {
+      {Object::table, "table inet " + m.names.table},
+      {Object::set, m.set_name()},
+      {Object::chain, m.chain_name()},
+  };
+  for (const Item& item : items) {
+    std::uint32_t seq = m.next_seq();
+    std::size_t len = build_get(m.tx, seq, m.names, item.object);
+    auto r = m.talk_request(len, seq, "look up " + item.name, nullptr);
+    if (!r) {
+      if (r.error().code == ENOENT) return make_error(ENOENT, item.name + " missing" + hint);
+      return r;
+    }
+  }
+  return {};
+}
+
+Result<QueueKind> Netlink::install_queue_rule(const QueueRule& rule) {
+  Impl& m = *impl_;
+  const std::string what = "install queue rule (queue num " + std::to_string(rule.queue_num) +
+                           ") in " + m.chain_name();
+  std::uint32_t seq = m.next_seq();
+  auto r = m.talk_batch(build_queue_rule(m.tx, seq, m.names, rule, QueueKind::native),
+                        what + " with native queue");
+  if (r) {
+    LOG_INFO("queue rule installed: %s", queue_kind_name(QueueKind::native));
+    return QueueKind::native;
+  }
+  // ENOENT: no expression type "queue" (kernel without CONFIG_NFT_QUEUE /
+  // kmod-nft-queue) - or no chain, which the compat try reports the same way.
+  if (r.error().code != ENOENT) return r.error();
+  seq = m.next_seq();
+  r = m.talk_batch(build_queue_rule(m.tx, seq, m.names, rule, QueueKind::compat),
+                   what + " with xt NFQUEUE (nft_compat; native queue: ENOENT)");
+  if (r) {
+    LOG_INFO("queue rule installed: %s (no native nft queue in this kernel)",
+             queue_kind_name(QueueKind::compat));
+    return QueueKind::compat;
+  }
+  if (r.error().code == ENOENT) {
+    // Tell "ruleset not installed" apart from "kernel has neither".
+    if (auto c = check_ruleset(); !c) return c.error();
+    return make_error(ENOENT, what + ": kernel has neither nft queue (CONFIG_NFT_QUEUE, "
+                                     "kmod-nft-queue) nor xt NFQUEUE via nft_compat");
+  }
+  return r.error();
+}
+
+Result<void> Netlink::remove_queue_rule() {
+  Impl& m = *impl_;
+  std::uint32_t seq = m.next_seq();
+  return m.talk_batch(build_chain_flush(m.tx, seq, m.names), "flush " + m.chain_name());
+}
+
+Result<void> Netlink::add(const packet::MacAddr& mac, std::chrono::seconds timeout) {
+  Impl& m = *impl_;
+  const std::string what = "add " + mac.to_string() + " to " + m.set_name();
+  if (timeout.count() < 0) return make_error(EINVAL, what + ": negative timeout");
+  std::uint32_t seq = m.next_seq();
+  return m.talk_batch(build_setelem_add(m.tx, seq, m.names, mac,
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(timeout)),
+                      what);
+}
+
+Result<void> Netlink::remove(const packet::MacAddr& mac) {
+  Impl& m = *impl_;
+  std::uint32_t seq = m.next_seq();
+  return m.talk_batch(build_setelem_del(m.tx, seq, m.names, mac),
+                      "remove " + mac.to_string() + " from " + m.set_name());
+}
+
+Result<std::vector<Element>> Netlink::list() {
+  Impl& m = *impl_;
+  std::vector<Element> out;
+  std::uint32_t seq = m.next_seq();
+  auto r = m.talk_request(build_setelem_dump(m.tx, seq, m.names), seq, "list " + m.set_name(),
+                          [&out](std::span<const std::byte> msg) { return parse_setelems(msg, out); });
+  if (!r) return r.error();
+  return out;
+}
+
+}  // namespace captive::nft

@@ -1,0 +1,235 @@
+// The real Netlink class against the kernel, in a network namespace of its own.
+//
+// Isolation: SetUpTestSuite moves this test process into a fresh network
+// namespace with unshare(2) before anything touches nft, so the host's
+// ruleset is never seen or changed, and the namespace (with our table) goes
+// away when the process exits, even if a test fails or crashes:
+//   - with CAP_SYS_ADMIN (root): unshare(CLONE_NEWNET);
+//   - otherwise: unshare(CLONE_NEWUSER | CLONE_NEWNET) and map our uid/gid
+//     to 0, as `unshare -Urn` does (KERNEL-NOTES: nft works there).
+// gtest runs single-threaded, which CLONE_NEWUSER requires. Other tests of
+// this binary are pure and do not care which namespace they run in.
+// The ruleset is loaded with the real scripts/install-ruleset (`--lan lo`),
+// so the installer is exercised too. If the namespace cannot be made, the
+// tests skip - except under CI=true, where a skip would hide a regression,
+// so they fail.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "captive/nft/allowed_set.hpp"
+
+namespace captive::nft {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool write_file(const char* path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  f.close();
+  return static_cast<bool>(f);
+}
+
+// Empty on success, else why not.
+std::string enter_private_netns() {
+  if (unshare(CLONE_NEWNET) == 0) return {};
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+    return std::string("unshare(CLONE_NEWUSER|CLONE_NEWNET): ") + std::strerror(errno);
+  if (!write_file("/proc/self/setgroups", "deny") ||
+      !write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
+      !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n"))
+    return "cannot write uid/gid map of the new user namespace";
+  return {};
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return "popen failed";
+  char line[512];
+  while (fgets(line, sizeof(line), p) != nullptr) out += line;
+  int rc = pclose(p);
+  if (rc != 0) out += "[exit " + std::to_string(rc) + "]";
+  return out;
+}
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+packet::MacAddr mac(std::uint8_t last) { return packet::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x00, last}}; }
+
+class NftNetns : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const char* root = std::getenv("CAPTIVE_SOURCE_ROOT");
+    if (root == nullptr) {
+      unavailable_ = new std::string("CAPTIVE_SOURCE_ROOT not set (run through meson test)");
+      return;
+    }
+    std::string why = enter_private_netns();
+    if (!why.empty()) {
+      unavailable_ = new std::string("no private network namespace: " + why);
+      return;
+    }
+    script_ = new std::string(std::string(root) + "/scripts/install-ruleset");
+  }
+
+  void SetUp() override {
+    if (unavailable_ != nullptr) {
+      if (in_ci()) FAIL() << *unavailable_ << " (CI=true: this must run)";
+      GTEST_SKIP() << *unavailable_;
+    }
+    std::string out = run(*script_ + " --lan lo --portal-port 8511");
+    ASSERT_EQ(out.find("[exit"), std::string::npos) << out;
+    auto nl = Netlink::open();
+    ASSERT_TRUE(nl) << nl.error().message();
+    nl_.emplace(std::move(nl).value());
+  }
+
+  static std::string list_table() { return run("nft list table inet captive"); }
+
+  static inline std::string* unavailable_ = nullptr;
+  static inline std::string* script_ = nullptr;
+  std::optional<Netlink> nl_;
+};
+
+TEST_F(NftNetns, FullCycle) {
+  Netlink& nl = *nl_;
+  ASSERT_TRUE(nl.check_ruleset()) << nl.check_ruleset().error().message();
+
+  auto kind = nl.install_queue_rule({.queue_num = 0, .queues_total = 1, .bypass = true});
+  ASSERT_TRUE(kind) << kind.error().message();
+  std::printf("queue rule: %s\n", queue_kind_name(*kind));
+  std::string chain = run("nft list chain inet captive intercept");
+  EXPECT_NE(chain.find("queue"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("num 0"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("bypass"), std::string::npos) << chain;
+  // Installing again replaces, never duplicates (a crashed daemon's stale rule).
+  kind = nl.install_queue_rule({.queue_num = 2, .queues_total = 2, .bypass = true});
+  ASSERT_TRUE(kind) << kind.error().message();
+  chain = run("nft list chain inet captive intercept");
+  // nft 1.0.6 prints a compat rule after a libxtables warning line (it does
+  // not know NFPROTO_INET); count "queue " words, not lines.
+  std::size_t rules = 0;
+  for (std::size_t at = chain.find("queue "); at != std::string::npos; at = chain.find("queue ", at + 1))
+    ++rules;
+  EXPECT_EQ(rules, 1u) << chain;
+  EXPECT_NE(chain.find("2-3"), std::string::npos) << chain;
+  EXPECT_NE(chain.find("fanout"), std::string::npos) << chain;
+  kind = nl.install_queue_rule({.queue_num = 0, .queues_total = 1, .bypass = true});
+  ASSERT_TRUE(kind) << kind.error().message();
+
+  ASSERT_TRUE(nl.add(mac(1), 3600s));
+  ASSERT_TRUE(nl.add(mac(2), 60s));
+  ASSERT_TRUE(nl.add(mac(3), 0s));  // no timeout
+  auto els = nl.list();
+  ASSERT_TRUE(els) << els.error().message();
+  ASSERT_EQ(els->size(), 3u);
+  std::sort(els->begin(), els->end(), [](auto& a, auto& b) { return a.mac < b.mac; });
+  EXPECT_EQ((*els)[0].mac, mac(1));
+  EXPECT_EQ((*els)[0].timeout, 3600s);
+  ASSERT_TRUE((*els)[0].expires.has_value());
+  EXPECT_LE(*(*els)[0].expires, 3600s);
+  EXPECT_GT(*(*els)[0].expires, 3590s);
+  EXPECT_EQ((*els)[1].timeout, 60s);
+  EXPECT_GT(*(*els)[1].expires, 50s);
+  EXPECT_FALSE((*els)[2].timeout.has_value());
+  EXPECT_FALSE((*els)[2].expires.has_value());
+  std::string table = list_table();
+  std::printf("%s\n", table.c_str());
+  // The set's `counter` is cloned into each element the kernel creates.
+  EXPECT_NE(table.find("02:00:00:00:00:01 counter packets 0 bytes 0 timeout 1h"), std::string::npos)
+      << table;
+
+  ASSERT_TRUE(nl.remove(mac(2)));
+  auto missing = nl.remove(mac(2));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ENOENT);
+  EXPECT_NE(missing.error().what.find("remove 02:00:00:00:00:02 from set inet captive allowed"),
+            std::string::npos)
+      << missing.error().what;
+
+  // Refresh: an existing element gets the new timeout, and a timeout can be
+  // taken away again; never a duplicate, never an error.
+  ASSERT_TRUE(nl.add(mac(1), 7200s));
+  ASSERT_TRUE(nl.add(mac(3), 30s));
+  ASSERT_TRUE(nl.add(mac(1), 0s));
+  ASSERT_TRUE(nl.add(mac(1), 7200s));
+  els = nl.list();
+  ASSERT_TRUE(els);
+  ASSERT_EQ(els->size(), 2u);
+  std::sort(els->begin(), els->end(), [](auto& a, auto& b) { return a.mac < b.mac; });
+  EXPECT_EQ((*els)[0].mac, mac(1));
+  EXPECT_EQ((*els)[0].timeout, 7200s);
+  EXPECT_GT(*(*els)[0].expires, 7190s);
+  EXPECT_EQ((*els)[1].mac, mac(3));
+  EXPECT_EQ((*els)[1].timeout, 30s);
+
+  // Reloading the ruleset while the (compat) queue rule is in: works, and
+  // leaves `intercept` empty and @allowed empty (captived re-adds both).
+  std::string out = run(*script_ + " --lan lo");
+  ASSERT_EQ(out.find("[exit"), std::string::npos) << out;
+  EXPECT_EQ(run("nft list chain inet captive intercept").find("queue"), std::string::npos);
+  els = nl.list();
+  ASSERT_TRUE(els);
+  EXPECT_TRUE(els->empty());
+  ASSERT_TRUE(nl.install_queue_rule({}));
+
+  ASSERT_TRUE(nl.remove_queue_rule());
+  chain = run("nft list chain inet captive intercept");
+  EXPECT_EQ(chain.find("queue"), std::string::npos) << chain;
+  EXPECT_TRUE(nl.remove_queue_rule()) << "flushing an empty chain is fine";
+}
+
+TEST_F(NftNetns, ManyElementsListInSeveralDatagrams) {
+  Netlink& nl = *nl_;
+  for (int i = 0; i < 600; ++i) {
+    packet::MacAddr m{{0x02, 0x11, 0x22, 0x00, static_cast<std::uint8_t>(i >> 8),
+                       static_cast<std::uint8_t>(i)}};
+    ASSERT_TRUE(nl.add(m, std::chrono::seconds(100 + i)));
+  }
+  auto els = nl.list();
+  ASSERT_TRUE(els) << els.error().message();
+  EXPECT_EQ(els->size(), 600u);
+}
+
+TEST_F(NftNetns, MissingRulesetIsEnoentWithHint) {
+  Netlink& nl = *nl_;
+  std::string out = run(*script_ + " --remove");
+  ASSERT_EQ(out.find("[exit"), std::string::npos) << out;
+  auto r = nl.check_ruleset();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ENOENT);
+  EXPECT_NE(r.error().what.find("install-ruleset --lan"), std::string::npos) << r.error().what;
+  auto q = nl.install_queue_rule({});
+  ASSERT_FALSE(q);
+  EXPECT_EQ(q.error().code, ENOENT);
+  EXPECT_NE(q.error().what.find("install-ruleset"), std::string::npos) << q.error().what;
+  auto a = nl.add(mac(9), 10s);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, ENOENT);
+  EXPECT_NE(a.error().what.find("add 02:00:00:00:00:09 to set inet captive allowed"),
+            std::string::npos);
+  auto l = nl.list();
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().code, ENOENT);
+  // --remove of an absent table is not an error.
+  out = run(*script_ + " --remove");
+  EXPECT_EQ(out.find("[exit"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace captive::nft

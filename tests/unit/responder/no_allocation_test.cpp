@@ -1,0 +1,78 @@
+// handle() must not allocate (STYLE.md rule 6): the global operator new is
+// replaced in this test binary and counts while `g_counting` is set.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "captive/packet/tcp_view.hpp"
+#include "responder_fixture.hpp"
+
+// Our operator new is malloc and our delete is free; GCC cannot see they
+// pair up once std::vector's deletes are inlined into this file.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<std::size_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace captive::responder {
+namespace {
+
+using namespace captive::responder::testing;  // NOLINT
+using packet::kTcpAck;
+using packet::kTcpFin;
+using packet::kTcpPsh;
+using packet::kTcpRst;
+using packet::kTcpSyn;
+
+TEST(NoAllocation, HandleDoesNotAllocate) {
+  const auto settings = test_settings();
+  Responder responder(settings);
+  auto out = std::make_unique<Output>();
+  constexpr std::uint64_t kNow = 100000;
+  for (const auto& c : {Client::v4(), Client::v6()}) {
+    // Inputs made before counting starts.
+    const auto syn = c.segment(kTcpSyn, c.isn, 0, {}, 536);
+    ASSERT_EQ(responder.handle(c.packet_of(syn), kNow, *out), Outcome::syn_ack);
+    const auto cookie = read_frame(out->frame(0), c, settings).seg.tcp().seq();
+    const std::string long_req = "GET /" + std::string(3000, '<') + " HTTP/1.1\r\nHost: a.example\r\n\r\n";
+    const std::vector<std::vector<std::byte>> inputs = {
+        syn,
+        c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+        c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, long_req),
+        c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, "\x16\x03\x01"),
+        c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, "Accept: x\r\n"),
+        c.segment(kTcpAck | kTcpFin, c.isn + 1, cookie + 900),
+        c.segment(kTcpAck, c.isn + 1, 12345),
+        c.segment(kTcpRst, c.isn + 1, 0),
+        std::vector<std::byte>(7),
+    };
+    std::vector<Packet> packets;
+    for (const auto& in : inputs) packets.push_back(c.packet_of(in));
+
+    g_allocations = 0;
+    g_counting = true;
+    std::size_t answered = 0;
+    for (const auto& p : packets) answered += responder.handle(p, kNow, *out) == Outcome::answered;
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0u);
+    EXPECT_EQ(answered, 2u);
+  }
+}
+
+}  // namespace
+}  // namespace captive::responder
