@@ -1,6 +1,7 @@
 // captivectl: the admin's view of captived, over its control socket.
 //   captivectl [--socket PATH] list [--json]
 //   captivectl [--socket PATH] revoke MAC
+//   captivectl [--socket PATH] stats [--json]
 #include <getopt.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -30,10 +31,12 @@ void print_usage(FILE* out) {
       "  list [--json]   clients signed in: MAC, IP, signed in at, expires, bytes sent\n"
       "  revoke MAC      end a client's session: its next packet is dropped and it\n"
       "                  has to sign in again\n"
+      "  stats [--json]  captived's counters: packets queued and answered by kind,\n"
+      "                  every drop reason, sign-ins and refusals\n"
       "\n"
       "Options:\n"
       "  --socket PATH   captived's control socket (default /run/captive/captived.sock)\n"
-      "  --json          (list) one JSON document instead of a table\n"
+      "  --json          (list, stats) one JSON document instead of text\n"
       "  --help          this text\n",
       out);
 }
@@ -162,6 +165,23 @@ int list(const std::string& socket_path, bool as_json) {
   return 0;
 }
 
+int stats(const std::string& socket_path, bool as_json) {
+  std::string reply;
+  if (!exchange(socket_path, captive::control::make_stats_request(), reply)) return fail(reply);
+  json::value holder;
+  const json::object* object = checked(reply, holder);
+  if (!object) return 1;
+  const json::value* values = object->if_contains("stats");
+  if (!values || !values->is_object()) return fail("answer has no counters");
+  if (as_json) {
+    std::printf("%s\n", json::serialize(*values).c_str());
+    return 0;
+  }
+  for (const auto& [name, value] : values->get_object())
+    std::printf("%-32s %s\n", std::string(name).c_str(), number_of(value).c_str());
+  return 0;
+}
+
 int revoke(const std::string& socket_path, const std::string& mac_text) {
   auto mac = captive::packet::MacAddr::parse(mac_text);
   if (!mac) return fail("not a MAC address: " + mac_text + " (expected like 02:00:00:00:00:01)", 2);
@@ -203,7 +223,8 @@ int main(int argc, char** argv) {
   const std::string& command = args[0];
   if (command == "list" && args.size() == 1) return list(socket_path, as_json);
   if (command == "revoke" && args.size() == 2) return revoke(socket_path, args[1]);
-  if (command == "list" || command == "revoke") {
+  if (command == "stats" && args.size() == 1) return stats(socket_path, as_json);
+  if (command == "list" || command == "revoke" || command == "stats") {
     print_usage(stderr);
     return fail("wrong arguments for " + command, 2);
   }

@@ -58,9 +58,20 @@ std::string do_revoke(const json::object& request, session::Registry& registry) 
   return json::serialize(reply);
 }
 
+std::string do_stats(Context& context) {
+  json::object values;
+  if (context.counters)
+    for (const auto& [name, value] : context.counters()) values[name] = value;
+  json::object reply;
+  reply["ok"] = true;
+  reply["stats"] = std::move(values);
+  return json::serialize(reply);
+}
+
 }  // namespace
 
-std::string handle_request(std::string_view line, session::Registry& registry) {
+std::string handle_request(std::string_view line, Context& context) {
+  session::Registry& registry = context.registry;
   if (line.size() > kMaxLineBytes) return failure("request too long");
   json::error_code ec;
   json::value request = json::parse(line, ec);
@@ -71,10 +82,13 @@ std::string handle_request(std::string_view line, session::Registry& registry) {
   std::string_view name = cmd->get_string();
   if (name == "list") return do_list(registry);
   if (name == "revoke") return do_revoke(object, registry);
+  if (name == "stats") return do_stats(context);
   return failure("unknown command: " + std::string(name.substr(0, 64)));
 }
 
 std::string make_list_request() { return R"({"cmd":"list"})"; }
+
+std::string make_stats_request() { return R"({"cmd":"stats"})"; }
 
 std::string make_revoke_request(std::string_view mac) {
   json::object request;

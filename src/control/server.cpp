@@ -23,8 +23,8 @@ namespace {
 // One admin connection: request lines in, reply lines out, until EOF.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Local::socket socket, session::Registry& registry)
-      : socket_(std::move(socket)), buffer_(kMaxLineBytes + 1), registry_(registry) {}
+  Connection(Local::socket socket, Context& context)
+      : socket_(std::move(socket)), buffer_(kMaxLineBytes + 1), context_(context) {}
 
   void read() {
     asio::async_read_until(socket_, buffer_, '\n',
@@ -38,7 +38,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec) return;  // EOF, or a line longer than we take: drop the connection
     std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<std::ptrdiff_t>(n) - 1);
     buffer_.consume(n);
-    reply_ = handle_request(line, registry_);
+    reply_ = handle_request(line, context_);
     reply_.push_back('\n');
     asio::async_write(socket_, asio::buffer(reply_),
                       [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
@@ -49,7 +49,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Local::socket socket_;
   asio::streambuf buffer_;
   std::string reply_;
-  session::Registry& registry_;
+  Context& context_;
 };
 
 bool live_socket_at(const std::string& path) {
@@ -65,8 +65,8 @@ bool live_socket_at(const std::string& path) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, std::string path, session::Registry& registry)
-    : acceptor_(io), path_(std::move(path)), registry_(registry) {}
+Server::Server(asio::io_context& io, std::string path, Context& context)
+    : acceptor_(io), path_(std::move(path)), context_(context) {}
 
 Server::~Server() {
   boost::system::error_code ec;
@@ -75,14 +75,14 @@ Server::~Server() {
 }
 
 Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const std::string& path,
-                                              session::Registry& registry) {
+                                              Context& context) {
   if (path.size() >= sizeof(sockaddr_un{}.sun_path))
     return make_error(ENAMETOOLONG, "control socket " + path);
   if (live_socket_at(path))
     return make_error(EADDRINUSE, "control socket " + path + " (is another captived running?)");
   ::unlink(path.c_str());
 
-  std::unique_ptr<Server> server(new Server(io, path, registry));
+  std::unique_ptr<Server> server(new Server(io, path, context));
   boost::system::error_code ec;
   server->acceptor_.open(Local(), ec);
   if (!ec) {
@@ -109,7 +109,7 @@ void Server::accept() {
       socklen_t len = sizeof cred;
       if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
           cred.uid == 0) {
-        std::make_shared<Connection>(std::move(socket), registry_)->read();
+        std::make_shared<Connection>(std::move(socket), context_)->read();
       } else {
         LOG_WARN("control: refused a connection from uid %u (root only)", static_cast<unsigned>(cred.uid));
       }

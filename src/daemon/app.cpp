@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <ctime>
 #include <optional>
@@ -13,10 +12,10 @@
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/control/server.hpp"
+#include "captive/daemon/packet_worker.hpp"
 #include "captive/daemon/secrets.hpp"
 #include "captive/inject/sender.hpp"
 #include "captive/neigh/neighbours.hpp"
-#include "captive/nfq/queue.hpp"
 #include "captive/nft/allowed_set.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/portal/server.hpp"
@@ -61,15 +60,6 @@ std::string portal_url(const packet::IpAddr& address, std::uint16_t port) {
   return "http://" + host + ":" + std::to_string(port) + "/";
 }
 
-// The source address of a queued IPv4/IPv6 packet, for the seen-addresses table.
-std::optional<packet::IpAddr> source_of(std::span<const std::byte> l3) {
-  if (l3.empty()) return std::nullopt;
-  auto* b = reinterpret_cast<const std::uint8_t*>(l3.data());
-  if ((b[0] >> 4) == 4 && l3.size() >= 20) return packet::IpAddr::v4(b + 12);
-  if ((b[0] >> 4) == 6 && l3.size() >= 40) return packet::IpAddr::v6(b + 8);
-  return std::nullopt;
-}
-
 }  // namespace
 
 struct App::Impl {
@@ -77,60 +67,42 @@ struct App::Impl {
   asio::io_context io{1};
   inject::Device device;
   std::optional<nft::Netlink> netlink;
-  std::optional<nfq::Queue> queue;
-  std::optional<inject::PacketSocketSender> sender;
   std::optional<neigh::NeighbourTable> neighbours;
-  std::optional<responder::Responder> responder;
-  std::optional<asio::posix::stream_descriptor> queue_stream;
-  responder::Output output;
   session::SeenAddresses seen;
+  std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
   auth::ClickThrough backend;
   std::optional<portal::Handler> handler;
+  std::optional<control::Context> control_context;
   std::unique_ptr<portal::Server> portal_server;
   std::unique_ptr<control::Server> control_server;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   bool queue_rule_installed = false;
-  std::uint64_t no_hwaddr = 0;
-  std::uint64_t send_errors = 0;
 
   ~Impl() {
+    // The rule goes first: from then on no packet is queued to us.
     if (queue_rule_installed && netlink) {
       if (auto removed = netlink->remove_queue_rule(); !removed)
         LOG_WARN("remove queue rule: %s", removed.error().message().c_str());
       else
         LOG_INFO("queue rule removed");
     }
+    for (auto& worker : workers) worker->stop();
   }
 
-  void arm_queue() {
-    queue_stream->async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
-      if (ec) return;
-      drain_queue();
-      arm_queue();
-    });
-  }
-
-  void drain_queue() {
-    std::uint64_t now = now_seconds();
-    auto drained = queue->drain([this, now](const nfq::QueuedPacket& p) { on_packet(p, now); });
-    if (!drained) LOG_WARN("%s", drained.error().message().c_str());
-  }
-
-  void on_packet(const nfq::QueuedPacket& p, std::uint64_t now) {
-    if (!p.hwaddr) {
-      ++no_hwaddr;  // not from an Ethernet-like device: nobody to answer
-      return;
-    }
-    if (auto source = source_of(p.payload)) seen.record(*source, *p.hwaddr, now);
-    responder::Packet in{p.payload, p.original_length, *p.hwaddr, p.checksum_not_ready};
-    responder->handle(in, now, output);
-    for (std::size_t i = 0; i < output.count; ++i) {
-      if (auto sent = sender->send(output.frame(i)); !sent) {
-        if (send_errors++ == 0) LOG_WARN("%s (counting further send errors)", sent.error().message().c_str());
-      }
-    }
+  Counters counters() const {
+    Counters out;
+    for (const auto& worker : workers) worker->add_counters(out);
+    const portal::Stats& p = handler->stats();
+    add_counter(out, "portal.pages", p.pages);
+    add_counter(out, "portal.sign_ins", p.sign_ins);
+    add_counter(out, "portal.unknown_client", p.unknown_client);
+    add_counter(out, "portal.bad_token", p.bad_token);
+    add_counter(out, "portal.refused", p.refused);
+    add_counter(out, "portal.set_errors", p.set_errors);
+    add_counter(out, "portal.connections_refused", portal_server->connections_refused());
+    return out;
   }
 };
 
@@ -169,17 +141,12 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   rs.cookie_key = secrets.cookie_key;
   rs.lan_mac = s.device.mac;
   rs.lan_mtu = s.device.mtu;
-  s.responder.emplace(std::move(rs));
   s.tokens.emplace(secrets.token_key);
 
   auto netlink = nft::Netlink::open();
   if (!netlink) return netlink.error();
   s.netlink.emplace(std::move(*netlink));
   if (auto ruleset = s.netlink->check_ruleset(); !ruleset) return ruleset.error();
-
-  auto sender = inject::PacketSocketSender::open(s.device);
-  if (!sender) return sender.error();
-  s.sender.emplace(std::move(*sender));
 
   auto neighbours = neigh::NeighbourTable::open(s.device.ifindex);
   if (!neighbours) return neighbours.error();
@@ -193,29 +160,32 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   if (!portal_server) return portal_server.error();
   s.portal_server = std::move(*portal_server);
 
-  auto control_server = control::Server::start(s.io, config.socket_path, *s.registry);
+  s.control_context.emplace(control::Context{*s.registry, [&s] { return s.counters(); }});
+  auto control_server = control::Server::start(s.io, config.socket_path, *s.control_context);
   if (!control_server) return control_server.error();
   s.control_server = std::move(*control_server);
 
-  // Bind the queue before the rule points at it, so no packet meets a rule
-  // with nobody behind it (with bypass it would pass to the forward drop).
-  nfq::Options qo;
-  qo.queue_num = config.queue_num;
-  auto queue = nfq::Queue::open(qo);
-  if (!queue) return queue.error();
-  s.queue.emplace(std::move(*queue));
-  s.queue_stream.emplace(s.io, s.queue->fd());
+  // Bind the queues before the rule points at them, so no packet meets a
+  // rule with nobody behind it (with bypass it would pass to the forward drop).
+  for (std::uint16_t i = 0; i < config.queues; ++i) {
+    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), rs, s.device, s.seen);
+    if (!worker) return worker.error();
+    s.workers.push_back(std::move(*worker));
+  }
+  for (auto& worker : s.workers) worker->start();
 
-  auto kind = s.netlink->install_queue_rule(nft::QueueRule{config.queue_num, 1, true});
+  auto kind = s.netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
   if (!kind) return kind.error();
   s.queue_rule_installed = true;
 
-  LOG_INFO("ready: lan %s (%s, mtu %u), queue %u via %s", config.lan.c_str(), s.device.mac.to_string().c_str(),
-           static_cast<unsigned>(s.device.mtu), static_cast<unsigned>(config.queue_num), nft::queue_kind_name(*kind));
-  LOG_INFO("sign-in page %s%s%s, port %u; control socket %s", s.responder->settings().portal_url_v4.c_str(),
-           s.responder->settings().portal_url_v6.empty() ? "" : " and ",
-           s.responder->settings().portal_url_v6.c_str(), static_cast<unsigned>(config.portal_port),
-           config.socket_path.c_str());
+  LOG_INFO("sign-in page %s%s%s, port %u; control socket %s", rs.portal_url_v4.c_str(),
+           rs.portal_url_v6.empty() || rs.portal_url_v6 == rs.portal_url_v4 ? "" : " and ",
+           rs.portal_url_v6 == rs.portal_url_v4 ? "" : rs.portal_url_v6.c_str(),
+           static_cast<unsigned>(config.portal_port), config.socket_path.c_str());
+  LOG_INFO("ready: lan %s (%s, mtu %u), queue %u%s via %s", config.lan.c_str(), s.device.mac.to_string().c_str(),
+           static_cast<unsigned>(s.device.mtu), static_cast<unsigned>(config.queue_num),
+           config.queues > 1 ? ("-" + std::to_string(config.queue_num + config.queues - 1) + " (one thread each)").c_str() : "",
+           nft::queue_kind_name(*kind));
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -226,7 +196,6 @@ int App::run() {
     LOG_INFO("%s: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
     s.io.stop();
   });
-  s.arm_queue();
   s.io.run();
   return 0;
 }

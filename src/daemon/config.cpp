@@ -9,9 +9,12 @@ namespace captive::daemon {
 namespace {
 
 enum Option : int {
-  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kSiteName, kLogLevel,
+  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kLogLevel,
   kHelp, kVersion,
 };
+
+// More threads than this only contend: a router has at most a few cores.
+constexpr std::uint64_t kMaxQueues = 64;
 
 std::optional<std::uint64_t> parse_number(std::string_view text) {
   std::uint64_t value = 0;
@@ -59,7 +62,8 @@ std::string usage(std::string_view program) {
          "  --portal-port N          sign-in page port on the LAN addresses (default 8511)\n"
          "  --portal-url URL         sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)\n"
          "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
-         "  --queue-num N            NFQUEUE number (default 0)\n"
+         "  --queue-num N            first NFQUEUE number (default 0)\n"
+         "  --queues N               queues to spread packets over, one thread each (default 1)\n"
          "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
          "  --socket PATH            control socket for captivectl (default /run/captive/captived.sock)\n"
          "  --site-name TEXT         name shown on the sign-in page (default \"Guest Wi-Fi\")\n"
@@ -77,6 +81,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"portal-url", required_argument, nullptr, kPortalUrl},
       {"session-timeout", required_argument, nullptr, kSessionTimeout},
       {"queue-num", required_argument, nullptr, kQueueNum},
+      {"queues", required_argument, nullptr, kQueues},
       {"site-name", required_argument, nullptr, kSiteName},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"help", no_argument, nullptr, kHelp},
@@ -129,6 +134,13 @@ Result<Invocation> parse_args(int argc, char** argv) {
         c.queue_num = static_cast<std::uint16_t>(*n);
         break;
       }
+      case kQueues: {
+        auto n = parse_number(arg);
+        if (!n || *n == 0 || *n > kMaxQueues)
+          return make_error(0, "--queues: a number from 1 to " + std::to_string(kMaxQueues) + ": " + std::string(arg));
+        c.queues = static_cast<std::uint16_t>(*n);
+        break;
+      }
       case kSiteName:
         if (arg.empty() || arg.size() > 100) return make_error(0, "--site-name: 1 to 100 characters");
         c.site_name = arg;
@@ -148,6 +160,8 @@ Result<Invocation> parse_args(int argc, char** argv) {
   }
   if (optind < argc) return make_error(0, std::string("unexpected argument: ") + argv[optind] + " (see --help)");
   if (c.lan.empty()) return make_error(0, "--lan IFACE is required (see --help)");
+  if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
+    return make_error(0, "--queue-num + --queues: queue numbers beyond 65535");
   return inv;
 }
 

@@ -15,12 +15,16 @@ std::size_t SeenAddresses::slot_of(const packet::IpAddr& ip) {
 
 void SeenAddresses::record(const packet::IpAddr& ip, const packet::MacAddr& mac,
                            std::uint64_t now_seconds) {
-  entries_[slot_of(ip)] = Entry{ip, mac, now_seconds, true};
+  std::size_t slot = slot_of(ip);
+  std::lock_guard lock(mutex_);
+  entries_[slot] = Entry{ip, mac, now_seconds, true};
 }
 
 std::optional<packet::MacAddr> SeenAddresses::find(const packet::IpAddr& ip,
                                                    std::uint64_t now_seconds) const {
-  const Entry& e = entries_[slot_of(ip)];
+  std::size_t slot = slot_of(ip);
+  std::lock_guard lock(mutex_);
+  const Entry& e = entries_[slot];
   if (!e.used || e.ip != ip || now_seconds - e.seen > kMaxAgeSeconds) return std::nullopt;
   return e.mac;
 }

@@ -53,6 +53,20 @@ for i in $(seq 1 50); do
 done
 pass "50 connections in a row answered with 511"
 
+# The counters saw it: every request answered, nothing dropped for lack of room.
+stats=$(ctl stats --json) || fail "captivectl stats failed"
+python3 - "$stats" <<'PY' || fail "stats: $stats"
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["responder.answered"] >= 53, s          # 2 + 1 + 50 requests
+assert s["responder.syn_ack"] >= 53, s
+assert s["queue.packets"] >= 4 * 53, s           # SYN, request, ACK, FIN at least
+assert s["inject.frames_sent"] >= 2 * 53, s
+for zero in ("queue.enobufs", "inject.send_errors", "queue.verdict_errors", "queue.no_hwaddr"):
+    assert s[zero] == 0, (zero, s)
+PY
+pass "captivectl stats: answers, SYN-ACKs, frames counted; no drops"
+
 # None of it reached the upstream server.
 if grep -q 'request from' "$WORK/http80.log"; then fail "upstream saw requests: $(cat "$WORK/http80.log")"; fi
 pass "upstream saw no request"

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # A client signs in through the form and then reaches the upstream at kernel
 # speed (its packets no longer visit captived); captivectl lists it; the form
-# cannot be used to sign in somebody else.
+# cannot be used to sign in somebody else. Runs with two queues (two packet
+# threads) to cover the fan-out.
 source "$(dirname "$0")/lib.sh"
 require
 topology_up
 services_up
 ruleset_up
-captived_start --session-timeout 2h
+captived_start --session-timeout 2h --queues 2
+in_gw nft list chain inet captive intercept 2>/dev/null | grep -q 'queue num 0-1' ||
+  fail "queue rule does not spread over queues 0-1: $(in_gw nft list chain inet captive intercept 2>&1)"
+pass "--queues 2: the rule spreads over queues 0-1"
 
 [ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "c1 not intercepted before sign-in"
 pass "c1 intercepted before sign-in"

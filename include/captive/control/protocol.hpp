@@ -1,11 +1,16 @@
 // The admin protocol: one JSON object per line each way, over a Unix socket.
 //   {"cmd":"list"}                      -> {"ok":true,"clients":[{...}, ...]}
 //   {"cmd":"revoke","mac":"aa:bb:.."}   -> {"ok":true}
+//   {"cmd":"stats"}                     -> {"ok":true,"stats":{"responder.syn_ack":12, ...}}
 // Failures: {"ok":false,"error":"what went wrong"}. Pure: no sockets here.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "captive/session/registry.hpp"
 
@@ -13,12 +18,22 @@ namespace captive::control {
 
 inline constexpr std::size_t kMaxLineBytes = 64 * 1024;
 
+using Counters = std::vector<std::pair<std::string, std::uint64_t>>;
+
+// What the protocol answers from.
+struct Context {
+  session::Registry& registry;
+  // Every counter of the daemon, in a stable order (may be empty in tests).
+  std::function<Counters()> counters;
+};
+
 // Answers one request line (without its '\n'); the reply has no '\n' either.
 // Never throws: malformed input gets {"ok":false,...}.
-std::string handle_request(std::string_view line, session::Registry& registry);
+std::string handle_request(std::string_view line, Context& context);
 
 // Client side, for captivectl: builds request lines.
 std::string make_list_request();
 std::string make_revoke_request(std::string_view mac);
+std::string make_stats_request();
 
 }  // namespace captive::control

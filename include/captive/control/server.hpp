@@ -6,7 +6,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <string>
 
-#include "captive/session/registry.hpp"
+#include "captive/control/protocol.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::control {
@@ -16,16 +16,16 @@ class Server {
   // Binds `path` (a stale socket file left by a dead daemon is replaced; a
   // live one is an error) and starts accepting.
   static Result<std::unique_ptr<Server>> start(boost::asio::io_context& io, const std::string& path,
-                                               session::Registry& registry);
+                                               Context& context);
   ~Server();  // removes the socket file
 
  private:
-  Server(boost::asio::io_context& io, std::string path, session::Registry& registry);
+  Server(boost::asio::io_context& io, std::string path, Context& context);
   void accept();
 
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::string path_;
-  session::Registry& registry_;
+  Context& context_;
 };
 
 }  // namespace captive::control

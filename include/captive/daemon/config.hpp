@@ -20,7 +20,8 @@ struct Config {
   std::uint16_t portal_port = 8511;                  // --portal-port N
   std::string portal_url;                            // --portal-url URL (default: from the LAN addresses)
   std::chrono::seconds session_timeout{24 * 3600};   // --session-timeout DURATION
-  std::uint16_t queue_num = 0;                       // --queue-num N
+  std::uint16_t queue_num = 0;                       // --queue-num N (the first queue)
+  std::uint16_t queues = 1;                          // --queues N (one thread each)
   std::string site_name = "Guest Wi-Fi";             // --site-name TEXT
   log::Level log_level = log::Level::info;           // --log-level LEVEL
 };

@@ -5,6 +5,7 @@
 // highest id seen: every queued packet gets exactly one verdict.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,12 +37,13 @@ struct QueuedPacket {
   std::uint32_t indev = 0;                   // NFQA_IFINDEX_INDEV
 };
 
+// Written by the queue's thread, read by the control socket's: atomics.
 struct Stats {
-  std::uint64_t packets = 0;
-  std::uint64_t enobufs = 0;       // the kernel dropped messages for us: counted, not fatal
-  std::uint64_t parse_errors = 0;
-  std::uint64_t verdict_batches = 0;
-  std::uint64_t verdict_errors = 0;
+  std::atomic<std::uint64_t> packets{0};
+  std::atomic<std::uint64_t> enobufs{0};       // the kernel dropped messages for us: counted, not fatal
+  std::atomic<std::uint64_t> parse_errors{0};
+  std::atomic<std::uint64_t> verdict_batches{0};
+  std::atomic<std::uint64_t> verdict_errors{0};
 };
 
 class Queue {

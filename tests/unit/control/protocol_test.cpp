@@ -15,7 +15,8 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 json::object reply_of(std::string_view line, session::Registry& registry) {
-  std::string reply = handle_request(line, registry);
+  Context context{registry, {}};
+  std::string reply = handle_request(line, context);
   EXPECT_EQ(reply.find('\n'), std::string::npos);
   return json::parse(reply).as_object();
 }
@@ -61,6 +62,19 @@ TEST(Protocol, BadRequestsGetErrorsNotCrashes) {
   }
   std::string huge(kMaxLineBytes + 1, ' ');
   EXPECT_FALSE(reply_of(huge, registry).at("ok").as_bool());
+}
+
+TEST(Protocol, StatsReportsEveryCounterInOrder) {
+  FakeSet set;
+  session::Registry registry(set);
+  Context context{registry, [] { return Counters{{"responder.syn_ack", 12}, {"queue.enobufs", 0}}; }};
+  auto reply = json::parse(handle_request(make_stats_request(), context)).as_object();
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  const auto& stats = reply.at("stats").as_object();
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats.begin()->key(), "responder.syn_ack");
+  EXPECT_EQ(stats.at("responder.syn_ack").to_number<std::uint64_t>(), 12u);
+  EXPECT_EQ(stats.at("queue.enobufs").to_number<std::uint64_t>(), 0u);
 }
 
 TEST(Protocol, KernelErrorsAreReported) {

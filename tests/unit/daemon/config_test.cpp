@@ -31,7 +31,7 @@ TEST(Config, Defaults) {
 
 TEST(Config, EveryFlag) {
   auto r = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
-                  "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3",
+                  "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3", "--queues", "2",
                   "--site-name", "Cafe", "--log-level", "debug"});
   ASSERT_TRUE(r) << r.error().message();
   const Config& c = r->config;
@@ -42,6 +42,7 @@ TEST(Config, EveryFlag) {
   EXPECT_EQ(c.portal_url, "http://portal.example/");
   EXPECT_EQ(c.session_timeout, 15min);
   EXPECT_EQ(c.queue_num, 3);
+  EXPECT_EQ(c.queues, 2);
   EXPECT_EQ(c.site_name, "Cafe");
   EXPECT_EQ(c.log_level, log::Level::debug);
 }
@@ -50,7 +51,7 @@ TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->action, Invocation::Action::help);
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
   std::string text = usage("captived");
-  for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num",
+  for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues",
                            "--state-dir", "--socket", "--site-name", "--log-level", "--help", "--version"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
@@ -73,6 +74,9 @@ TEST(Config, ClearErrors) {
       {{"--lan", "eth0", "--portal-url", "ftp://x/"}, "--portal-url: must be an http:// or https:// URL"},
       {{"--lan", "eth0", "--log-level", "loud"}, "--log-level: one of"},
       {{"--lan", "eth0", "--queue-num", "-1"}, "--queue-num: not a queue number"},
+      {{"--lan", "eth0", "--queues", "0"}, "--queues: a number from 1 to 64"},
+      {{"--lan", "eth0", "--queues", "65"}, "--queues: a number from 1 to 64"},
+      {{"--lan", "eth0", "--queue-num", "65535", "--queues", "2"}, "--queue-num + --queues"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.args);
