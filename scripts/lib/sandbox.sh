@@ -147,7 +147,7 @@ ruleset_up() {
 captived_start() {  # extra flags for captived
   : >"$WORK/captived.log"
   ip netns exec "$NS_GW" "$CAPTIVED" --lan br0 --state-dir "$STATE_DIR" --socket "$SOCKET" \
-    --portal-port "$PORTAL_PORT" "$@" >>"$WORK/captived.log" 2>&1 &
+    --portal-port "$PORTAL_PORT" --ruleset "$SANDBOX_ROOT/nft/captive.nft" "$@" >>"$WORK/captived.log" 2>&1 &
   CAPTIVED_PID=$!
   for _ in $(seq 1 100); do
     grep -q 'ready:' "$WORK/captived.log" && return 0

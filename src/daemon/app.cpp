@@ -5,18 +5,25 @@
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <cstring>
 #include <ctime>
+#include <sys/stat.h>
 #include <optional>
 
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/control/server.hpp"
 #include "captive/daemon/packet_worker.hpp"
+#include "captive/daemon/ruleset_loader.hpp"
 #include "captive/daemon/secrets.hpp"
 #include "captive/inject/sender.hpp"
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/allowed_set.hpp"
+#include "captive/nft/table_watch.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/portal/server.hpp"
 #include "captive/responder/responder.hpp"
@@ -79,6 +86,11 @@ struct App::Impl {
   std::unique_ptr<control::Server> control_server;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   bool queue_rule_installed = false;
+  std::optional<nft::TableWatch> watch;
+  std::optional<asio::posix::stream_descriptor> watch_stream;
+  asio::steady_timer reconcile_timer{io};
+  nft::Change pending_change = nft::Change::none;
+  std::uint64_t restores = 0;
 
   ~Impl() {
     // The rule goes first: from then on no packet is queued to us.
@@ -89,6 +101,70 @@ struct App::Impl {
         LOG_INFO("queue rule removed");
     }
     for (auto& worker : workers) worker->stop();
+    // The descriptor borrows TableWatch's fd: TableWatch closes it.
+    if (watch_stream) watch_stream->release();
+  }
+
+  void arm_watch() {
+    watch_stream->async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
+      if (ec) return;
+      auto change = watch->read(netlink->portid());
+      if (!change) {
+        LOG_WARN("%s", change.error().message().c_str());
+      } else if (*change != nft::Change::none) {
+        schedule_reconcile(*change);
+      }
+      arm_watch();
+    });
+  }
+
+  // A flush or reload comes as a burst of events; act once it is over.
+  void schedule_reconcile(nft::Change change) {
+    pending_change = std::max(pending_change, change);
+    reconcile_timer.expires_after(std::chrono::milliseconds(20));
+    reconcile_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      nft::Change todo = std::exchange(pending_change, nft::Change::none);
+      reconcile(todo);
+    });
+  }
+
+  // Puts back what somebody else took away: the table (from the ruleset
+  // file), our queue rule, and the sessions we know of.
+  void reconcile(nft::Change change) {
+    auto started = std::chrono::steady_clock::now();
+    if (auto present = netlink->check_ruleset(); !present) {
+      if (present.error().code != ENOENT) {
+        LOG_ERROR("ruleset check: %s", present.error().message().c_str());
+        return;
+      }
+      LOG_WARN("table inet captive is gone: loading %s", config.ruleset.c_str());
+      if (auto loaded = run_command(ruleset_command(config.lan, config.portal_port, config.ruleset)); !loaded) {
+        LOG_ERROR("cannot restore the ruleset (%s): nobody is intercepted or let in until it is loaded again",
+                  loaded.error().message().c_str());
+        return;
+      }
+      change = nft::Change::sessions;
+      // Our own load made events too: they are answered by what follows.
+      (void)watch->read(netlink->portid());
+    }
+    auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
+    if (!kind) {
+      LOG_ERROR("restore queue rule: %s", kind.error().message().c_str());
+      return;
+    }
+    std::size_t sessions = 0;
+    if (change == nft::Change::sessions) {
+      auto restored = registry->restore();
+      if (!restored) {
+        LOG_ERROR("restore sessions: %s", restored.error().message().c_str());
+        return;
+      }
+      sessions = *restored;
+    }
+    ++restores;
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    LOG_INFO("restored queue rule and %zu sessions in %.1f ms", sessions, ms);
   }
 
   Counters counters() const {
@@ -102,6 +178,7 @@ struct App::Impl {
     add_counter(out, "portal.refused", p.refused);
     add_counter(out, "portal.set_errors", p.set_errors);
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
+    add_counter(out, "nft.restores", restores);
     return out;
   }
 };
@@ -174,6 +251,16 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   }
   for (auto& worker : s.workers) worker->start();
 
+  // Watch before installing, so no change after this point goes unseen.
+  auto watch = nft::TableWatch::open();
+  if (!watch) return watch.error();
+  s.watch.emplace(std::move(*watch));
+  s.watch_stream.emplace(s.io, s.watch->fd());
+  struct stat st {};
+  if (::stat(config.ruleset.c_str(), &st) != 0)
+    LOG_WARN("--ruleset %s: %s: a flushed table cannot be loaded again by captived", config.ruleset.c_str(),
+             std::strerror(errno));
+
   auto kind = s.netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
   if (!kind) return kind.error();
   s.queue_rule_installed = true;
@@ -196,6 +283,7 @@ int App::run() {
     LOG_INFO("%s: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
     s.io.stop();
   });
+  s.arm_watch();
   s.io.run();
   return 0;
 }

@@ -9,7 +9,7 @@ namespace captive::daemon {
 namespace {
 
 enum Option : int {
-  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kLogLevel,
+  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kLogLevel,
   kHelp, kVersion,
 };
 
@@ -64,6 +64,8 @@ std::string usage(std::string_view program) {
          "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
          "  --queue-num N            first NFQUEUE number (default 0)\n"
          "  --queues N               queues to spread packets over, one thread each (default 1)\n"
+         "  --ruleset FILE           ruleset to reload if the table is flushed\n"
+         "                           (default /usr/share/captive/captive.nft)\n"
          "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
          "  --socket PATH            control socket for captivectl (default /run/captive/captived.sock)\n"
          "  --site-name TEXT         name shown on the sign-in page (default \"Guest Wi-Fi\")\n"
@@ -83,6 +85,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"queue-num", required_argument, nullptr, kQueueNum},
       {"queues", required_argument, nullptr, kQueues},
       {"site-name", required_argument, nullptr, kSiteName},
+      {"ruleset", required_argument, nullptr, kRuleset},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
@@ -144,6 +147,10 @@ Result<Invocation> parse_args(int argc, char** argv) {
       case kSiteName:
         if (arg.empty() || arg.size() > 100) return make_error(0, "--site-name: 1 to 100 characters");
         c.site_name = arg;
+        break;
+      case kRuleset:
+        if (arg.empty()) return make_error(0, "--ruleset: empty path");
+        c.ruleset = arg;
         break;
       case kLogLevel:
         if (arg == "debug") c.log_level = log::Level::debug;

@@ -114,7 +114,9 @@ std::size_t build_config_params(std::span<std::byte> buf, const Options& options
 Result<QueuedPacket> parse_packet(std::span<const std::byte> message) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(message.data());
   if (message.size() > static_cast<std::size_t>(INT32_MAX) ||
-      !mnl_nlmsg_ok(nlh, static_cast<int>(message.size()))) {
+      !mnl_nlmsg_ok(nlh, static_cast<int>(message.size())) ||
+      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz finding).
+      nlh->nlmsg_len > message.size()) {
     return make_error(EBADMSG, "parse packet: truncated netlink message");
   }
   if (nlh->nlmsg_type != kPacketMessageType) {

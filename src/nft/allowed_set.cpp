@@ -27,8 +27,14 @@ constexpr std::size_t kRecvBufferSize = 64 * 1024;
 // The kernel always answers a request; this only bounds a wait on a wedged
 // kernel so the daemon's event loop does not hang forever.
 constexpr int kRecvTimeoutSeconds = 5;
-// One batch holds at most this many acked messages (build_setelem_add: 3).
-constexpr std::size_t kMaxAcked = 8;
+// One batch holds at most this many acked messages (build_setelem_add: 3;
+// a bulk batch: kBulkBufferSize / kMaxBulkMessage).
+constexpr std::size_t kMaxAcked = 16;
+// Bulk adds go out in batches of at most this size (kMaxBulkMessages x 256
+// elements, ~3000), under the default netlink send buffer (wmem_default,
+// 208 KiB).
+constexpr std::size_t kBulkBufferSize = 128 * 1024;
+static_assert(kMaxBulkMessages < kMaxAcked);
 
 // Called for every message of an answer that is not an error/ack/done.
 using DataFn = std::function<Result<void>(std::span<const std::byte>)>;
@@ -66,9 +72,12 @@ struct Netlink::Impl {
     return seq;
   }
 
-  Result<void> send(std::size_t len, const std::string& what) {
+  Result<void> send(std::size_t len, const std::string& what) { return send(std::span(tx.data(), len), what); }
+
+  Result<void> send(std::span<const std::byte> msg, const std::string& what) {
+    std::size_t len = msg.size();
     if (len == 0) return make_error(EINVAL, what + ": message does not fit / bad names");
-    ssize_t n = mnl_socket_sendto(nl, tx.data(), len);
+    ssize_t n = mnl_socket_sendto(nl, msg.data(), len);
     if (n < 0) return errno_error(what);
     if (static_cast<std::size_t>(n) != len) return make_error(EMSGSIZE, what);
     return {};
@@ -88,20 +97,25 @@ struct Netlink::Impl {
   // aborted by the kernel), with `what` as context. Blocks until the kernel
   // answers (at most kRecvTimeoutSeconds).
   Result<void> talk_batch(std::size_t len, const std::string& what) {
+    return talk_batch(std::span<const std::byte>(tx.data(), len), what);
+  }
+
+  Result<void> talk_batch(std::span<const std::byte> batch, const std::string& what) {
+    const std::size_t len = batch.size();
     std::array<std::uint32_t, kMaxAcked> pending{};
     std::size_t npending = 0;
     // A batch refused as a whole (no CAP_NET_ADMIN: EPERM) is answered by a
     // single error for NFNL_MSG_BATCH_BEGIN and no per-message answers.
     const std::uint32_t begin_seq = len >= sizeof(nlmsghdr)
-                                        ? reinterpret_cast<const nlmsghdr*>(tx.data())->nlmsg_seq
+                                        ? reinterpret_cast<const nlmsghdr*>(batch.data())->nlmsg_seq
                                         : 0;
     int left = static_cast<int>(len);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(tx.data()); mnl_nlmsg_ok(nlh, left);
+    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(batch.data()); mnl_nlmsg_ok(nlh, left);
          nlh = mnl_nlmsg_next(nlh, &left)) {
       if ((nlh->nlmsg_flags & NLM_F_ACK) != 0 && npending < pending.size())
         pending[npending++] = nlh->nlmsg_seq;
     }
-    if (auto r = send(len, what); !r) return r;
+    if (auto r = send(batch, what); !r) return r;
 
     int first_error = 0;
     while (npending > 0) {
@@ -255,6 +269,24 @@ Result<void> Netlink::add(const packet::MacAddr& mac, std::chrono::seconds timeo
                                         std::chrono::duration_cast<std::chrono::milliseconds>(timeout)),
                       what);
 }
+
+Result<void> Netlink::add_many(std::span<const ElementSpec> elements) {
+  Impl& m = *impl_;
+  std::vector<std::byte> buf(kBulkBufferSize);  // one allocation per restore, not per element
+  while (!elements.empty()) {
+    std::uint32_t seq = m.next_seq();
+    BulkBatch batch = build_setelem_add_many(buf, seq, m.names, elements);
+    if (batch.elements == 0) return make_error(EINVAL, "add elements to " + m.set_name() + ": bad names");
+    m.seq = seq + static_cast<std::uint32_t>(batch.messages) + 1;  // the batch used seq .. seq+messages+1
+    auto r = m.talk_batch(std::span<const std::byte>(buf.data(), batch.length),
+                          "add " + std::to_string(batch.elements) + " elements to " + m.set_name());
+    if (!r) return r;
+    elements = elements.subspan(batch.elements);
+  }
+  return {};
+}
+
+std::uint32_t Netlink::portid() const { return impl_->portid; }
 
 Result<void> Netlink::remove(const packet::MacAddr& mac) {
   Impl& m = *impl_;

@@ -2,6 +2,8 @@
 #include "captive/nft/messages.hpp"
 
 #include <libmnl/libmnl.h>
+
+#include <algorithm>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
@@ -45,8 +47,9 @@ class Writer {
     ok_ = buf.size() >= kBatchBufferSize &&
           reinterpret_cast<std::uintptr_t>(buf.data()) % alignof(nlmsghdr) == 0;
   }
-  char* next() {
-    if (!ok_ || buf_.size() - len_ < kMaxMessage) {
+  // Start of the next message if at least `need` bytes are left.
+  char* next(std::size_t need = kMaxMessage) {
+    if (!ok_ || buf_.size() - len_ < need) {
       ok_ = false;
       return nullptr;
     }
@@ -200,6 +203,39 @@ std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const
   return ok ? w.length() : 0;
 }
 
+BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                                 std::span<const ElementSpec> elements) {
+  BulkBatch batch;
+  if (!names_valid(names)) return {};
+  Writer w(buf);
+  if (!batch_begin(w, seq)) return {};
+  // Keep room for END after the last message.
+  while (batch.elements < elements.size() && batch.messages < kMaxBulkMessages) {
+    char* p = w.next(kMaxBulkMessage + kMaxMessage);
+    if (p == nullptr) break;
+    SetPtr s = make_set(names);
+    if (!s) return {};
+    std::size_t n = std::min(kElementsPerMessage, elements.size() - batch.elements);
+    for (const ElementSpec& spec : elements.subspan(batch.elements, n)) {
+      nftnl_set_elem* e = nftnl_set_elem_alloc();
+      if (e == nullptr) return {};
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, spec.mac.bytes.data(), spec.mac.bytes.size());
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout);
+      if (ms.count() > 0) nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ms.count());
+      nftnl_set_elem_add(s.get(), e);
+    }
+    ++batch.messages;
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, kFamily, NLM_F_CREATE | NLM_F_ACK,
+                                          seq + static_cast<std::uint32_t>(batch.messages));
+    nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
+    w.commit(nlh);
+    batch.elements += n;
+  }
+  if (batch.messages == 0 || !batch_end(w, seq + static_cast<std::uint32_t>(batch.messages) + 1)) return {};
+  batch.length = w.length();
+  return batch;
+}
+
 std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
                               const packet::MacAddr& mac) {
   if (!names_valid(names)) return 0;
@@ -281,6 +317,8 @@ Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(msg.data());
   if (msg.size() < NLMSG_HDRLEN ||
       !mnl_nlmsg_ok(nlh, static_cast<int>(std::min<std::size_t>(msg.size(), INT32_MAX))) ||
+      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz finding).
+      nlh->nlmsg_len > msg.size() ||
       nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nfgenmsg)) {
     return make_error(EINVAL, "parse set elements: truncated message");
   }

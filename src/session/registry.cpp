@@ -47,6 +47,24 @@ Result<std::vector<Client>> Registry::list() {
   return clients;
 }
 
+Result<std::size_t> Registry::restore() {
+  auto now = now_();
+  std::vector<nft::ElementSpec> specs;
+  specs.reserve(records_.size());
+  for (auto it = records_.begin(); it != records_.end();) {
+    auto left = std::chrono::ceil<std::chrono::seconds>(it->second.expires_at - now);
+    if (left.count() <= 0) {
+      it = records_.erase(it);
+      continue;
+    }
+    specs.push_back(nft::ElementSpec{it->first, left});
+    ++it;
+  }
+  if (specs.empty()) return std::size_t{0};
+  if (auto added = set_.add_many(specs); !added) return added.error();
+  return specs.size();
+}
+
 std::optional<Client> Registry::find(const packet::MacAddr& mac) const {
   auto it = records_.find(mac);
   if (it == records_.end() || it->second.expires_at <= now_()) return std::nullopt;

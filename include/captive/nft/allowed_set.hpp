@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,20 @@ struct Element {
   std::uint64_t bytes = 0;
 };
 
+// One element to add in bulk.
+struct ElementSpec {
+  packet::MacAddr mac;
+  std::chrono::seconds timeout{0};  // 0 = no timeout
+};
+
 // What services need of the set; tests use a fake.
 class SetWriter {
  public:
   virtual ~SetWriter() = default;
+  // Adds many MACs in few batches (a few thousand elements each): how
+  // sessions are put back after the set was emptied. Elements that exist are
+  // left as they are on kernels before 6.10 and get the new timeout after.
+  virtual Result<void> add_many(std::span<const ElementSpec> elements) = 0;
   // timeout 0 = no timeout. Adding a MAC that is there already refreshes its
   // timeout (delete + add in one batch, so no packet sees it missing).
   virtual Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) = 0;
@@ -69,8 +80,13 @@ class Netlink final : public SetWriter {
   Result<void> remove_queue_rule();
 
   Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) override;
+  Result<void> add_many(std::span<const ElementSpec> elements) override;
   Result<void> remove(const packet::MacAddr& mac) override;
   Result<std::vector<Element>> list() override;
+
+  // The netlink port id of our socket: events caused by our own changes
+  // carry it (TableWatch ignores them).
+  std::uint32_t portid() const;
 
  private:
   struct Impl;

@@ -63,6 +63,26 @@ bool names_valid(const Names& names);
 // (never expires: the set has no default timeout).
 std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
                               const packet::MacAddr& mac, std::chrono::milliseconds timeout);
+// Bulk add, for restoring sessions: BEGIN, then NFT_MSG_NEWSETELEM messages
+// (NLM_F_CREATE|NLM_F_ACK, seq+1, seq+2, ...) of up to kElementsPerMessage
+// elements each, as many as fit in `buf`, then END. Returns the batch length
+// and how many of `elements` it holds (0, 0 if `buf` is too small).
+inline constexpr std::size_t kElementsPerMessage = 256;
+// Upper bound of one element in a NEWSETELEM message: list nest, key nest,
+// 6-byte key (padded to 8), timeout (u64), flags: 4+4+12+12+8 = 40, rounded up.
+inline constexpr std::size_t kMaxElementBytes = 64;
+inline constexpr std::size_t kMaxBulkMessage = kMaxMessage + kElementsPerMessage * kMaxElementBytes;
+// At most this many NEWSETELEM messages per batch: the adapter waits for one
+// ack each and tracks a fixed number of them.
+inline constexpr std::size_t kMaxBulkMessages = 12;
+struct BulkBatch {
+  std::size_t length = 0;
+  std::size_t elements = 0;
+  std::size_t messages = 0;  // acked messages in it (seq+1 .. seq+messages)
+};
+BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                                 std::span<const ElementSpec> elements);
+
 // seq+1 NFT_MSG_DELSETELEM. The kernel answers ENOENT if `mac` is absent.
 std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
                               const packet::MacAddr& mac);

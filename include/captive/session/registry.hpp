@@ -43,6 +43,10 @@ class Registry {
   // The kernel set joined with what we know; forgets metadata of MACs the
   // kernel no longer has (their sessions expired).
   Result<std::vector<Client>> list();
+  // Puts every unexpired session we know of back into the kernel set, with
+  // the time it has left, in bulk (after somebody emptied or recreated the
+  // set). Returns how many.
+  Result<std::size_t> restore();
   // From what we recorded, without asking the kernel (for page rendering).
   std::optional<Client> find(const packet::MacAddr& mac) const;
 

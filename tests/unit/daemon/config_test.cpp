@@ -32,7 +32,7 @@ TEST(Config, Defaults) {
 TEST(Config, EveryFlag) {
   auto r = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
                   "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3", "--queues", "2",
-                  "--site-name", "Cafe", "--log-level", "debug"});
+                  "--site-name", "Cafe", "--log-level", "debug", "--ruleset", "/etc/captive.nft"});
   ASSERT_TRUE(r) << r.error().message();
   const Config& c = r->config;
   EXPECT_EQ(c.lan, "br-lan");
@@ -44,6 +44,7 @@ TEST(Config, EveryFlag) {
   EXPECT_EQ(c.queue_num, 3);
   EXPECT_EQ(c.queues, 2);
   EXPECT_EQ(c.site_name, "Cafe");
+  EXPECT_EQ(c.ruleset, "/etc/captive.nft");
   EXPECT_EQ(c.log_level, log::Level::debug);
 }
 
@@ -52,7 +53,7 @@ TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
   std::string text = usage("captived");
   for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues",
-                           "--state-dir", "--socket", "--site-name", "--log-level", "--help", "--version"})
+                           "--state-dir", "--socket", "--site-name", "--ruleset", "--log-level", "--help", "--version"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

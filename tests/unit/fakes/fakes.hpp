@@ -20,6 +20,11 @@ class FakeSet final : public nft::SetWriter {
     elements[mac] = timeout;
     return {};
   }
+  Result<void> add_many(std::span<const nft::ElementSpec> specs) override {
+    ++bulk_adds;
+    for (const auto& spec : specs) elements[spec.mac] = spec.timeout;
+    return {};
+  }
   Result<void> remove(const packet::MacAddr& mac) override {
     if (elements.erase(mac) == 0) return make_error(ENOENT, "delete " + mac.to_string());
     return {};
@@ -40,6 +45,7 @@ class FakeSet final : public nft::SetWriter {
 
   std::map<packet::MacAddr, std::chrono::seconds> elements;
   bool fail_next = false;
+  int bulk_adds = 0;
 };
 
 class FakeNeighbours final : public neigh::Resolver {

@@ -14,6 +14,8 @@
 // tests skip - except under CI=true, where a skip would hide a regression,
 // so they fail.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sched.h>
 #include <unistd.h>
 
@@ -204,6 +206,36 @@ TEST_F(NftNetns, ManyElementsListInSeveralDatagrams) {
   auto els = nl.list();
   ASSERT_TRUE(els) << els.error().message();
   EXPECT_EQ(els->size(), 600u);
+}
+
+TEST_F(NftNetns, BulkAddOfTenThousandWithTimeouts) {
+  Netlink& nl = *nl_;
+  std::vector<ElementSpec> specs;
+  for (int i = 0; i < 10000; ++i) {
+    packet::MacAddr m{{0x02, 0x33, 0x00, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                       static_cast<std::uint8_t>(i)}};
+    specs.push_back(ElementSpec{m, std::chrono::seconds(i % 7 == 0 ? 0 : 600 + i)});
+  }
+  ASSERT_TRUE(nl.add(specs[5].mac, std::chrono::seconds(5)));  // one is there already
+  auto added = nl.add_many(specs);
+  ASSERT_TRUE(added) << added.error().message();
+  auto els = nl.list();
+  ASSERT_TRUE(els) << els.error().message();
+  ASSERT_EQ(els->size(), 10000u);
+  std::map<packet::MacAddr, Element> by_mac;
+  for (const auto& e : *els) by_mac[e.mac] = e;
+  for (int i : {1, 7, 4999, 9999}) {
+    const auto& e = by_mac.at(specs[static_cast<std::size_t>(i)].mac);
+    if (specs[static_cast<std::size_t>(i)].timeout.count() == 0) {
+      EXPECT_FALSE(e.timeout) << i;
+    } else {
+      ASSERT_TRUE(e.timeout) << i;
+      EXPECT_EQ(*e.timeout, std::chrono::milliseconds(specs[static_cast<std::size_t>(i)].timeout));
+    }
+  }
+  // The set still takes ordinary changes afterwards (sequence numbers in step).
+  ASSERT_TRUE(nl.remove(specs[1].mac));
+  EXPECT_EQ(nl.remove(specs[1].mac).error().code, ENOENT);
 }
 
 TEST_F(NftNetns, MissingRulesetIsEnoentWithHint) {

@@ -84,6 +84,32 @@ TEST(Registry, FindIgnoresExpiredRecords) {
   EXPECT_FALSE(registry.find(mac("02:00:00:00:00:01")));
 }
 
+TEST(Registry, RestorePutsBackUnexpiredSessionsWithTimeLeft) {
+  FakeSet set;
+  Clock::time_point now = Clock::time_point(std::chrono::seconds(1'700'000'000));
+  Registry registry(set, [&] { return now; });
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 3600s, "x"));
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:02"), std::nullopt, 60s, "x"));
+  now += 100s;            // the second session is over
+  set.elements.clear();   // `nft flush ruleset`
+  auto restored = registry.restore();
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(*restored, 1u);
+  EXPECT_EQ(set.bulk_adds, 1);
+  ASSERT_EQ(set.elements.size(), 1u);
+  EXPECT_EQ(set.elements.at(mac("02:00:00:00:00:01")), 3500s);
+  EXPECT_FALSE(registry.find(mac("02:00:00:00:00:02")));
+}
+
+TEST(Registry, RestoreOfNothingTouchesNothing) {
+  FakeSet set;
+  Registry registry(set);
+  auto restored = registry.restore();
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(*restored, 0u);
+  EXPECT_EQ(set.bulk_adds, 0);
+}
+
 TEST(SeenAddresses, RemembersAndAgesOut) {
   auto table = std::make_unique<SeenAddresses>();
   table->record(ip("192.0.2.2"), mac("02:00:00:00:00:02"), 1000);

@@ -1,0 +1,47 @@
+// Notices when somebody else takes our table apart: `nft flush ruleset`, a
+// firewall reload (Debian's nftables.service, OpenWrt's `fw4 flush`), a
+// reload of the ruleset, or a flush of chain `intercept`. Listens on the
+// nftables multicast group (NFNLGRP_NFTABLES); the daemon then reconciles.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "captive/nft/allowed_set.hpp"
+#include "captive/util/result.hpp"
+
+namespace captive::nft {
+
+// What an event means for us; a later kind includes the earlier ones.
+enum class Change {
+  none = 0,
+  queue_rule = 1,  // a rule of chain `intercept` was deleted: put ours back
+  sessions = 2,    // table, chain or set deleted: the set is (or will be) empty
+};
+
+// Classifies one nftables event message (from its nlmsghdr). Events caused
+// by `own_portid` (our own changes) and events of other tables are `none`.
+// Pure; never reads outside `msg`.
+Change classify_event(std::span<const std::byte> msg, const Names& names, std::uint32_t own_portid);
+
+class TableWatch {
+ public:
+  static Result<TableWatch> open(Names names = {});
+  TableWatch(TableWatch&&) noexcept;
+  TableWatch& operator=(TableWatch&&) noexcept;
+  ~TableWatch();
+
+  int fd() const;  // non-blocking; readable when events are pending
+  // Reads every pending event; returns the biggest change among them.
+  // ENOBUFS (events lost) is reported as Change::sessions: we cannot know
+  // what we missed, so the daemon checks everything.
+  Result<Change> read(std::uint32_t own_portid);
+
+ private:
+  struct Impl;
+  explicit TableWatch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace captive::nft

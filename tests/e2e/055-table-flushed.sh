@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Somebody else takes the table apart: `nft flush ruleset` (a firewall
+# reload), a reload of our ruleset, a flush of chain intercept. captived
+# notices and puts back the table, its queue rule and every session.
+source "$(dirname "$0")/lib.sh"
+require
+topology_up
+services_up
+ruleset_up
+captived_start --session-timeout 1h
+
+result=$(sign_in "$NS_C1")
+[ "${result%% *}" = 303 ] || fail "sign-in answered '$result'"
+[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 200 ] || fail "c1 not through after sign-in"
+
+wait_restored() {  # wait_restored N: until the Nth "restored" log line
+  for _ in $(seq 1 50); do
+    [ "$(grep -c 'restored queue rule' "$WORK/captived.log")" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  fail "captived did not restore (restore #$1)"
+}
+
+check_state() {  # check_state WHAT
+  queue_rule_present || fail "$1: no queue rule"
+  in_gw nft list set inet captive allowed | grep -q "$C1_MAC" || fail "$1: c1's session not back in @allowed"
+  [ "$(http_status "$NS_C1" "http://$UP_V4/")" = 200 ] || fail "$1: c1 lost access"
+  [ "$(http_status "$NS_C2" "http://$UP_V4/")" = 511 ] || fail "$1: c2 not intercepted"
+  [ "$(http_status "$NS_C2" "http://$UP_V4:8080/" --max-time 2)" = 000 ] || fail "$1: c2 gets through"
+}
+
+in_gw nft flush ruleset
+wait_restored 1
+check_state "nft flush ruleset"
+grep -q 'restored queue rule and 1 sessions' "$WORK/captived.log" || fail "log: $(tail -3 "$WORK/captived.log")"
+pass "nft flush ruleset: table, queue rule and the session back"
+
+ruleset_up
+wait_restored 2
+check_state "install-ruleset again"
+pass "ruleset reloaded by the admin: queue rule and session back"
+
+in_gw nft flush chain inet captive intercept
+wait_restored 3
+check_state "flush chain intercept"
+pass "chain intercept flushed: queue rule back"
+
+# Our own changes (sign-in, revoke) trigger nothing.
+before=$(grep -c 'restored queue rule' "$WORK/captived.log")
+ctl revoke "$C1_MAC" >/dev/null
+result=$(sign_in "$NS_C1")
+sleep 0.3
+[ "$(grep -c 'restored queue rule' "$WORK/captived.log")" = "$before" ] || fail "own changes triggered a restore"
+pass "captived's own changes are not mistaken for a flush"
+
+# A revoked client stays revoked across a flush.
+ctl revoke "$C1_MAC" >/dev/null
+in_gw nft flush ruleset
+wait_restored 4
+in_gw nft list set inet captive allowed | grep -q "$C1_MAC" && fail "revoked c1 came back after the flush"
+[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "revoked c1 not intercepted after the flush"
+pass "a revoked session is not restored"
+done_ok

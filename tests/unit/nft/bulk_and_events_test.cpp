@@ -1,0 +1,188 @@
+// The bulk add (restoring sessions) and the classification of nftables
+// events (noticing a flush). No kernel, no root.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "captive/nft/messages.hpp"
+#include "captive/nft/table_watch.hpp"
+
+namespace captive::nft {
+namespace {
+
+struct Elem {
+  std::vector<std::uint8_t> key;
+  std::optional<std::uint64_t> timeout_ms;
+};
+
+// libnftnl 1.2.4 cannot parse its own multi-element messages back, so the
+// attributes are walked with libmnl: NFTA_SET_ELEM_LIST_ELEMENTS { ELEM {
+// KEY { DATA_VALUE }, TIMEOUT (be64) } ... }.
+// The nested attributes of `parent` (libmnl's for_each macros are C only).
+std::vector<const nlattr*> children(const void* payload, std::size_t len) {
+  std::vector<const nlattr*> out;
+  int left = static_cast<int>(len);
+  for (auto* a = static_cast<const nlattr*>(payload); mnl_attr_ok(a, left); a = mnl_attr_next(a))
+    out.push_back(a), left -= static_cast<int>(MNL_ALIGN(a->nla_len));
+  return out;
+}
+std::vector<const nlattr*> children(const nlattr* parent) {
+  return children(mnl_attr_get_payload(parent), mnl_attr_get_payload_len(parent));
+}
+
+std::vector<Elem> elements_of(const nlmsghdr* nlh) {
+  std::vector<Elem> out;
+  const std::size_t header = MNL_ALIGN(sizeof(nfgenmsg));
+  for (const nlattr* attr : children(static_cast<const char*>(mnl_nlmsg_get_payload(nlh)) + header,
+                                     mnl_nlmsg_get_payload_len(nlh) - header)) {
+    if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS) continue;
+    for (const nlattr* elem : children(attr)) {
+      Elem e;
+      for (const nlattr* field : children(elem)) {
+        if (mnl_attr_get_type(field) == NFTA_SET_ELEM_KEY) {
+          for (const nlattr* data : children(field)) {
+            auto* p = static_cast<const std::uint8_t*>(mnl_attr_get_payload(data));
+            e.key.assign(p, p + mnl_attr_get_payload_len(data));
+          }
+        } else if (mnl_attr_get_type(field) == NFTA_SET_ELEM_TIMEOUT) {
+          e.timeout_ms = be64toh(mnl_attr_get_u64(field));
+        }
+      }
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::vector<ElementSpec> random_specs(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<ElementSpec> specs(n);
+  for (auto& s : specs) {
+    for (auto& b : s.mac.bytes) b = static_cast<std::uint8_t>(rng());
+    s.mac.bytes[0] = (s.mac.bytes[0] & 0xfe) | 0x02;
+    s.timeout = std::chrono::seconds(rng() % 100000);  // 0 = no timeout
+  }
+  return specs;
+}
+
+TEST(NftBulk, EveryElementInOrderWithItsTimeoutAcrossMessages) {
+  std::vector<std::byte> buf(128 * 1024);
+  auto specs = random_specs(10000, 7);
+  std::size_t done = 0;
+  std::uint32_t seq = 500;
+  int batches = 0;
+  while (done < specs.size()) {
+    BulkBatch batch = build_setelem_add_many(buf, seq, Names{}, std::span(specs).subspan(done));
+    ASSERT_GT(batch.elements, 0u);
+    ASSERT_LE(batch.length, buf.size());
+    ++batches;
+    int left = static_cast<int>(batch.length);
+    auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
+    std::vector<const nlmsghdr*> msgs;
+    for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) msgs.push_back(nlh);
+    ASSERT_EQ(left, 0);
+    ASSERT_EQ(msgs.size(), batch.messages + 2);
+    ASSERT_LE(batch.messages, kMaxBulkMessages);
+    EXPECT_EQ(msgs.front()->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+    EXPECT_EQ(msgs.back()->nlmsg_type, NFNL_MSG_BATCH_END);
+    EXPECT_EQ(msgs.back()->nlmsg_seq, seq + batch.messages + 1);
+    std::size_t at = done;
+    for (std::size_t i = 1; i + 1 < msgs.size(); ++i) {
+      EXPECT_EQ(msgs[i]->nlmsg_type, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM);
+      EXPECT_EQ(msgs[i]->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK), NLM_F_CREATE | NLM_F_ACK);
+      EXPECT_EQ(msgs[i]->nlmsg_seq, seq + i);
+      auto elems = elements_of(msgs[i]);
+      EXPECT_LE(elems.size(), kElementsPerMessage);
+      for (const auto& e : elems) {
+        ASSERT_LT(at, specs.size());
+        EXPECT_EQ(e.key, std::vector<std::uint8_t>(specs[at].mac.bytes.begin(), specs[at].mac.bytes.end()));
+        if (specs[at].timeout.count() == 0) {
+          EXPECT_FALSE(e.timeout_ms);
+        } else {
+          EXPECT_EQ(e.timeout_ms, static_cast<std::uint64_t>(specs[at].timeout.count()) * 1000);
+        }
+        ++at;
+      }
+    }
+    EXPECT_EQ(at, done + batch.elements);
+    done += batch.elements;
+    seq += 100;
+  }
+  EXPECT_GE(batches, 3) << "10000 elements need several batches";
+}
+
+TEST(NftBulk, RefusesTinyBufferAndBadNames) {
+  auto specs = random_specs(10, 1);
+  std::vector<std::byte> small(kBatchBufferSize);  // smaller than one bulk message
+  EXPECT_EQ(build_setelem_add_many(small, 1, Names{}, specs).elements, 0u);
+  std::vector<std::byte> buf(128 * 1024);
+  Names bad;
+  bad.set = "";
+  EXPECT_EQ(build_setelem_add_many(buf, 1, bad, specs).elements, 0u);
+}
+
+// An nftables event as the kernel multicasts it.
+std::vector<std::byte> event(int msg, std::uint32_t portid, std::uint8_t family,
+                             std::vector<std::pair<std::uint16_t, std::string>> attrs) {
+  std::vector<std::byte> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg);
+  nlh->nlmsg_pid = portid;
+  auto* gen = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  gen->nfgen_family = family;
+  for (auto& [type, value] : attrs) mnl_attr_put_strz(nlh, type, value.c_str());
+  buf.resize(nlh->nlmsg_len);
+  return buf;
+}
+
+TEST(TableWatch, ClassifiesWhatTakesOurTableApart) {
+  const Names n;
+  const std::uint32_t us = 4242, them = 99;
+  auto c = [&](std::vector<std::byte> msg) { return classify_event(msg, n, us); };
+  EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}})), Change::sessions);
+  EXPECT_EQ(c(event(NFT_MSG_DELCHAIN, them, NFPROTO_INET, {{NFTA_CHAIN_TABLE, "captive"}, {NFTA_CHAIN_NAME, "forward"}})),
+            Change::sessions);
+  EXPECT_EQ(c(event(NFT_MSG_DELSET, them, NFPROTO_INET, {{NFTA_SET_TABLE, "captive"}, {NFTA_SET_NAME, "allowed"}})),
+            Change::sessions);
+  EXPECT_EQ(c(event(NFT_MSG_DELRULE, them, NFPROTO_INET, {{NFTA_RULE_TABLE, "captive"}, {NFTA_RULE_CHAIN, "intercept"}})),
+            Change::queue_rule);
+  // Not ours, or not a loss.
+  EXPECT_EQ(c(event(NFT_MSG_DELTABLE, us, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}})), Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_INET, {{NFTA_TABLE_NAME, "fw4"}})), Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_IPV4, {{NFTA_TABLE_NAME, "captive"}})), Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_DELRULE, them, NFPROTO_INET, {{NFTA_RULE_TABLE, "captive"}, {NFTA_RULE_CHAIN, "forward"}})),
+            Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_DELSET, them, NFPROTO_INET, {{NFTA_SET_TABLE, "captive"}, {NFTA_SET_NAME, "other"}})),
+            Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_NEWTABLE, them, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}})), Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_DELSETELEM, them, NFPROTO_INET, {{NFTA_SET_ELEM_LIST_TABLE, "captive"}})), Change::none);
+  EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_INET, {{NFTA_TABLE_NAME, "captivex"}})), Change::none);
+}
+
+TEST(TableWatch, NeverReadsPastTruncatedOrHostileMessages) {
+  auto full = event(NFT_MSG_DELTABLE, 1, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}});
+  for (std::size_t len = 0; len <= full.size(); ++len) {
+    std::vector<std::byte> cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(len));
+    Change got = classify_event(cut, Names{}, 2);
+    if (len < full.size()) {
+      EXPECT_NE(got, Change::queue_rule);
+    }
+  }
+  std::mt19937 rng(3);
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<std::byte> junk(rng() % 96);
+    for (auto& b : junk) b = static_cast<std::byte>(rng());
+    (void)classify_event(junk, Names{}, 2);
+  }
+}
+
+}  // namespace
+}  // namespace captive::nft
