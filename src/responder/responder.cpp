@@ -23,9 +23,13 @@ constexpr std::uint16_t kWindow = 65535;  // no window scaling: we never receive
 // Room for the rendered answer: the 511 with a 1024-byte original URL is
 // under 7 KB; kMaxFrames segments of MSS 536 carry 8576.
 constexpr std::size_t kMaxAnswerSize = 8192;
-// When an answer does not fit the segments we may send (small MSS, long
-// portal URL), it is rendered again with less of the original URL.
-constexpr std::array<std::size_t, 3> kUrlCaps = {http::kMaxOriginalUrl, 256, 0};
+// An answer that fits one segment survives loss without any state: if the
+// segment is lost the client retransmits its request and gets the same
+// answer again; a lost middle segment of a longer answer could only be
+// resent from a cache. So the answer is rendered with as much of the
+// original URL as fits one segment, and spread over several segments only
+// when even no URL does not fit (an MSS under ~450 or a very long portal URL).
+constexpr std::array<std::size_t, 6> kUrlCaps = {http::kMaxOriginalUrl, 512, 256, 128, 64, 0};
 
 FourTuple client_tuple(const packet::SegmentView& seg) {
   return {seg.src(), seg.dst(), seg.tcp().src_port(), seg.tcp().dst_port()};
@@ -101,11 +105,14 @@ Outcome Responder::answer_request(const Packet& in, const packet::SegmentView& s
   const auto kind = http::choose_answer(request);
 
   std::array<char, kMaxAnswerSize> text;
-  const std::size_t room = kMaxFrames * mss < text.size() ? kMaxFrames * mss : text.size();
+  const std::size_t most = kMaxFrames * mss < text.size() ? kMaxFrames * mss : text.size();
   std::size_t length = 0;
-  for (const auto cap : kUrlCaps) {
-    context.max_original_url = cap;
-    length = http::render_answer(std::span(text.data(), room), kind, request, context);
+  for (const std::size_t room : {static_cast<std::size_t>(mss), most}) {
+    for (const auto cap : kUrlCaps) {
+      context.max_original_url = cap;
+      length = http::render_answer(std::span(text.data(), room), kind, request, context);
+      if (length != 0) break;
+    }
     if (length != 0) break;
   }
   if (length == 0) {
