@@ -181,8 +181,8 @@ http_status() {  # http_status NS URL [curl flags...]
 sign_in() {  # sign_in NS [PORTAL_HOST] [RETURN_URL]
   local ns=$1 host=${2:-$GW_V4} url=${3:-http://$UP_V4/}
   local page token
-  page=$(ip netns exec "$ns" curl -sS --max-time 5 "http://$host:$PORTAL_PORT/?url=$(urlencode "$url")") ||
-    fail "sign-in page not reachable from $ns via $host"
+  page=$(ip netns exec "$ns" curl -sS --max-time 5 "http://$host:$PORTAL_PORT/?url=$(urlencode "$url")" 2>&1) ||
+    fail "sign-in page not reachable from $ns via $host: $page"
   token=$(sed -n 's/.*name="token" value="\([0-9a-f]*\)".*/\1/p' <<<"$page" | head -n1)
   [ -n "$token" ] || fail "no token in the sign-in page: $page"
   ip netns exec "$ns" curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' \

@@ -229,7 +229,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   if (!neighbours) return neighbours.error();
   s.neighbours.emplace(std::move(*neighbours));
 
-  s.registry.emplace(*s.netlink);
+  s.registry.emplace(*s.netlink, [] { return session::Clock::now(); },
+                     config.bind_ip ? session::Binding::mac_ip : session::Binding::mac);
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name},
                     portal::Handler::Deps{*s.registry, *s.neighbours, s.seen, *s.tokens, s.backend, now_seconds});
 
@@ -269,6 +270,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
            rs.portal_url_v6.empty() || rs.portal_url_v6 == rs.portal_url_v4 ? "" : " and ",
            rs.portal_url_v6 == rs.portal_url_v4 ? "" : rs.portal_url_v6.c_str(),
            static_cast<unsigned>(config.portal_port), config.socket_path.c_str());
+  if (config.bind_ip) LOG_INFO("sessions are bound to MAC and address (--bind-ip)");
   LOG_INFO("ready: lan %s (%s, mtu %u), queue %u%s via %s", config.lan.c_str(), s.device.mac.to_string().c_str(),
            static_cast<unsigned>(s.device.mtu), static_cast<unsigned>(config.queue_num),
            config.queues > 1 ? ("-" + std::to_string(config.queue_num + config.queues - 1) + " (one thread each)").c_str() : "",

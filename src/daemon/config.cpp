@@ -9,7 +9,7 @@ namespace captive::daemon {
 namespace {
 
 enum Option : int {
-  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kLogLevel,
+  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
   kHelp, kVersion,
 };
 
@@ -62,6 +62,8 @@ std::string usage(std::string_view program) {
          "  --portal-port N          sign-in page port on the LAN addresses (default 8511)\n"
          "  --portal-url URL         sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)\n"
          "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
+         "  --bind-ip                bind each session to the MAC and the address it signed in\n"
+         "                           from, not the MAC alone (see docs/security.md)\n"
          "  --queue-num N            first NFQUEUE number (default 0)\n"
          "  --queues N               queues to spread packets over, one thread each (default 1)\n"
          "  --ruleset FILE           ruleset to reload if the table is flushed\n"
@@ -86,6 +88,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"queues", required_argument, nullptr, kQueues},
       {"site-name", required_argument, nullptr, kSiteName},
       {"ruleset", required_argument, nullptr, kRuleset},
+      {"bind-ip", no_argument, nullptr, kBindIp},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
@@ -147,6 +150,9 @@ Result<Invocation> parse_args(int argc, char** argv) {
       case kSiteName:
         if (arg.empty() || arg.size() > 100) return make_error(0, "--site-name: 1 to 100 characters");
         c.site_name = arg;
+        break;
+      case kBindIp:
+        c.bind_ip = true;
         break;
       case kRuleset:
         if (arg.empty()) return make_error(0, "--ruleset: empty path");

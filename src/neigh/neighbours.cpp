@@ -86,8 +86,10 @@ std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int i
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(message.data());
   if (message.size() > static_cast<std::size_t>(INT32_MAX) ||
       !mnl_nlmsg_ok(nlh, static_cast<int>(message.size())) ||
-      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz finding).
-      nlh->nlmsg_len > message.size() || nlh->nlmsg_type != RTM_NEWNEIGH ||
+      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz findings).
+      // Nor may the attribute walk (to MNL_ALIGN(nlmsg_len)) leave the span.
+      ((std::size_t{nlh->nlmsg_len} + 3) & ~std::size_t{3}) > message.size() ||
+      nlh->nlmsg_type != RTM_NEWNEIGH ||
       nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ndmsg))) {
     return std::nullopt;
   }

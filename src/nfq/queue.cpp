@@ -115,8 +115,9 @@ Result<QueuedPacket> parse_packet(std::span<const std::byte> message) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(message.data());
   if (message.size() > static_cast<std::size_t>(INT32_MAX) ||
       !mnl_nlmsg_ok(nlh, static_cast<int>(message.size())) ||
-      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz finding).
-      nlh->nlmsg_len > message.size()) {
+      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz findings).
+      // Nor may the attribute walk (to MNL_ALIGN(nlmsg_len)) leave the span.
+      ((std::size_t{nlh->nlmsg_len} + 3) & ~std::size_t{3}) > message.size()) {
     return make_error(EBADMSG, "parse packet: truncated netlink message");
   }
   if (nlh->nlmsg_type != kPacketMessageType) {
@@ -219,11 +220,20 @@ struct Queue::Impl {
     }
   }
 
+  // The message with its alignment padding. The kernel does not pad the
+  // last attribute (NFQA_PAYLOAD of an odd-length packet leaves nlmsg_len
+  // unaligned, and the datagram ends there), but parse_packet wants the
+  // aligned length inside its span; those <= 3 bytes are in our buffer.
+  std::span<const std::byte> message_span(const nlmsghdr* nlh) const {
+    const auto* start = reinterpret_cast<const std::byte*>(nlh);
+    const std::size_t room = static_cast<std::size_t>(rx.get() + kReceiveBufferSize - start);
+    return {start, std::min<std::size_t>(MNL_ALIGN(nlh->nlmsg_len), room)};
+  }
+
   static int on_early_message(const nlmsghdr* nlh, void* data) {
     auto* self = static_cast<Impl*>(data);
     if (nlh->nlmsg_type != kPacketMessageType) return MNL_CB_OK;
-    auto parsed = parse_packet(std::span<const std::byte>(
-        reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len));
+    auto parsed = parse_packet(self->message_span(nlh));
     if (parsed) self->last_id = parsed->id;
     return MNL_CB_OK;
   }
@@ -231,8 +241,7 @@ struct Queue::Impl {
   static int on_message(const nlmsghdr* nlh, void* data) {
     auto* self = static_cast<Impl*>(data);
     if (nlh->nlmsg_type != kPacketMessageType) return MNL_CB_OK;
-    auto parsed = parse_packet(std::span<const std::byte>(
-        reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len));
+    auto parsed = parse_packet(self->message_span(nlh));
     if (!parsed) {
       ++self->stats.parse_errors;
       LOG_DEBUG("queue %u: %s", self->options.queue_num, parsed.error().message().c_str());

@@ -64,6 +64,7 @@ struct Netlink::Impl {
   }
 
   std::string set_name() const { return "set inet " + names.table + " " + names.set; }
+  std::string set_name(const Key& key) const { return "set inet " + names.table + " " + names.set_for(key); }
   std::string chain_name() const { return "chain inet " + names.table + " " + names.chain; }
 
   // Next sequence number block; a batch uses seq .. seq+4.
@@ -206,14 +207,23 @@ Result<void> Netlink::check_ruleset() {
     Object object;
     std::string name;
   };
-  const Item items[] = {
-      {Object::table, "table inet " + m.names.table},
-      {Object::set, m.set_name()},
-      {Object::chain, m.chain_name()},
+  struct Lookup {
+    Item item;
+    Names names;
   };
-  for (const Item& item : items) {
+  Names ip4 = m.names, ip6 = m.names;
+  ip4.set = m.names.set_ip4;
+  ip6.set = m.names.set_ip6;
+  const Lookup lookups[] = {
+      {{Object::table, "table inet " + m.names.table}, m.names},
+      {{Object::set, m.set_name()}, m.names},
+      {{Object::set, "set inet " + m.names.table + " " + ip4.set}, ip4},
+      {{Object::set, "set inet " + m.names.table + " " + ip6.set}, ip6},
+      {{Object::chain, m.chain_name()}, m.names},
+  };
+  for (const auto& [item, names] : lookups) {
     std::uint32_t seq = m.next_seq();
-    std::size_t len = build_get(m.tx, seq, m.names, item.object);
+    std::size_t len = build_get(m.tx, seq, names, item.object);
     auto r = m.talk_request(len, seq, "look up " + item.name, nullptr);
     if (!r) {
       if (r.error().code == ENOENT) return make_error(ENOENT, item.name + " missing" + hint);
@@ -260,12 +270,12 @@ Result<void> Netlink::remove_queue_rule() {
   return m.talk_batch(build_chain_flush(m.tx, seq, m.names), "flush " + m.chain_name());
 }
 
-Result<void> Netlink::add(const packet::MacAddr& mac, std::chrono::seconds timeout) {
+Result<void> Netlink::add(const Key& key, std::chrono::seconds timeout) {
   Impl& m = *impl_;
-  const std::string what = "add " + mac.to_string() + " to " + m.set_name();
+  const std::string what = "add " + key.to_string() + " to " + m.set_name(key);
   if (timeout.count() < 0) return make_error(EINVAL, what + ": negative timeout");
   std::uint32_t seq = m.next_seq();
-  return m.talk_batch(build_setelem_add(m.tx, seq, m.names, mac,
+  return m.talk_batch(build_setelem_add(m.tx, seq, m.names, key,
                                         std::chrono::duration_cast<std::chrono::milliseconds>(timeout)),
                       what);
 }
@@ -276,10 +286,11 @@ Result<void> Netlink::add_many(std::span<const ElementSpec> elements) {
   while (!elements.empty()) {
     std::uint32_t seq = m.next_seq();
     BulkBatch batch = build_setelem_add_many(buf, seq, m.names, elements);
-    if (batch.elements == 0) return make_error(EINVAL, "add elements to " + m.set_name() + ": bad names");
+    const std::string set = m.set_name(elements.front().key);
+    if (batch.elements == 0) return make_error(EINVAL, "add elements to " + set + ": bad names");
     m.seq = seq + static_cast<std::uint32_t>(batch.messages) + 1;  // the batch used seq .. seq+messages+1
     auto r = m.talk_batch(std::span<const std::byte>(buf.data(), batch.length),
-                          "add " + std::to_string(batch.elements) + " elements to " + m.set_name());
+                          "add " + std::to_string(batch.elements) + " elements to " + set);
     if (!r) return r;
     elements = elements.subspan(batch.elements);
   }
@@ -288,20 +299,24 @@ Result<void> Netlink::add_many(std::span<const ElementSpec> elements) {
 
 std::uint32_t Netlink::portid() const { return impl_->portid; }
 
-Result<void> Netlink::remove(const packet::MacAddr& mac) {
+Result<void> Netlink::remove(const Key& key) {
   Impl& m = *impl_;
   std::uint32_t seq = m.next_seq();
-  return m.talk_batch(build_setelem_del(m.tx, seq, m.names, mac),
-                      "remove " + mac.to_string() + " from " + m.set_name());
+  return m.talk_batch(build_setelem_del(m.tx, seq, m.names, key),
+                      "remove " + key.to_string() + " from " + m.set_name(key));
 }
 
 Result<std::vector<Element>> Netlink::list() {
   Impl& m = *impl_;
   std::vector<Element> out;
-  std::uint32_t seq = m.next_seq();
-  auto r = m.talk_request(build_setelem_dump(m.tx, seq, m.names), seq, "list " + m.set_name(),
-                          [&out](std::span<const std::byte> msg) { return parse_setelems(msg, out); });
-  if (!r) return r.error();
+  for (const std::string* set : {&m.names.set, &m.names.set_ip4, &m.names.set_ip6}) {
+    Names names = m.names;
+    names.set = *set;
+    std::uint32_t seq = m.next_seq();
+    auto r = m.talk_request(build_setelem_dump(m.tx, seq, names), seq, "list set inet " + names.table + " " + *set,
+                            [&out](std::span<const std::byte> msg) { return parse_setelems(msg, out); });
+    if (!r) return r.error();
+  }
   return out;
 }
 

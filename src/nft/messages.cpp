@@ -93,14 +93,16 @@ SetPtr make_set(const Names& names) {
   return s;
 }
 
-// One NEWSETELEM/DELSETELEM message with one element.
+// One NEWSETELEM/DELSETELEM message with one element, in the key's set.
 bool put_setelem(Writer& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
-                 const Names& names, const packet::MacAddr& mac,
+                 const Names& names, const Key& key,
                  std::chrono::milliseconds timeout) {
-  SetPtr s = make_set(names);
+  SetPtr s = make_set(names.for_key(key));
   nftnl_set_elem* e = s ? nftnl_set_elem_alloc() : nullptr;
   if (e == nullptr) return false;
-  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, mac.bytes.data(), mac.bytes.size());  // NFTA_SET_ELEM_KEY
+  std::array<std::uint8_t, 24> bytes{};
+  const std::size_t len = key_bytes(key, bytes);
+  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, bytes.data(), static_cast<std::uint32_t>(len));  // NFTA_SET_ELEM_KEY
   if (timeout.count() > 0)
     nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout.count());  // NFTA_SET_ELEM_TIMEOUT, ms
   nftnl_set_elem_add(s.get(), e);  // the set owns e now
@@ -185,7 +187,7 @@ bool names_valid(const Names& names) {
 }
 
 std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
-                              const packet::MacAddr& mac, std::chrono::milliseconds timeout) {
+                              const Key& key, std::chrono::milliseconds timeout) {
   if (!names_valid(names)) return 0;
   Writer w(buf);
   // Measured on 6.18: a NEWSETELEM without NLM_F_EXCL for an existing element
@@ -193,12 +195,12 @@ std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const
   // support") and keeps the counter; older kernels (OpenWrt 23.05: 5.15,
   // 24.10: 6.6) return 0 and change nothing. Delete + add works on all of them.
   bool ok = batch_begin(w, seq) &&
-            put_setelem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, seq + 1, names, mac,
+            put_setelem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, seq + 1, names, key,
                         timeout) &&
-            put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 2, names, mac,
+            put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 2, names, key,
                         std::chrono::milliseconds{0}) &&
             put_setelem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq + 3,
-                        names, mac, timeout) &&
+                        names, key, timeout) &&
             batch_end(w, seq + 4);
   return ok ? w.length() : 0;
 }
@@ -210,20 +212,26 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
   Writer w(buf);
   if (!batch_begin(w, seq)) return {};
   // Keep room for END after the last message.
+  const std::string& set = names.set_for(elements.empty() ? Key{} : elements.front().key);
   while (batch.elements < elements.size() && batch.messages < kMaxBulkMessages) {
     char* p = w.next(kMaxBulkMessage + kMaxMessage);
     if (p == nullptr) break;
-    SetPtr s = make_set(names);
+    SetPtr s = make_set(names.for_key(elements[batch.elements].key));
     if (!s) return {};
-    std::size_t n = std::min(kElementsPerMessage, elements.size() - batch.elements);
-    for (const ElementSpec& spec : elements.subspan(batch.elements, n)) {
+    std::size_t n = 0;
+    for (const ElementSpec& spec : elements.subspan(batch.elements)) {
+      if (n == kElementsPerMessage || names.set_for(spec.key) != set) break;
       nftnl_set_elem* e = nftnl_set_elem_alloc();
       if (e == nullptr) return {};
-      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, spec.mac.bytes.data(), spec.mac.bytes.size());
+      std::array<std::uint8_t, 24> bytes{};
+      const std::size_t len = key_bytes(spec.key, bytes);
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, bytes.data(), static_cast<std::uint32_t>(len));
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout);
       if (ms.count() > 0) nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ms.count());
       nftnl_set_elem_add(s.get(), e);
+      ++n;
     }
+    if (n == 0) break;  // the next element belongs to another set: next batch
     ++batch.messages;
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, kFamily, NLM_F_CREATE | NLM_F_ACK,
                                           seq + static_cast<std::uint32_t>(batch.messages));
@@ -237,11 +245,11 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
 }
 
 std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
-                              const packet::MacAddr& mac) {
+                              const Key& key) {
   if (!names_valid(names)) return 0;
   Writer w(buf);
   bool ok = batch_begin(w, seq) &&
-            put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 1, names, mac,
+            put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 1, names, key,
                         std::chrono::milliseconds{0}) &&
             batch_end(w, seq + 2);
   return ok ? w.length() : 0;
@@ -313,15 +321,137 @@ std::size_t build_get(std::span<std::byte> buf, std::uint32_t seq, const Names& 
   return w.length();
 }
 
+namespace {
+
+// libnftnl (1.2.x) calls exit() ("nf_tables kernel ABI is broken") when an
+// attribute it parses has the wrong type or size, instead of returning an
+// error (fuzz finding: fuzz/nft_setelems_fuzzer.cpp). So the message is
+// checked here first, attribute by attribute, with the same validations
+// libnftnl applies to a set element dump; anything it would exit on is
+// EINVAL. Expressions other than `counter` (all our set has) are refused too,
+// since each kind has its own exiting validations.
+bool valid_as(const nlattr* a, mnl_attr_data_type type) { return mnl_attr_validate(a, type) >= 0; }
+
+template <class F>
+bool each_nested(const nlattr* nest, F&& f) {
+  // mnl_attr_for_each_nested stops at the first attribute that does not fit.
+  const auto* end = static_cast<const char*>(mnl_attr_get_payload(nest)) + mnl_attr_get_payload_len(nest);
+  const nlattr* a = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
+  for (; mnl_attr_ok(a, static_cast<int>(end - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a))
+    if (!f(a)) return false;
+  return true;
+}
+
+bool data_well_formed(const nlattr* nest) {  // nft_data: NFTA_DATA_VALUE or _VERDICT
+  return each_nested(nest, [](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case NFTA_DATA_VALUE: return valid_as(a, MNL_TYPE_BINARY);
+      case NFTA_DATA_VERDICT:
+        return valid_as(a, MNL_TYPE_NESTED) && each_nested(a, [](const nlattr* v) {
+                 switch (mnl_attr_get_type(v)) {
+                   case NFTA_VERDICT_CODE:
+                   case NFTA_VERDICT_CHAIN_ID: return valid_as(v, MNL_TYPE_U32);
+                   case NFTA_VERDICT_CHAIN: return valid_as(v, MNL_TYPE_NUL_STRING);
+                   default: return true;
+                 }
+               });
+      default: return true;
+    }
+  });
+}
+
+bool counter_well_formed(const nlattr* expr) {  // nft_expr_attributes of a `counter`
+  const nlattr* name = nullptr;
+  const nlattr* data = nullptr;
+  const bool ok = each_nested(expr, [&](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case NFTA_EXPR_NAME: name = a; return valid_as(a, MNL_TYPE_STRING);
+      case NFTA_EXPR_DATA: data = a; return valid_as(a, MNL_TYPE_NESTED);
+      default: return true;
+    }
+  });
+  if (!ok || name == nullptr || std::strcmp(mnl_attr_get_str(name), "counter") != 0) return false;
+  return data == nullptr || each_nested(data, [](const nlattr* a) {
+           const auto t = mnl_attr_get_type(a);
+           return (t != NFTA_COUNTER_BYTES && t != NFTA_COUNTER_PACKETS) || valid_as(a, MNL_TYPE_U64);
+         });
+}
+
+bool elem_well_formed(const nlattr* elem) {  // one NFTA_LIST_ELEM of NFTA_SET_ELEM_LIST_ELEMENTS
+  if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM || !valid_as(elem, MNL_TYPE_NESTED)) return false;
+  return each_nested(elem, [](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case NFTA_SET_ELEM_FLAGS: return valid_as(a, MNL_TYPE_U32);
+      case NFTA_SET_ELEM_TIMEOUT:
+      case NFTA_SET_ELEM_EXPIRATION: return valid_as(a, MNL_TYPE_U64);
+      case NFTA_SET_ELEM_KEY:
+      case NFTA_SET_ELEM_KEY_END:
+      case NFTA_SET_ELEM_DATA: return valid_as(a, MNL_TYPE_NESTED) && data_well_formed(a);
+      case NFTA_SET_ELEM_EXPR: return valid_as(a, MNL_TYPE_NESTED) && counter_well_formed(a);
+      case NFTA_SET_ELEM_EXPRESSIONS:
+        return valid_as(a, MNL_TYPE_NESTED) && each_nested(a, [](const nlattr* e) {
+                 return mnl_attr_get_type(e) == NFTA_LIST_ELEM && valid_as(e, MNL_TYPE_NESTED) &&
+                        counter_well_formed(e);
+               });
+      case NFTA_SET_ELEM_USERDATA: return valid_as(a, MNL_TYPE_BINARY);
+      case NFTA_SET_ELEM_OBJREF: return valid_as(a, MNL_TYPE_STRING);
+      default: return true;
+    }
+  });
+}
+
+bool setelems_well_formed(const nlmsghdr* nlh) {
+  bool ok = true;
+  const auto check = [](const nlattr* a, void* data) -> int {
+    bool good = true;
+    switch (mnl_attr_get_type(a)) {
+      case NFTA_SET_ELEM_LIST_TABLE:
+      case NFTA_SET_ELEM_LIST_SET: good = valid_as(a, MNL_TYPE_STRING); break;
+      case NFTA_SET_ELEM_LIST_SET_ID: good = valid_as(a, MNL_TYPE_U32); break;
+      case NFTA_SET_ELEM_LIST_ELEMENTS:
+        good = valid_as(a, MNL_TYPE_NESTED) && each_nested(a, elem_well_formed);
+        break;
+      default: break;
+    }
+    if (!good) *static_cast<bool*>(data) = false;
+    return good ? MNL_CB_OK : MNL_CB_ERROR;
+  };
+  return mnl_attr_parse(nlh, sizeof(nfgenmsg), check, &ok) >= 0 && ok;
+}
+
+}  // namespace
+
+std::size_t key_bytes(const Key& key, std::span<std::uint8_t, 24> out) {
+  std::fill(out.begin(), out.end(), std::uint8_t{0});
+  std::copy(key.mac.bytes.begin(), key.mac.bytes.end(), out.begin());
+  if (!key.ip) return 6;
+  // Concatenations give each field whole 4-byte registers: ether_addr takes 8.
+  std::copy_n(key.ip->bytes.begin(), key.ip->size(), out.begin() + 8);
+  return 8 + key.ip->size();
+}
+
+std::optional<Key> key_from_bytes(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() != 6 && bytes.size() != 12 && bytes.size() != 24) return std::nullopt;
+  Key key;
+  std::copy_n(bytes.begin(), 6, key.mac.bytes.begin());
+  if (bytes.size() == 12) key.ip = packet::IpAddr::v4(bytes.data() + 8);
+  if (bytes.size() == 24) key.ip = packet::IpAddr::v6(bytes.data() + 8);
+  return key;
+}
+
+std::string Key::to_string() const { return ip ? mac.to_string() + " . " + ip->to_string() : mac.to_string(); }
+
 Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(msg.data());
   if (msg.size() < NLMSG_HDRLEN ||
       !mnl_nlmsg_ok(nlh, static_cast<int>(std::min<std::size_t>(msg.size(), INT32_MAX))) ||
-      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz finding).
-      nlh->nlmsg_len > msg.size() ||
+      // mnl_nlmsg_ok compares (int)nlmsg_len: a length >= 2^31 passes it (fuzz findings).
+      // Nor may the attribute walk (to MNL_ALIGN(nlmsg_len)) leave the span.
+      ((std::size_t{nlh->nlmsg_len} + 3) & ~std::size_t{3}) > msg.size() ||
       nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nfgenmsg)) {
     return make_error(EINVAL, "parse set elements: truncated message");
   }
+  if (!setelems_well_formed(nlh)) return make_error(EINVAL, "parse set elements: malformed attribute");
   SetPtr s(nftnl_set_alloc());
   if (!s) return make_error(ENOMEM, "parse set elements");
   errno = 0;
@@ -334,9 +464,12 @@ Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>
        e = nftnl_set_elems_iter_next(it)) {
     std::uint32_t len = 0;
     const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);  // NFTA_SET_ELEM_KEY
+    if (key == nullptr) continue;
+    auto parsed = key_from_bytes(std::span(static_cast<const std::uint8_t*>(key), len));
+    if (!parsed) continue;
     Element el;
-    if (key == nullptr || len != el.mac.bytes.size()) continue;
-    std::memcpy(el.mac.bytes.data(), key, len);
+    el.mac = parsed->mac;
+    el.ip = parsed->ip;
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))  // NFTA_SET_ELEM_TIMEOUT, ms
       el.timeout = std::chrono::milliseconds(nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))  // NFTA_SET_ELEM_EXPIRATION, ms left

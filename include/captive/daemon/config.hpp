@@ -23,6 +23,7 @@ struct Config {
   std::uint16_t queue_num = 0;                       // --queue-num N (the first queue)
   std::uint16_t queues = 1;                          // --queues N (one thread each)
   std::string site_name = "Guest Wi-Fi";             // --site-name TEXT
+  bool bind_ip = false;                              // --bind-ip: sessions keyed by MAC and address
   std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (reloaded if flushed)
   log::Level log_level = log::Level::info;           // --log-level LEVEL
 };

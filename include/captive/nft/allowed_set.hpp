@@ -16,14 +16,48 @@
 
 namespace captive::nft {
 
+// What a session is bound to: a MAC (set `allowed`), or with --bind-ip a
+// MAC and one address (sets `allowed_ip4`, `allowed_ip6`).
+struct Key {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;
+
+  Key() = default;
+  Key(const packet::MacAddr& m) : mac(m) {}  // NOLINT: a MAC is a key
+  Key(const packet::MacAddr& m, std::optional<packet::IpAddr> address) : mac(m), ip(address) {}
+  std::string to_string() const;  // "02:..:01" or "02:..:01 . 192.0.2.2"
+  auto operator<=>(const Key&) const = default;
+};
+
+// The key as the kernel stores it: the MAC, padded to 8 bytes (nft
+// registers are 4 bytes wide), then the address (4 or 16 bytes). Returns the
+// length: 6, 12 or 24.
+std::size_t key_bytes(const Key& key, std::span<std::uint8_t, 24> out);
+// The reverse; nullopt for any other length.
+std::optional<Key> key_from_bytes(std::span<const std::uint8_t> bytes);
+
 struct Names {
   std::string table = "captive";   // family inet
   std::string set = "allowed";
+  std::string set_ip4 = "allowed_ip4";
+  std::string set_ip6 = "allowed_ip6";
   std::string chain = "intercept";
+
+  const std::string& set_for(const Key& key) const {
+    if (!key.ip) return set;
+    return key.ip->is_v4() ? set_ip4 : set_ip6;
+  }
+  // A copy whose `set` is the set of `key` (the builders name `set`).
+  Names for_key(const Key& key) const {
+    Names n = *this;
+    n.set = set_for(key);
+    return n;
+  }
 };
 
 struct Element {
   packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;                   // bound address (sets allowed_ip4/6)
   std::optional<std::chrono::milliseconds> timeout;   // NFTA_SET_ELEM_TIMEOUT
   std::optional<std::chrono::milliseconds> expires;   // NFTA_SET_ELEM_EXPIRATION (time left)
   std::uint64_t packets = 0;                          // per-element counter, if the set has one
@@ -32,7 +66,7 @@ struct Element {
 
 // One element to add in bulk.
 struct ElementSpec {
-  packet::MacAddr mac;
+  Key key;
   std::chrono::seconds timeout{0};  // 0 = no timeout
 };
 
@@ -40,15 +74,16 @@ struct ElementSpec {
 class SetWriter {
  public:
   virtual ~SetWriter() = default;
-  // Adds many MACs in few batches (a few thousand elements each): how
+  // Adds many keys in few batches (a few thousand elements each): how
   // sessions are put back after the set was emptied. Elements that exist are
   // left as they are on kernels before 6.10 and get the new timeout after.
   virtual Result<void> add_many(std::span<const ElementSpec> elements) = 0;
   // timeout 0 = no timeout. Adding a MAC that is there already refreshes its
   // timeout (delete + add in one batch, so no packet sees it missing).
-  virtual Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) = 0;
-  // Removing a MAC that is not there is an error with code ENOENT.
-  virtual Result<void> remove(const packet::MacAddr& mac) = 0;
+  virtual Result<void> add(const Key& key, std::chrono::seconds timeout) = 0;
+  // Removing a key that is not there is an error with code ENOENT.
+  virtual Result<void> remove(const Key& key) = 0;
+  // Every element of all three sets.
   virtual Result<std::vector<Element>> list() = 0;
 };
 
@@ -79,9 +114,9 @@ class Netlink final : public SetWriter {
   // Flushes chain `intercept`.
   Result<void> remove_queue_rule();
 
-  Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) override;
+  Result<void> add(const Key& key, std::chrono::seconds timeout) override;
   Result<void> add_many(std::span<const ElementSpec> elements) override;
-  Result<void> remove(const packet::MacAddr& mac) override;
+  Result<void> remove(const Key& key) override;
   Result<std::vector<Element>> list() override;
 
   // The netlink port id of our socket: events caused by our own changes

@@ -61,12 +61,14 @@ bool names_valid(const Names& names);
 // The transaction is atomic: no packet sees the MAC missing. The element's
 // counter restarts at 0. timeout 0 = element without NFTA_SET_ELEM_TIMEOUT
 // (never expires: the set has no default timeout).
+// The element goes to names.set_for(key).
 std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
-                              const packet::MacAddr& mac, std::chrono::milliseconds timeout);
+                              const Key& key, std::chrono::milliseconds timeout);
 // Bulk add, for restoring sessions: BEGIN, then NFT_MSG_NEWSETELEM messages
 // (NLM_F_CREATE|NLM_F_ACK, seq+1, seq+2, ...) of up to kElementsPerMessage
 // elements each, as many as fit in `buf`, then END. Returns the batch length
-// and how many of `elements` it holds (0, 0 if `buf` is too small).
+// and how many of `elements` it holds (0, 0 if `buf` is too small). Each
+// message holds elements of one set: a batch stops where the set changes.
 inline constexpr std::size_t kElementsPerMessage = 256;
 // Upper bound of one element in a NEWSETELEM message: list nest, key nest,
 // 6-byte key (padded to 8), timeout (u64), flags: 4+4+12+12+8 = 40, rounded up.
@@ -85,7 +87,7 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
 
 // seq+1 NFT_MSG_DELSETELEM. The kernel answers ENOENT if `mac` is absent.
 std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
-                              const packet::MacAddr& mac);
+                              const Key& key);
 // Replaces the content of chain `intercept` with the queue rule:
 //   seq+1 NFT_MSG_DELRULE with table + chain only (= flush chain)
 //   seq+2 NFT_MSG_NEWRULE NLM_F_CREATE|NLM_F_APPEND with one expression:
@@ -99,7 +101,7 @@ std::size_t build_chain_flush(std::span<std::byte> buf, std::uint32_t seq, const
 
 // --- plain requests (not batched) ---
 
-// NFT_MSG_GETSETELEM, NLM_F_DUMP (no NLM_F_ACK: a dump ends with NLMSG_DONE,
+// NFT_MSG_GETSETELEM of names.set, NLM_F_DUMP (no NLM_F_ACK: a dump ends with NLMSG_DONE,
 // or an NLMSG_ERROR such as ENOENT when the set is missing): every element.
 std::size_t build_setelem_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names);
 
@@ -111,8 +113,9 @@ std::size_t build_get(std::span<std::byte> buf, std::uint32_t seq, const Names& 
 // --- parsers ---
 
 // One NFT_MSG_NEWSETELEM message of a dump (starting at its nlmsghdr):
-// appends its elements to `out`. Keys that are not 6 bytes are skipped
-// (not our set). Counters come from the element's `counter` expression
+// appends its elements to `out`. Keys of 6 bytes (MAC), 12 (MAC . IPv4)
+// and 24 bytes (MAC . IPv6) are read; other keys are skipped (not our
+// sets). Counters come from the element's `counter` expression
 // (NFTA_SET_ELEM_EXPR or NFTA_SET_ELEM_EXPRESSIONS, both parsed by libnftnl
 // into the element's expression list). EINVAL on a malformed message.
 Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out);

@@ -31,14 +31,23 @@ struct Client {
   std::uint64_t packets = 0;
 };
 
+// How a session is keyed in the kernel.
+enum class Binding {
+  mac,     // the MAC alone (set `allowed`): any address the device uses
+  mac_ip,  // the MAC and the address it signed in from (--bind-ip)
+};
+
 class Registry {
  public:
-  explicit Registry(nft::SetWriter& set, NowFn now = [] { return Clock::now(); });
+  explicit Registry(nft::SetWriter& set, NowFn now = [] { return Clock::now(); }, Binding binding = Binding::mac);
 
-  // Adds the MAC to the kernel set with `timeout` (one batch) and records who.
+  // Adds the MAC (with --bind-ip: the MAC and `ip`) to the kernel set with
+  // `timeout` (one batch) and records who. With Binding::mac_ip an unknown
+  // `ip` is an error (EINVAL): there would be nothing to bind to.
   Result<void> sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip,
                        std::chrono::seconds timeout, std::string method);
-  // Deletes the MAC from the set. ENOENT if it was not signed in.
+  // Deletes every element of this MAC (whatever it is bound to). ENOENT if
+  // it was not signed in.
   Result<void> revoke(const packet::MacAddr& mac);
   // The kernel set joined with what we know; forgets metadata of MACs the
   // kernel no longer has (their sessions expired).
@@ -52,6 +61,7 @@ class Registry {
 
  private:
   struct Record {
+    nft::Key key;  // as added to the kernel
     std::optional<packet::IpAddr> ip;
     Clock::time_point signed_in_at;
     Clock::time_point expires_at;
@@ -59,6 +69,7 @@ class Registry {
   };
   nft::SetWriter& set_;
   NowFn now_;
+  Binding binding_;
   std::map<packet::MacAddr, Record> records_;
 };
 

@@ -27,12 +27,13 @@ TEST(Config, Defaults) {
   EXPECT_EQ(r->config.queue_num, 0);
   EXPECT_EQ(r->config.state_dir, "/var/lib/captive");
   EXPECT_EQ(r->config.socket_path, "/run/captive/captived.sock");
+  EXPECT_FALSE(r->config.bind_ip);
 }
 
 TEST(Config, EveryFlag) {
   auto r = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
                   "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3", "--queues", "2",
-                  "--site-name", "Cafe", "--log-level", "debug", "--ruleset", "/etc/captive.nft"});
+                  "--site-name", "Cafe", "--log-level", "debug", "--ruleset", "/etc/captive.nft", "--bind-ip"});
   ASSERT_TRUE(r) << r.error().message();
   const Config& c = r->config;
   EXPECT_EQ(c.lan, "br-lan");
@@ -45,6 +46,7 @@ TEST(Config, EveryFlag) {
   EXPECT_EQ(c.queues, 2);
   EXPECT_EQ(c.site_name, "Cafe");
   EXPECT_EQ(c.ruleset, "/etc/captive.nft");
+  EXPECT_TRUE(c.bind_ip);
   EXPECT_EQ(c.log_level, log::Level::debug);
 }
 
@@ -52,7 +54,7 @@ TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->action, Invocation::Action::help);
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
   std::string text = usage("captived");
-  for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues",
+  for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues", "--bind-ip",
                            "--state-dir", "--socket", "--site-name", "--ruleset", "--log-level", "--help", "--version"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }

@@ -12,28 +12,29 @@ namespace captive::testing {
 
 class FakeSet final : public nft::SetWriter {
  public:
-  Result<void> add(const packet::MacAddr& mac, std::chrono::seconds timeout) override {
+  Result<void> add(const nft::Key& key, std::chrono::seconds timeout) override {
     if (fail_next) {
       fail_next = false;
-      return make_error(ENOBUFS, "add " + mac.to_string());
+      return make_error(ENOBUFS, "add " + key.to_string());
     }
-    elements[mac] = timeout;
+    elements[key] = timeout;
     return {};
   }
   Result<void> add_many(std::span<const nft::ElementSpec> specs) override {
     ++bulk_adds;
-    for (const auto& spec : specs) elements[spec.mac] = spec.timeout;
+    for (const auto& spec : specs) elements[spec.key] = spec.timeout;
     return {};
   }
-  Result<void> remove(const packet::MacAddr& mac) override {
-    if (elements.erase(mac) == 0) return make_error(ENOENT, "delete " + mac.to_string());
+  Result<void> remove(const nft::Key& key) override {
+    if (elements.erase(key) == 0) return make_error(ENOENT, "delete " + key.to_string());
     return {};
   }
   Result<std::vector<nft::Element>> list() override {
     std::vector<nft::Element> out;
-    for (auto& [mac, timeout] : elements) {
+    for (auto& [key, timeout] : elements) {
       nft::Element e;
-      e.mac = mac;
+      e.mac = key.mac;
+      e.ip = key.ip;
       e.timeout = timeout;
       e.expires = timeout - std::chrono::seconds(1);
       e.bytes = 1000;
@@ -43,7 +44,7 @@ class FakeSet final : public nft::SetWriter {
     return out;
   }
 
-  std::map<packet::MacAddr, std::chrono::seconds> elements;
+  std::map<nft::Key, std::chrono::seconds> elements;
   bool fail_next = false;
   int bulk_adds = 0;
 };

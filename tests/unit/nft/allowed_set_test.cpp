@@ -216,7 +216,7 @@ TEST_F(NftNetns, BulkAddOfTenThousandWithTimeouts) {
                        static_cast<std::uint8_t>(i)}};
     specs.push_back(ElementSpec{m, std::chrono::seconds(i % 7 == 0 ? 0 : 600 + i)});
   }
-  ASSERT_TRUE(nl.add(specs[5].mac, std::chrono::seconds(5)));  // one is there already
+  ASSERT_TRUE(nl.add(specs[5].key, std::chrono::seconds(5)));  // one is there already
   auto added = nl.add_many(specs);
   ASSERT_TRUE(added) << added.error().message();
   auto els = nl.list();
@@ -225,7 +225,7 @@ TEST_F(NftNetns, BulkAddOfTenThousandWithTimeouts) {
   std::map<packet::MacAddr, Element> by_mac;
   for (const auto& e : *els) by_mac[e.mac] = e;
   for (int i : {1, 7, 4999, 9999}) {
-    const auto& e = by_mac.at(specs[static_cast<std::size_t>(i)].mac);
+    const auto& e = by_mac.at(specs[static_cast<std::size_t>(i)].key.mac);
     if (specs[static_cast<std::size_t>(i)].timeout.count() == 0) {
       EXPECT_FALSE(e.timeout) << i;
     } else {
@@ -234,8 +234,31 @@ TEST_F(NftNetns, BulkAddOfTenThousandWithTimeouts) {
     }
   }
   // The set still takes ordinary changes afterwards (sequence numbers in step).
-  ASSERT_TRUE(nl.remove(specs[1].mac));
-  EXPECT_EQ(nl.remove(specs[1].mac).error().code, ENOENT);
+  ASSERT_TRUE(nl.remove(specs[1].key));
+  EXPECT_EQ(nl.remove(specs[1].key).error().code, ENOENT);
+}
+
+TEST_F(NftNetns, BoundKeysLiveInTheirOwnSets) {
+  Netlink& nl = *nl_;
+  const packet::MacAddr m{{0x02, 0x44, 0, 0, 0, 1}};
+  const Key v4(m, *packet::IpAddr::parse("192.0.2.2"));
+  const Key v6(m, *packet::IpAddr::parse("2001:db8:1::2"));
+  ASSERT_TRUE(nl.add(v4, std::chrono::seconds(60)));
+  ASSERT_TRUE(nl.add(v6, std::chrono::seconds(120)));
+  std::vector<ElementSpec> bulk = {{Key(packet::MacAddr{{0x02, 0x44, 0, 0, 0, 2}}, *packet::IpAddr::parse("192.0.2.3")),
+                                    std::chrono::seconds(30)}};
+  ASSERT_TRUE(nl.add_many(bulk));
+  auto els = nl.list();
+  ASSERT_TRUE(els) << els.error().message();
+  std::map<Key, Element> by_key;
+  for (const auto& e : *els) by_key[Key(e.mac, e.ip)] = e;
+  ASSERT_EQ(by_key.size(), 3u);
+  EXPECT_EQ(by_key.at(v4).timeout, std::chrono::milliseconds(60'000));
+  EXPECT_EQ(by_key.at(v6).timeout, std::chrono::milliseconds(120'000));
+  EXPECT_EQ(by_key.count(bulk[0].key), 1u);
+  EXPECT_EQ(nl.remove(Key(m)).error().code, ENOENT) << "the MAC alone is not in";
+  ASSERT_TRUE(nl.remove(v4));
+  ASSERT_TRUE(nl.remove(v6));
 }
 
 TEST_F(NftNetns, MissingRulesetIsEnoentWithHint) {

@@ -7,6 +7,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <array>
 #include <cstring>
 #include <random>
 #include <string>
@@ -66,8 +67,8 @@ std::vector<ElementSpec> random_specs(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<ElementSpec> specs(n);
   for (auto& s : specs) {
-    for (auto& b : s.mac.bytes) b = static_cast<std::uint8_t>(rng());
-    s.mac.bytes[0] = (s.mac.bytes[0] & 0xfe) | 0x02;
+    for (auto& b : s.key.mac.bytes) b = static_cast<std::uint8_t>(rng());
+    s.key.mac.bytes[0] = (s.key.mac.bytes[0] & 0xfe) | 0x02;
     s.timeout = std::chrono::seconds(rng() % 100000);  // 0 = no timeout
   }
   return specs;
@@ -103,7 +104,7 @@ TEST(NftBulk, EveryElementInOrderWithItsTimeoutAcrossMessages) {
       EXPECT_LE(elems.size(), kElementsPerMessage);
       for (const auto& e : elems) {
         ASSERT_LT(at, specs.size());
-        EXPECT_EQ(e.key, std::vector<std::uint8_t>(specs[at].mac.bytes.begin(), specs[at].mac.bytes.end()));
+        EXPECT_EQ(e.key, std::vector<std::uint8_t>(specs[at].key.mac.bytes.begin(), specs[at].key.mac.bytes.end()));
         if (specs[at].timeout.count() == 0) {
           EXPECT_FALSE(e.timeout_ms);
         } else {
@@ -117,6 +118,40 @@ TEST(NftBulk, EveryElementInOrderWithItsTimeoutAcrossMessages) {
     seq += 100;
   }
   EXPECT_GE(batches, 3) << "10000 elements need several batches";
+}
+
+TEST(NftKey, BytesAsTheKernelConcatenatesThem) {
+  const packet::MacAddr m{{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}};
+  std::array<std::uint8_t, 24> b{};
+  EXPECT_EQ(key_bytes(Key(m), b), 6u);
+  EXPECT_EQ(std::vector<std::uint8_t>(b.begin(), b.begin() + 6), std::vector<std::uint8_t>(m.bytes.begin(), m.bytes.end()));
+  // ether_addr . ipv4_addr: 6 bytes of MAC, 2 of padding, 4 of address.
+  ASSERT_EQ(key_bytes(Key(m, *packet::IpAddr::parse("192.0.2.2")), b), 12u);
+  const std::vector<std::uint8_t> v4 = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 0, 0, 192, 0, 2, 2};
+  EXPECT_EQ(std::vector<std::uint8_t>(b.begin(), b.begin() + 12), v4);
+  ASSERT_EQ(key_bytes(Key(m, *packet::IpAddr::parse("2001:db8::9")), b), 24u);
+  EXPECT_EQ(b[8], 0x20);
+  EXPECT_EQ(b[23], 0x09);
+  for (const char* a : {"192.0.2.2", "2001:db8::9"}) {
+    Key k(m, *packet::IpAddr::parse(a));
+    std::size_t n = key_bytes(k, b);
+    EXPECT_EQ(key_from_bytes(std::span<const std::uint8_t>(b.data(), n)), k);
+  }
+  EXPECT_FALSE(key_from_bytes(std::span<const std::uint8_t>(b.data(), 7)));
+  EXPECT_EQ(Names{}.set_for(Key(m)), "allowed");
+  EXPECT_EQ(Names{}.set_for(Key(m, *packet::IpAddr::parse("192.0.2.2"))), "allowed_ip4");
+  EXPECT_EQ(Names{}.set_for(Key(m, *packet::IpAddr::parse("2001:db8::1"))), "allowed_ip6");
+}
+
+TEST(NftBulk, BatchHoldsOneSetAtATime) {
+  std::vector<std::byte> buf(128 * 1024);
+  std::vector<ElementSpec> specs(4);
+  specs[2].key.ip = packet::IpAddr::parse("192.0.2.2");
+  specs[3].key.ip = packet::IpAddr::parse("192.0.2.3");
+  BulkBatch first = build_setelem_add_many(buf, 1, Names{}, specs);
+  EXPECT_EQ(first.elements, 2u) << "stops where the set changes";
+  BulkBatch second = build_setelem_add_many(buf, 10, Names{}, std::span(specs).subspan(2));
+  EXPECT_EQ(second.elements, 2u);
 }
 
 TEST(NftBulk, RefusesTinyBufferAndBadNames) {

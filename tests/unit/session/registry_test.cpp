@@ -110,6 +110,59 @@ TEST(Registry, RestoreOfNothingTouchesNothing) {
   EXPECT_EQ(set.bulk_adds, 0);
 }
 
+TEST(Registry, BindIpKeysTheSessionByMacAndAddress) {
+  FakeSet set;
+  Registry registry(set, [] { return Clock::now(); }, Binding::mac_ip);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("192.0.2.2"), 60s, "x"));
+  ASSERT_EQ(set.elements.size(), 1u);
+  EXPECT_EQ(set.elements.count(nft::Key(mac("02:00:00:00:00:01"), ip("192.0.2.2"))), 1u);
+  EXPECT_EQ(set.elements.count(nft::Key(mac("02:00:00:00:00:01"))), 0u) << "not the MAC alone";
+  // Signing in again from another address moves the binding.
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("2001:db8:1::2"), 60s, "x"));
+  ASSERT_EQ(set.elements.size(), 1u);
+  EXPECT_EQ(set.elements.count(nft::Key(mac("02:00:00:00:00:01"), ip("2001:db8:1::2"))), 1u);
+  auto clients = registry.list();
+  ASSERT_TRUE(clients);
+  ASSERT_EQ(clients->size(), 1u);
+  EXPECT_EQ((*clients)[0].ip, ip("2001:db8:1::2"));
+  ASSERT_TRUE(registry.revoke(mac("02:00:00:00:00:01")));
+  EXPECT_TRUE(set.elements.empty());
+}
+
+TEST(Registry, BindIpNeedsAnAddress) {
+  FakeSet set;
+  Registry registry(set, [] { return Clock::now(); }, Binding::mac_ip);
+  auto r = registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, EINVAL);
+  EXPECT_TRUE(set.elements.empty());
+}
+
+TEST(Registry, RevokeFindsUnrecordedElementsOfTheMacInAnySet) {
+  FakeSet set;
+  set.elements[nft::Key(mac("02:00:00:00:00:01"), ip("192.0.2.2"))] = 60s;  // from before a restart
+  set.elements[nft::Key(mac("02:00:00:00:00:01"))] = 60s;
+  set.elements[nft::Key(mac("02:00:00:00:00:02"))] = 60s;
+  Registry registry(set);
+  ASSERT_TRUE(registry.revoke(mac("02:00:00:00:00:01")));
+  ASSERT_EQ(set.elements.size(), 1u);
+  EXPECT_EQ(set.elements.count(nft::Key(mac("02:00:00:00:00:02"))), 1u);
+  EXPECT_EQ(registry.revoke(mac("02:00:00:00:00:01")).error().code, ENOENT);
+}
+
+TEST(Registry, RestoreKeepsBindingsAndGroupsBySet) {
+  FakeSet set;
+  Registry registry(set, [] { return Clock::now(); }, Binding::mac_ip);
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("2001:db8:1::2"), 600s, "x"));
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:02"), ip("192.0.2.3"), 600s, "x"));
+  set.elements.clear();
+  auto restored = registry.restore();
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(*restored, 2u);
+  EXPECT_EQ(set.elements.count(nft::Key(mac("02:00:00:00:00:01"), ip("2001:db8:1::2"))), 1u);
+  EXPECT_EQ(set.elements.count(nft::Key(mac("02:00:00:00:00:02"), ip("192.0.2.3"))), 1u);
+}
+
 TEST(SeenAddresses, RemembersAndAgesOut) {
   auto table = std::make_unique<SeenAddresses>();
   table->record(ip("192.0.2.2"), mac("02:00:00:00:00:02"), 1000);
