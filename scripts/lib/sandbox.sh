@@ -25,14 +25,14 @@ SOCKET=$WORK/captived.sock
 PIDS=()
 CAPTIVED_PID=
 
-sandbox_down() {  # kill what we started (by PID), delete the namespaces
-  local pid
-  for pid in "${PIDS[@]}" $CAPTIVED_PID; do kill "$pid" 2>/dev/null; done
+sandbox_down() {  # kill what we started (by PID), delete the namespaces; never fails
+  local pid ns
+  for pid in "${PIDS[@]}" $CAPTIVED_PID; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}" $CAPTIVED_PID; do
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null || true
   done
-  for ns in "$NS_C1" "$NS_C2" "$NS_GW" "$NS_UP"; do ip netns del "$ns" 2>/dev/null; done
+  for ns in "$NS_C1" "$NS_C2" "$NS_GW" "$NS_UP"; do ip netns del "$ns" 2>/dev/null || true; done
   return 0
 }
 
