@@ -231,6 +231,12 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
 
   s.registry.emplace(*s.netlink, [] { return session::Clock::now(); },
                      config.bind_ip ? session::Binding::mac_ip : session::Binding::mac);
+  // Sessions from before a restart or crash live on in the kernel set: take
+  // them over, so a later flush of the table restores them too.
+  if (auto adopted = s.registry->adopt(); !adopted)
+    LOG_WARN("cannot read the sessions already in the set: %s", adopted.error().message().c_str());
+  else if (*adopted > 0)
+    LOG_INFO("took over %zu sessions already in the set", *adopted);
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name},
                     portal::Handler::Deps{*s.registry, *s.neighbours, s.seen, *s.tokens, s.backend, now_seconds});
 

@@ -93,9 +93,13 @@ void PacketWorker::on_packet(const nfq::QueuedPacket& p, std::uint64_t now) {
     ++no_hwaddr_;  // not from an Ethernet-like device: nobody to answer
     return;
   }
-  if (auto source = source_of(p.payload)) seen_.record(*source, *p.hwaddr, now);
   responder::Packet in{p.payload, p.original_length, *p.hwaddr, p.checksum_not_ready};
-  responder_.handle(in, now, *output_);
+  const auto outcome = responder_.handle(in, now, *output_);
+  // Only a well-formed segment says whose MAC its source address is: a
+  // packet with a bad checksum or bad headers naming another client's
+  // address must not make the portal take that client for its sender.
+  if (responder::well_formed(outcome))
+    if (auto source = source_of(p.payload)) seen_.record(*source, *p.hwaddr, now);
   for (std::size_t i = 0; i < output_->count; ++i) {
     if (auto sent = sender_.send(output_->frame(i)); sent) {
       ++frames_sent_;

@@ -52,6 +52,8 @@ const char* outcome_name(Outcome o) {
   return "unknown";
 }
 
+bool well_formed(Outcome o) { return o != Outcome::bad_packet && o != Outcome::bad_checksum && o != Outcome::count_; }
+
 Responder::Responder(Settings settings)
     : settings_(std::move(settings)), cookies_(settings_.cookie_key) {
   // crypto_shorthash needs no initialisation, but libsodium wants

@@ -99,6 +99,20 @@ Result<std::size_t> Registry::restore() {
   return specs.size();
 }
 
+Result<std::size_t> Registry::adopt() {
+  auto elements = set_.list();
+  if (!elements) return elements.error();
+  auto now = now_();
+  std::size_t adopted = 0;
+  for (const auto& e : *elements) {
+    if (!e.expires || records_.count(e.mac) != 0) continue;
+    auto left = std::chrono::duration_cast<Clock::duration>(*e.expires);
+    records_[e.mac] = Record{nft::Key(e.mac, e.ip), e.ip, std::nullopt, now + left, ""};
+    ++adopted;
+  }
+  return adopted;
+}
+
 std::optional<Client> Registry::find(const packet::MacAddr& mac) const {
   auto it = records_.find(mac);
   if (it == records_.end() || it->second.expires_at <= now_()) return std::nullopt;

@@ -78,6 +78,12 @@ struct Stats {
 
 const char* outcome_name(Outcome o);
 
+// Whether the packet was a well-formed TCP segment (parsed, checksum right
+// where it can be checked): only such a packet may tell the daemon which MAC
+// an address belongs to (session::SeenAddresses). Garbage naming somebody
+// else's address must not make that address the sender's.
+bool well_formed(Outcome o);
+
 class Responder {
  public:
   explicit Responder(Settings settings);

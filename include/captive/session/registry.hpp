@@ -56,6 +56,12 @@ class Registry {
   // the time it has left, in bulk (after somebody emptied or recreated the
   // set). Returns how many.
   Result<std::size_t> restore();
+  // Takes over the sessions already in the kernel set that we have no record
+  // of (signed in before a restart or a crash), with the time they have left,
+  // so that restore() after a flush puts them back too. Their address (unless
+  // bound), sign-in time and method are unknown. Elements without a timeout
+  // are left alone. Returns how many were adopted.
+  Result<std::size_t> adopt();
   // From what we recorded, without asking the kernel (for page rendering).
   std::optional<Client> find(const packet::MacAddr& mac) const;
 
@@ -63,7 +69,7 @@ class Registry {
   struct Record {
     nft::Key key;  // as added to the kernel
     std::optional<packet::IpAddr> ip;
-    Clock::time_point signed_in_at;
+    std::optional<Clock::time_point> signed_in_at;  // unknown for adopted sessions
     Clock::time_point expires_at;
     std::string method;
   };

@@ -150,6 +150,34 @@ TEST(Registry, RevokeFindsUnrecordedElementsOfTheMacInAnySet) {
   EXPECT_EQ(registry.revoke(mac("02:00:00:00:00:01")).error().code, ENOENT);
 }
 
+// A session from before a restart (or crash) is only in the kernel set: the
+// new daemon takes it over, so a flush restores it (e2e 090).
+TEST(Registry, AdoptedSessionsFromBeforeARestartAreRestored) {
+  FakeSet set;
+  Clock::time_point now = Clock::time_point(std::chrono::seconds(1'700'000'000));
+  set.elements[nft::Key(mac("02:00:00:00:00:01"))] = 3600s;                    // the old daemon's
+  set.elements[nft::Key(mac("02:00:00:00:00:02"), ip("192.0.2.3"))] = 600s;  // a bound one
+  Registry registry(set, [&] { return now; });
+  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:03"), ip("192.0.2.4"), 60s, "click-through"));
+  auto adopted = registry.adopt();
+  ASSERT_TRUE(adopted);
+  EXPECT_EQ(*adopted, 2u);  // not the one we signed in ourselves
+  auto found = registry.find(mac("02:00:00:00:00:01"));
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(found->signed_in_at);
+  EXPECT_EQ(registry.find(mac("02:00:00:00:00:03"))->method, "click-through");
+  EXPECT_EQ(*registry.adopt(), 0u);  // twice is harmless
+  now += 10s;
+  set.elements.clear();  // `nft flush ruleset`
+  auto restored = registry.restore();
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(*restored, 3u);
+  // FakeSet::list() reports 1 s less than the timeout as time left.
+  EXPECT_EQ(set.elements.at(nft::Key(mac("02:00:00:00:00:01"))), 3589s);
+  EXPECT_EQ(set.elements.at(nft::Key(mac("02:00:00:00:00:02"), ip("192.0.2.3"))), 589s);
+  EXPECT_EQ(set.elements.at(nft::Key(mac("02:00:00:00:00:03"))), 50s);
+}
+
 TEST(Registry, RestoreKeepsBindingsAndGroupsBySet) {
   FakeSet set;
   Registry registry(set, [] { return Clock::now(); }, Binding::mac_ip);

@@ -1,0 +1,61 @@
+// captived's command line: daemon::parse_args over an argv split from the
+// input at NUL bytes (argv[0] = "captived"), and parse_duration over each
+// argument. parse_args runs getopt_long, which permutes argv in place, so
+// every argument is a writable heap copy of exactly its bytes.
+//
+// A successful run-invocation has a LAN interface, a non-zero portal port
+// and a session timeout in (0 s, 365 d]; an error is a non-empty sentence.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "captive/daemon/config.hpp"
+#include "fuzz_check.hpp"
+
+using namespace captive;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::vector<std::unique_ptr<char[]>> storage;
+  auto add = [&](std::string_view arg) {
+    auto copy = std::make_unique<char[]>(arg.size() + 1);
+    if (!arg.empty()) std::memcpy(copy.get(), arg.data(), arg.size());
+    copy[arg.size()] = '\0';
+    storage.push_back(std::move(copy));
+  };
+  add("captived");
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  while (!input.empty() && storage.size() < 64) {
+    const auto nul = input.find('\0');
+    add(input.substr(0, nul));
+    input = nul == std::string_view::npos ? std::string_view() : input.substr(nul + 1);
+  }
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.get());
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    if (auto d = daemon::parse_duration(argv[i])) {
+      FUZZ_CHECK(d->count() > 0 && *d <= std::chrono::hours(24 * 365));
+    }
+  }
+  argv.push_back(nullptr);
+
+  const auto r = daemon::parse_args(static_cast<int>(argv.size() - 1), argv.data());
+  if (r) {
+    if (r->action == daemon::Invocation::Action::run) {
+      const auto& c = r->config;
+      FUZZ_CHECK(!c.lan.empty() && c.lan.size() < 16);
+      FUZZ_CHECK(c.portal_port != 0);
+      FUZZ_CHECK(c.session_timeout.count() > 0 && c.session_timeout <= std::chrono::hours(24 * 365));
+      FUZZ_CHECK(!c.socket_path.empty() && c.socket_path.size() <= 107);
+      FUZZ_CHECK(c.portal_url.empty() || c.portal_url.starts_with("http://") || c.portal_url.starts_with("https://"));
+      FUZZ_CHECK(!c.site_name.empty() && c.site_name.size() <= 100);
+    }
+  } else {
+    FUZZ_CHECK(!r.error().what.empty());
+  }
+  (void)daemon::usage("captived");
+  return 0;
+}
