@@ -84,6 +84,7 @@ void PacketWorker::run() {
     if (fds[0].revents == 0) continue;
     std::uint64_t now = static_cast<std::uint64_t>(std::time(nullptr));
     auto drained = queue_.drain([this, now](const nfq::QueuedPacket& p) { on_packet(p, now); });
+    flush_frames();
     if (!drained && drain_errors_++ == 0) LOG_WARN("%s (counting further errors)", drained.error().message().c_str());
   }
 }
@@ -101,12 +102,28 @@ void PacketWorker::on_packet(const nfq::QueuedPacket& p, std::uint64_t now) {
   if (responder::well_formed(outcome))
     if (auto source = source_of(p.payload)) seen_.record(*source, *p.hwaddr, now);
   for (std::size_t i = 0; i < output_->count; ++i) {
-    if (auto sent = sender_.send(output_->frame(i)); sent) {
-      ++frames_sent_;
-    } else if (send_errors_++ == 0) {
-      LOG_WARN("%s (counting further send errors)", sent.error().message().c_str());
-    }
+    if (batch_->count == kBatchFrames) flush_frames();
+    auto frame = output_->frame(i);
+    auto& slot = batch_->frames[batch_->count];
+    std::memcpy(slot.data(), frame.data(), frame.size());
+    batch_->views[batch_->count++] = std::span<const std::byte>(slot.data(), frame.size());
   }
+}
+
+void PacketWorker::flush_frames() {
+  std::span<const std::span<const std::byte>> pending(batch_->views.data(), batch_->count);
+  while (!pending.empty()) {
+    auto sent = sender_.send_batch(pending);
+    if (!sent) {
+      // Count this frame as lost and go on with the rest.
+      if (send_errors_++ == 0) LOG_WARN("%s (counting further send errors)", sent.error().message().c_str());
+      pending = pending.subspan(1);
+      continue;
+    }
+    frames_sent_ += *sent;
+    pending = pending.subspan(*sent);
+  }
+  batch_->count = 0;
 }
 
 void PacketWorker::add_counters(Counters& out) const {

@@ -7,9 +7,11 @@
 #include <net/if_arp.h>       // ARPHRD_ETHER
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -99,6 +101,38 @@ PacketSocketSender& PacketSocketSender::operator=(PacketSocketSender&& other) no
 
 PacketSocketSender::~PacketSocketSender() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::size_t> PacketSocketSender::send_batch(std::span<const std::span<const std::byte>> frames) {
+  // One sendmmsg per 64 frames. No address: the socket is bound to the
+  // device, and the frames carry their own Ethernet header.
+  constexpr std::size_t kChunk = 64;
+  std::array<mmsghdr, kChunk> msgs;
+  std::array<iovec, kChunk> iovs;
+  std::size_t sent = 0;
+  while (sent < frames.size()) {
+    const std::size_t n = std::min(kChunk, frames.size() - sent);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto frame = frames[sent + i];
+      if (frame.size() < kEthernetHeader) {
+        if (sent + i == 0) return make_error(EINVAL, "send on " + name_ + ": frame shorter than an Ethernet header");
+        return sent + i;
+      }
+      iovs[i] = iovec{const_cast<std::byte*>(frame.data()), frame.size()};
+      msgs[i] = mmsghdr{};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int got = ::sendmmsg(fd_, msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (sent == 0) return errno_on("send on", name_);
+      return sent;
+    }
+    sent += static_cast<std::size_t>(got);
+    if (static_cast<std::size_t>(got) < n) return sent;  // the rest would have blocked or failed
+  }
+  return sent;
 }
 
 Result<void> PacketSocketSender::send(std::span<const std::byte> frame) {

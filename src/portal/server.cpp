@@ -33,18 +33,20 @@ packet::IpAddr to_ip(const tcp::endpoint& endpoint) {
 // answer, close. Sign-in traffic is a handful of requests per client.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerSettings& settings, Handler& handler,
-          std::shared_ptr<std::size_t> open)
-      : stream_(std::move(socket)), settings_(settings), handler_(handler), open_(std::move(open)) {
-    ++*open_;
+  using Open = Server::Open;
+  Session(tcp::socket socket, const packet::IpAddr& client, const ServerSettings& settings, Handler& handler,
+          std::shared_ptr<Open> open)
+      : stream_(std::move(socket)), settings_(settings), handler_(handler), open_(std::move(open)), client_(client) {
+    ++open_->total;
+    ++open_->per_client[client_];
   }
-  ~Session() { --*open_; }
+  ~Session() {
+    --open_->total;
+    auto it = open_->per_client.find(client_);
+    if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
+  }
 
   void start() {
-    boost::system::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (ec) return;
-    client_ = to_ip(remote);
     parser_.emplace();
     parser_->body_limit(settings_.max_body);
     parser_->header_limit(8 * 1024);
@@ -79,7 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const ServerSettings& settings_;
   Handler& handler_;
-  std::shared_ptr<std::size_t> open_;
+  std::shared_ptr<Open> open_;
   beast::flat_buffer buffer_{8 * 1024};
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   Response response_;
@@ -116,10 +118,17 @@ void Server::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
-      if (*open_ >= settings_.max_connections) {
-        ++refused_;  // closing the socket answers: too many at once
-      } else {
-        std::make_shared<Session>(std::move(socket), settings_, handler_, open_)->start();
+      boost::system::error_code rec;
+      auto remote = socket.remote_endpoint(rec);
+      if (!rec) {
+        packet::IpAddr client = to_ip(remote);
+        auto it = open_->per_client.find(client);
+        std::size_t mine = it == open_->per_client.end() ? 0 : it->second;
+        if (open_->total >= settings_.max_connections || mine >= settings_.max_connections_per_client) {
+          ++refused_;  // closing the socket answers: too many at once
+        } else {
+          std::make_shared<Session>(std::move(socket), client, settings_, handler_, open_)->start();
+        }
       }
     }
     accept();

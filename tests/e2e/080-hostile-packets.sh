@@ -68,7 +68,7 @@ run_case() {  # run_case CASE COUNTER MIN_DELTA WHAT
 run_case baseline responder.answered 2 "raw handshake + request: SYN-ACK (MSS only) and the 511 in one ACK|PSH|FIN segment, v4 and v6"
 run_case bad_checksum responder.bad_checksum 3 "bad TCP/IP checksums: silence"
 run_case malformed responder.bad_packet 8 "cut-short headers, bad data offsets, SYN+FIN, no ACK, port 0: silence"
-run_case stray responder.reset 7 "ACKs matching no cookie: RST with seq = their ack; RSTs never answered"
+run_case stray responder.reset 5 "ACKs with data or FIN matching no cookie: RST with seq = their ack; pure ACKs (not queued) and RSTs: silence"
 run_case options responder.syn_ack 14 "odd TCP options: SYN-ACK with our MSS only, answers cut at the MSS they asked for"
 run_case segments responder.ignored_ack 60 "out-of-order, overlapping, 1-byte segments, duplicate SYN, full-size segment, fragments"
 run_case http responder.not_http 6 "absurd/no/duplicate Host, pipelining, huge targets: one-segment 511, escaped; binary, TLS, h2, HTTP/0.9: RST"

@@ -4,10 +4,12 @@
 // sharing nothing but the seen-addresses table.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -41,12 +43,22 @@ class PacketWorker {
                const responder::Settings& settings, session::SeenAddresses& seen, int stop_fd);
   void run();
   void on_packet(const nfq::QueuedPacket& packet, std::uint64_t now);
+  // Sends what a drain produced in as few system calls as possible.
+  void flush_frames();
 
   std::uint16_t queue_num_;
   nfq::Queue queue_;
   inject::PacketSocketSender sender_;
   responder::Responder responder_;
   std::unique_ptr<responder::Output> output_ = std::make_unique<responder::Output>();
+  // Frames of the current drain, sent together at its end (or when full).
+  static constexpr std::size_t kBatchFrames = 64;
+  struct Batch {
+    std::array<std::array<std::byte, responder::kMaxFrameSize>, kBatchFrames> frames;
+    std::array<std::span<const std::byte>, kBatchFrames> views;
+    std::size_t count = 0;
+  };
+  std::unique_ptr<Batch> batch_ = std::make_unique<Batch>();
   session::SeenAddresses& seen_;
   int stop_fd_ = -1;  // eventfd: the thread's way out of poll()
   std::thread thread_;

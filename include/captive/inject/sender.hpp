@@ -20,6 +20,20 @@ class Sender {
   virtual ~Sender() = default;
   // Never blocks; a full socket buffer is an error (EAGAIN) the caller counts.
   virtual Result<void> send(std::span<const std::byte> frame) = 0;
+  // Sends frames in order with as few system calls as the kernel allows
+  // (sendmmsg). Returns how many went out; stops at the first that could
+  // not (its error is the Error when none went out). Never blocks.
+  virtual Result<std::size_t> send_batch(std::span<const std::span<const std::byte>> frames) {
+    std::size_t sent = 0;
+    for (auto frame : frames) {
+      if (auto r = send(frame); !r) {
+        if (sent == 0) return r.error();
+        break;
+      }
+      ++sent;
+    }
+    return sent;
+  }
 };
 
 // The LAN device as the daemon needs to know it.
@@ -48,6 +62,7 @@ class PacketSocketSender final : public Sender {
 
   // One complete Ethernet frame (>= 14 bytes). Errors: "send on eth0: ...".
   Result<void> send(std::span<const std::byte> frame) override;
+  Result<std::size_t> send_batch(std::span<const std::span<const std::byte>> frames) override;
 
  private:
   PacketSocketSender(int fd, int ifindex, std::string name)

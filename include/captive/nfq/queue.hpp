@@ -20,7 +20,10 @@ namespace captive::nfq {
 
 struct Options {
   std::uint16_t queue_num = 0;
-  std::uint32_t max_len = 1024;        // NFQA_CFG_QUEUE_MAXLEN
+  // NFQA_CFG_QUEUE_MAXLEN. The kernel's default 1024 overflowed under a
+  // 64-connection wrk load (fail-open then drops at forward, and the client
+  // waits for its 200 ms RTO): 4096 rides out a descheduled worker.
+  std::uint32_t max_len = 4096;
   std::uint32_t copy_range = 4096;     // bytes of each packet copied to us
   bool fail_open = true;               // NFQA_CFG_F_FAIL_OPEN
   bool gso = true;                     // NFQA_CFG_F_GSO

@@ -47,6 +47,16 @@ TEST(PacketSocketSender, RefusesRunts) {
   EXPECT_EQ(r.error().message(), "send on lo: frame shorter than an Ethernet header: Invalid argument");
   PacketSocketSender moved = std::move(*sender);  // the moved-from one must not close the fd
   EXPECT_FALSE(moved.send(runt));
+  // The batch path refuses the same way, before any system call; an empty
+  // batch sends nothing. (Real frames go out in the e2e scenarios, inside
+  // their own namespaces, on every 511.)
+  std::span<const std::byte> frames[] = {runt};
+  auto batch = moved.send_batch(frames);
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().code, EINVAL);
+  auto none = moved.send_batch({});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0u);
 }
 
 }  // namespace
