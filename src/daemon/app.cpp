@@ -151,6 +151,18 @@ struct App::Impl {
       // Our own load made events too: they are answered by what follows.
       (void)watch->read(netlink->portid());
     }
+    if (change == nft::Change::unknown) {
+      // Events were lost. Table, sets and chain are there (checked above);
+      // our queue rule is the canary: recreating the table or flushing the
+      // chain removes it, while our own bulk adds leave it alone.
+      auto present = netlink->queue_rule_present();
+      if (!present) {
+        LOG_ERROR("ruleset check: %s", present.error().message().c_str());
+        return;
+      }
+      if (*present) return;
+      change = nft::Change::sessions;
+    }
     auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
     if (!kind) {
       LOG_ERROR("restore queue rule: %s", kind.error().message().c_str());
@@ -165,6 +177,9 @@ struct App::Impl {
       }
       sessions = *restored;
     }
+    // Our own changes made events too (one per restored element): they
+    // are answered by what we just did.
+    (void)watch->read(netlink->portid());
     ++restores;
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     LOG_INFO("restored queue rule and %zu sessions in %.1f ms", sessions, ms);

@@ -5,6 +5,7 @@
 #include "captive/nft/allowed_set.hpp"
 
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
@@ -268,6 +269,20 @@ Result<void> Netlink::remove_queue_rule() {
   Impl& m = *impl_;
   std::uint32_t seq = m.next_seq();
   return m.talk_batch(build_chain_flush(m.tx, seq, m.names), "flush " + m.chain_name());
+}
+
+Result<bool> Netlink::queue_rule_present() {
+  Impl& m = *impl_;
+  std::uint32_t seq = m.next_seq();
+  std::size_t rules = 0;
+  auto r = m.talk_request(build_rule_dump(m.tx, seq, m.names), seq, "list " + m.chain_name(),
+                          [&rules](std::span<const std::byte> msg) -> Result<void> {
+                            auto* nlh = reinterpret_cast<const nlmsghdr*>(msg.data());
+                            if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWRULE) ++rules;
+                            return {};
+                          });
+  if (!r) return r.error();
+  return rules > 0;
 }
 
 Result<void> Netlink::add(const Key& key, std::chrono::seconds timeout) {

@@ -290,6 +290,18 @@ std::size_t build_setelem_dump(std::span<std::byte> buf, std::uint32_t seq, cons
   return w.length();
 }
 
+std::size_t build_rule_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names) {
+  if (!names_valid(names)) return 0;
+  Writer w(buf);
+  RulePtr r = make_rule(names);
+  if (!r) return 0;
+  nlmsghdr* nlh = begin_msg(w, NFT_MSG_GETRULE, NLM_F_DUMP, seq);
+  if (nlh == nullptr) return 0;
+  nftnl_rule_nlmsg_build_payload(nlh, r.get());  // NFTA_RULE_TABLE, NFTA_RULE_CHAIN: this chain only
+  w.commit(nlh);
+  return w.length();
+}
+
 std::size_t build_get(std::span<std::byte> buf, std::uint32_t seq, const Names& names, Object what) {
   if (!names_valid(names)) return 0;
   Writer w(buf);

@@ -4,6 +4,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -91,6 +92,12 @@ Result<TableWatch> TableWatch::open(Names names) {
   // NFNLGRP_NFTABLES: every committed ruleset change, from anyone.
   if (mnl_socket_bind(impl->nl, 1u << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0)
     return errno_error("watch nftables: join group NFNLGRP_NFTABLES");
+  // Room for the events of a big transaction (each set element is one);
+  // what does not fit is ENOBUFS, which we handle, but fewer is better.
+  int size = 4 << 20;
+  int fd = mnl_socket_get_fd(impl->nl);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   return TableWatch(std::move(impl));
 }
 
@@ -104,7 +111,7 @@ Result<Change> TableWatch::read(std::uint32_t own_portid) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return biggest;
       if (errno == ENOBUFS) {
-        biggest = Change::sessions;
+        biggest = std::max(biggest, Change::unknown);
         continue;
       }
       return errno_error("watch nftables: receive");

@@ -113,6 +113,10 @@ class Netlink final : public SetWriter {
   Result<QueueKind> install_queue_rule(const QueueRule& rule);
   // Flushes chain `intercept`.
   Result<void> remove_queue_rule();
+  // Whether chain `intercept` holds a rule (ours: nobody else puts one
+  // there). Recreating the table or flushing the chain removes it, so it
+  // tells whether anything happened that needs restoring.
+  Result<bool> queue_rule_present();
 
   Result<void> add(const Key& key, std::chrono::seconds timeout) override;
   Result<void> add_many(std::span<const ElementSpec> elements) override;

@@ -105,6 +105,9 @@ std::size_t build_chain_flush(std::span<std::byte> buf, std::uint32_t seq, const
 // or an NLMSG_ERROR such as ENOENT when the set is missing): every element.
 std::size_t build_setelem_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names);
 
+// NFT_MSG_GETRULE, NLM_F_DUMP, of chain names.chain: its rules.
+std::size_t build_rule_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names);
+
 enum class Object { table, set, chain };
 // NFT_MSG_GETTABLE / GETSET / GETCHAIN for one named object, NLM_F_ACK: the
 // kernel answers the object and an ack, or ENOENT.
