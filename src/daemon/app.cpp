@@ -108,27 +108,28 @@ struct App::Impl {
   void arm_watch() {
     watch_stream->async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
       if (ec) return;
-      auto change = watch->read(netlink->portid());
-      if (!change) {
-        LOG_WARN("%s", change.error().message().c_str());
-      } else if (*change != nft::Change::none) {
-        schedule_reconcile(*change);
+      auto events = watch->read(netlink->portid());
+      if (!events) {
+        LOG_WARN("%s", events.error().message().c_str());
+      } else if (events->change != nft::Change::none || (pending_change != nft::Change::none && events->transaction_end)) {
+        schedule_reconcile(events->change, events->transaction_end);
       }
       arm_watch();
     });
   }
 
-  // A flush or reload is one transaction: its events arrive together and
-  // one read() takes them all. Act at once: until the table is back nothing
-  // is enforced (measured: a 20 ms wait let an unsigned request through in
-  // about 1 of 3 flushes under load).
-  void schedule_reconcile(nft::Change change) {
+  // Act once the transaction that took things away has ended (its
+  // NFT_MSG_NEWGEN arrived): until the table is back nothing is enforced, so
+  // no fixed wait (a 20 ms one let an unsigned request through in about 1 of
+  // 3 flushes under load), but never on half of a transaction either. If the
+  // end marker was lost (ENOBUFS), a short timer stands in for it.
+  void schedule_reconcile(nft::Change change, bool transaction_end) {
     pending_change = std::max(pending_change, change);
-    reconcile_timer.expires_after(std::chrono::milliseconds(0));
+    reconcile_timer.expires_after(std::chrono::milliseconds(transaction_end ? 0 : 50));
     reconcile_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       nft::Change todo = std::exchange(pending_change, nft::Change::none);
-      reconcile(todo);
+      if (todo != nft::Change::none) reconcile(todo);
     });
   }
 

@@ -70,6 +70,13 @@ Change classify_event(std::span<const std::byte> msg, const Names& names, std::u
   }
 }
 
+bool is_transaction_end(std::span<const std::byte> msg) {
+  if (msg.size() < NLMSG_HDRLEN) return false;
+  nlmsghdr nlh;
+  std::memcpy(&nlh, msg.data(), sizeof nlh);
+  return nlh.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN);
+}
+
 struct TableWatch::Impl {
   mnl_socket* nl = nullptr;
   Names names;
@@ -103,13 +110,14 @@ Result<TableWatch> TableWatch::open(Names names) {
 
 int TableWatch::fd() const { return mnl_socket_get_fd(impl_->nl); }
 
-Result<Change> TableWatch::read(std::uint32_t own_portid) {
-  Change biggest = Change::none;
+Result<Events> TableWatch::read(std::uint32_t own_portid) {
+  Events events;
+  Change& biggest = events.change;
   for (;;) {
     ssize_t n = mnl_socket_recvfrom(impl_->nl, impl_->rx.data(), impl_->rx.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return biggest;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return events;
       if (errno == ENOBUFS) {
         biggest = std::max(biggest, Change::unknown);
         continue;
@@ -119,9 +127,9 @@ Result<Change> TableWatch::read(std::uint32_t own_portid) {
     int left = static_cast<int>(n);
     for (auto* nlh = reinterpret_cast<const nlmsghdr*>(impl_->rx.data()); mnl_nlmsg_ok(nlh, left);
          nlh = mnl_nlmsg_next(nlh, &left)) {
-      Change c = classify_event(std::span(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len),
-                                impl_->names, own_portid);
-      biggest = std::max(biggest, c);
+      const auto msg = std::span(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len);
+      biggest = std::max(biggest, classify_event(msg, impl_->names, own_portid));
+      if (is_transaction_end(msg)) events.transaction_end = true;
     }
   }
 }

@@ -120,7 +120,10 @@ std::size_t build_get(std::span<std::byte> buf, std::uint32_t seq, const Names& 
 // and 24 bytes (MAC . IPv6) are read; other keys are skipped (not our
 // sets). Counters come from the element's `counter` expression
 // (NFTA_SET_ELEM_EXPR or NFTA_SET_ELEM_EXPRESSIONS, both parsed by libnftnl
-// into the element's expression list). EINVAL on a malformed message.
+// into the element's expression list). EINVAL on a malformed message, and
+// on what our sets never hold and libnftnl mishandles (exits or crashes):
+// data or verdicts, expressions other than `counter`, element attributes
+// above NFTA_SET_ELEM_MAX (docs/fuzzing.md, findings 5-7).
 Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out);
 
 }  // namespace captive::nft

@@ -26,6 +26,19 @@ enum class Change {
 // Pure; never reads outside `msg`.
 Change classify_event(std::span<const std::byte> msg, const Names& names, std::uint32_t own_portid);
 
+// Whether the message is NFT_MSG_NEWGEN: the kernel sends it after the last
+// event of every committed transaction.
+bool is_transaction_end(std::span<const std::byte> msg);
+
+struct Events {
+  Change change = Change::none;
+  // A transaction ended among these events. The kernel emits a transaction's
+  // events one by one while we may be reading: acting before its end would
+  // see half of a flush (measured under ASan: a reload taken for a flush of
+  // chain intercept only).
+  bool transaction_end = false;
+};
+
 class TableWatch {
  public:
   static Result<TableWatch> open(Names names = {});
@@ -39,7 +52,7 @@ class TableWatch {
   // there. Our own bulk adds overflow the socket (one event per element), so
   // assuming the worst here made a restore of 100 000 sessions restore
   // itself again, forever (measured).
-  Result<Change> read(std::uint32_t own_portid);
+  Result<Events> read(std::uint32_t own_portid);
 
  private:
   struct Impl;

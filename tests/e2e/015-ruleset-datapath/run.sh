@@ -139,11 +139,14 @@ sleep 1
 n0=$(counter)
 for _ in 1 2 3; do expect reply "$C" icmp 192.0.2.1; done
 n1=$(counter)
-for _ in 1 2 3; do expect reply "$C" icmp 198.51.100.2; done
+for _ in 1 2 3 4 5 6 7 8 9 10; do expect reply "$C" icmp 198.51.100.2; done
 n2=$(counter)
-echo "element counter: $n0 -> $n1 (3 echos to the router) -> $n2 (3 forwarded echos)"
+echo "element counter: $n0 -> $n1 (3 echos to the router) -> $n2 (10 forwarded echos)"
 [ "$n1" -eq "$n0" ] || { echo "FAIL: traffic to the router counted"; fails=$((fails + 1)); }
-[ $((n2 - n1)) -eq 3 ] || { echo "FAIL: 3 forwarded packets counted as $((n2 - n1))"; fails=$((fails + 1)); }
+# Once each: 10, or a little more when a late packet of the TCP probes above
+# is forwarded in the window (seen once in CI); counted twice would be 20.
+d=$((n2 - n1))
+[ "$d" -ge 10 ] && [ "$d" -le 12 ] || { echo "FAIL: 10 forwarded packets counted as $d"; fails=$((fails + 1)); }
 
 echo "== revoked"
 $G nft delete element inet captive allowed '{ 02:00:00:00:00:01 }'

@@ -202,6 +202,14 @@ TEST(TableWatch, ClassifiesWhatTakesOurTableApart) {
   EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_INET, {{NFTA_TABLE_NAME, "captivex"}})), Change::none);
 }
 
+TEST(TableWatch, NewGenEndsATransaction) {
+  EXPECT_TRUE(is_transaction_end(event(NFT_MSG_NEWGEN, 99, NFPROTO_UNSPEC, {})));
+  EXPECT_FALSE(is_transaction_end(event(NFT_MSG_DELTABLE, 99, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}})));
+  EXPECT_FALSE(is_transaction_end({}));
+  // NEWGEN is no change in itself.
+  EXPECT_EQ(classify_event(event(NFT_MSG_NEWGEN, 99, NFPROTO_UNSPEC, {}), Names{}, 1), Change::none);
+}
+
 TEST(TableWatch, NeverReadsPastTruncatedOrHostileMessages) {
   auto full = event(NFT_MSG_DELTABLE, 1, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}});
   for (std::size_t len = 0; len <= full.size(); ++len) {
