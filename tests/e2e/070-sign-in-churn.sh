@@ -12,15 +12,7 @@ ruleset_up
 captived_start
 
 ROUNDS=${CHURN_ROUNDS:-50}
-# ASan keeps freed memory in quarantine and its own shadow: RSS means
-# nothing there, so the RSS bound is checked in the normal build only.
-sanitized=false
-if grep -qs 'b_sanitize.*address' "$BUILD_DIR/meson-info/intro-buildoptions.json" ||
-   grep -aq '__asan_init' "$CAPTIVED"; then
-  sanitized=true
-fi
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$CAPTIVED_PID/status"; }
+# (lib.sh's `sanitized`: under ASan the RSS bound means nothing and is skipped.)
 
 round() {  # round N: c1 over IPv4, c2 over IPv6, both in, listed, revoked
   local n=$1 result

@@ -35,15 +35,6 @@ hostile() {  # hostile CASE... : run tools/hostile_tcp.py in c1
   }
   grep -v '^frames sent' "$WORK/hostile.out" | sed 's/^/    /'
 }
-stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$CAPTIVED_PID/status"; }
-# ASan keeps freed memory in quarantine: RSS bounds only in the normal build.
-sanitized=false
-if grep -qs 'b_sanitize.*address' "$BUILD_DIR/meson-info/intro-buildoptions.json" ||
-   grep -aq '__asan_init' "$CAPTIVED"; then
-  sanitized=true
-fi
-alive() { kill -0 "$CAPTIVED_PID" 2>/dev/null || fail "captived died ($1)"; }
 nobody_in() {
   local set
   set=$(in_gw nft list set inet captive allowed)

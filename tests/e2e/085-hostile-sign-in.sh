@@ -23,15 +23,6 @@ abuse() {  # abuse NS CASE ARGS... : tools/portal_abuse.py from a client, prints
     fail "portal_abuse.py $*: $out"
   sed -n 's/^ok [a-z_]* //p' <<<"$out"
 }
-stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$CAPTIVED_PID/status"; }
-# ASan keeps freed memory in quarantine: RSS bounds only in the normal build.
-sanitized=false
-if grep -qs 'b_sanitize.*address' "$BUILD_DIR/meson-info/intro-buildoptions.json" ||
-   grep -aq '__asan_init' "$CAPTIVED"; then
-  sanitized=true
-fi
-alive() { kill -0 "$CAPTIVED_PID" 2>/dev/null || fail "captived died ($1)"; }
 allowed() { in_gw nft list set inet captive allowed | grep -Eo '([0-9a-f]{2}:){5}[0-9a-f]{2}' | sort | tr '\n' ' '; }
 nobody_in() { [ -z "$(allowed)" ] || fail "$1: @allowed holds $(allowed)"; }
 

@@ -12,7 +12,6 @@ services_up
 ruleset_up
 captived_start --session-timeout 1h
 
-stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
 allowed() { in_gw nft list set inet captive allowed | grep -Eo '([0-9a-f]{2}:){5}[0-9a-f]{2}' | sort | tr '\n' ' '; }
 c2_upstream() { cat "$WORK"/http*.log 2>/dev/null | grep -c "request from $C2_V4" || true; }
 C2_SLIPPED=0  # requests of c2 let through while somebody else's flush left no table (documented gap)

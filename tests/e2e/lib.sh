@@ -51,3 +51,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 done_ok() { log "PASS ($CHECKS checks)"; }
+
+# captived's counter NAME, from `captivectl stats --json` (0 if absent).
+stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$CAPTIVED_PID/status"; }
+alive() { kill -0 "$CAPTIVED_PID" 2>/dev/null || fail "captived died ($1)"; }
+# ASan keeps freed memory in quarantine: RSS bounds only hold in the normal
+# build. `sanitized` says which build the scenarios run against.
+sanitized=false
+if grep -qs 'b_sanitize.*address' "$BUILD_DIR/meson-info/intro-buildoptions.json" ||
+   grep -aq '__asan_init' "$CAPTIVED" 2>/dev/null; then
+  sanitized=true
+fi
