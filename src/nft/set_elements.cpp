@@ -1,100 +1,31 @@
-// Pure builders/parsers of nf_tables messages: see messages.hpp.
-#include "captive/nft/messages.hpp"
+// Set elements: key encoding, the batches that add, refresh and remove
+// them, the dump that lists them and its parser. See set_elements.hpp.
+#include "captive/nft/set_elements.hpp"
 
 #include <libmnl/libmnl.h>
-
-#include <algorithm>
-#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
-#include <libnftnl/table.h>
-#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netlink.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
-#include <cstdlib>
+#include <cstdint>
 #include <cstring>
-#include <memory>
+
+#include "nftnl_ptr.hpp"
 
 namespace captive::nft {
 namespace {
 
-static_assert(kFamily == NFPROTO_INET);
-static_assert(NFT_QUEUE_FLAG_BYPASS == NFQ_FLAG_BYPASS);
-static_assert(NFT_QUEUE_FLAG_CPU_FANOUT == NFQ_FLAG_CPU_FANOUT);
-static_assert(sizeof(xt_NFQ_info_v3) <= kNfqInfoSize);
-static_assert(kMaxName < NFT_NAME_MAXLEN);
-
-template <class T, void (*Free)(const T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using SetPtr = std::unique_ptr<nftnl_set, Deleter<nftnl_set, nftnl_set_free>>;
-using RulePtr = std::unique_ptr<nftnl_rule, Deleter<nftnl_rule, nftnl_rule_free>>;
-using TablePtr = std::unique_ptr<nftnl_table, Deleter<nftnl_table, nftnl_table_free>>;
-using ChainPtr = std::unique_ptr<nftnl_chain, Deleter<nftnl_chain, nftnl_chain_free>>;
-
-// Appends netlink messages to a caller buffer, refusing to start one with
-// less than kMaxMessage bytes left (libnftnl's builders do no bounds checks).
-class Writer {
- public:
-  explicit Writer(std::span<std::byte> buf) : buf_(buf) {
-    ok_ = buf.size() >= kBatchBufferSize &&
-          reinterpret_cast<std::uintptr_t>(buf.data()) % alignof(nlmsghdr) == 0;
-  }
-  // Start of the next message if at least `need` bytes are left.
-  char* next(std::size_t need = kMaxMessage) {
-    if (!ok_ || buf_.size() - len_ < need) {
-      ok_ = false;
-      return nullptr;
-    }
-    return reinterpret_cast<char*>(buf_.data() + len_);
-  }
-  void commit(const nlmsghdr* nlh) { len_ += NLMSG_ALIGN(nlh->nlmsg_len); }
-  std::size_t length() const { return ok_ ? len_ : 0; }
-  bool ok() const { return ok_; }
-
- private:
-  std::span<std::byte> buf_;
-  std::size_t len_ = 0;
-  bool ok_ = false;
-};
-
-nlmsghdr* begin_msg(Writer& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq) {
-  char* p = w.next();
-  if (p == nullptr) return nullptr;
-  return nftnl_nlmsg_build_hdr(p, type, kFamily, flags, seq);
-}
-
-bool batch_begin(Writer& w, std::uint32_t seq) {
-  char* p = w.next();
-  if (p == nullptr) return false;
-  w.commit(nftnl_batch_begin(p, seq));  // NFNL_MSG_BATCH_BEGIN, res_id NFNL_SUBSYS_NFTABLES
-  return true;
-}
-
-bool batch_end(Writer& w, std::uint32_t seq) {
-  char* p = w.next();
-  if (p == nullptr) return false;
-  w.commit(nftnl_batch_end(p, seq));  // NFNL_MSG_BATCH_END
-  return true;
-}
-
-SetPtr make_set(const Names& names) {
-  SetPtr s(nftnl_set_alloc());
-  if (!s) return s;
-  nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, names.table.c_str());  // NFTA_SET_ELEM_LIST_TABLE
-  nftnl_set_set_str(s.get(), NFTNL_SET_NAME, names.set.c_str());     // NFTA_SET_ELEM_LIST_SET
-  return s;
-}
+using detail::make_set;
+using detail::SetPtr;
 
 // One NEWSETELEM/DELSETELEM message with one element, in the key's set.
-bool put_setelem(Writer& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
+bool put_setelem(MessageWriter& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
                  const Names& names, const Key& key,
                  std::chrono::milliseconds timeout) {
   SetPtr s = make_set(names.for_key(key));
@@ -106,90 +37,19 @@ bool put_setelem(Writer& w, std::uint16_t type, std::uint16_t flags, std::uint32
   if (timeout.count() > 0)
     nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout.count());  // NFTA_SET_ELEM_TIMEOUT, ms
   nftnl_set_elem_add(s.get(), e);  // the set owns e now
-  nlmsghdr* nlh = begin_msg(w, type, flags, seq);
+  nlmsghdr* nlh = begin_message(w, type, flags, seq);
   if (nlh == nullptr) return false;
   nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
   w.commit(nlh);
   return true;
 }
 
-RulePtr make_rule(const Names& names) {
-  RulePtr r(nftnl_rule_alloc());
-  if (!r) return r;
-  nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, kFamily);
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, names.table.c_str());  // NFTA_RULE_TABLE
-  nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, names.chain.c_str());  // NFTA_RULE_CHAIN
-  return r;
-}
-
-bool put_flush(Writer& w, std::uint32_t seq, const Names& names) {
-  RulePtr r = make_rule(names);
-  if (!r) return false;
-  // NFT_MSG_DELRULE without NFTA_RULE_HANDLE/ID deletes every rule of the
-  // chain (nf_tables_delrule -> nft_delrule_by_chain).
-  nlmsghdr* nlh = begin_msg(w, NFT_MSG_DELRULE, NLM_F_ACK, seq);
-  if (nlh == nullptr) return false;
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
-  w.commit(nlh);
-  return true;
-}
-
-nftnl_expr* make_queue_expr(const QueueRule& rule, QueueKind kind) {
-  if (kind == QueueKind::native) {
-    nftnl_expr* e = nftnl_expr_alloc("queue");
-    if (e == nullptr) return nullptr;
-    nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, rule.queue_num);       // NFTA_QUEUE_NUM
-    nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, rule.queues_total);  // NFTA_QUEUE_TOTAL
-    nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, queue_flags(rule));  // NFTA_QUEUE_FLAGS
-    return e;
-  }
-  nftnl_expr* e = nftnl_expr_alloc("target");
-  if (e == nullptr) return nullptr;
-  // libnftnl takes ownership of the NFTNL_EXPR_TG_INFO pointer (it frees it
-  // with the expression), so it must come from malloc.
-  void* info = std::malloc(kNfqInfoSize);
-  if (info == nullptr) {
-    nftnl_expr_free(e);
-    return nullptr;
-  }
-  const auto bytes = nfq_info_v3(rule);
-  std::memcpy(info, bytes.data(), bytes.size());
-  nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");  // NFTA_TARGET_NAME
-  nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);           // NFTA_TARGET_REV
-  nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, kNfqInfoSize);  // NFTA_TARGET_INFO
-  return e;
-}
-
 }  // namespace
-
-std::array<std::byte, kNfqInfoSize> nfq_info_v3(const QueueRule& rule) {
-  xt_NFQ_info_v3 info{};
-  info.queuenum = rule.queue_num;
-  info.queues_total = rule.queues_total;
-  info.flags = queue_flags(rule);
-  std::array<std::byte, kNfqInfoSize> out{};
-  std::memcpy(out.data(), &info, sizeof(info));
-  return out;
-}
-
-std::uint16_t queue_flags(const QueueRule& rule) {
-  std::uint16_t flags = 0;
-  if (rule.bypass) flags |= NFQ_FLAG_BYPASS;
-  if (rule.queues_total > 1) flags |= NFQ_FLAG_CPU_FANOUT;
-  return flags;
-}
-
-bool names_valid(const Names& names) {
-  for (const std::string* n : {&names.table, &names.set, &names.chain}) {
-    if (n->empty() || n->size() > kMaxName || n->find('\0') != std::string::npos) return false;
-  }
-  return true;
-}
 
 std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
                               const Key& key, std::chrono::milliseconds timeout) {
   if (!names_valid(names)) return 0;
-  Writer w(buf);
+  MessageWriter w(buf);
   // Measured on 6.18: a NEWSETELEM without NLM_F_EXCL for an existing element
   // updates its timeout in place (kernel >= 6.10, "set element timeout update
   // support") and keeps the counter; older kernels (OpenWrt 23.05: 5.15,
@@ -209,7 +69,7 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
                                  std::span<const ElementSpec> elements) {
   BulkBatch batch;
   if (!names_valid(names)) return {};
-  Writer w(buf);
+  MessageWriter w(buf);
   if (!batch_begin(w, seq)) return {};
   // Keep room for END after the last message.
   const std::string& set = names.set_for(elements.empty() ? Key{} : elements.front().key);
@@ -247,7 +107,7 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
 std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
                               const Key& key) {
   if (!names_valid(names)) return 0;
-  Writer w(buf);
+  MessageWriter w(buf);
   bool ok = batch_begin(w, seq) &&
             put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 1, names, key,
                         std::chrono::milliseconds{0}) &&
@@ -255,80 +115,14 @@ std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const
   return ok ? w.length() : 0;
 }
 
-std::size_t build_queue_rule(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
-                             const QueueRule& rule, QueueKind kind) {
-  if (!names_valid(names)) return 0;
-  Writer w(buf);
-  if (!batch_begin(w, seq) || !put_flush(w, seq + 1, names)) return 0;
-  RulePtr r = make_rule(names);
-  nftnl_expr* e = r ? make_queue_expr(rule, kind) : nullptr;
-  if (e == nullptr) return 0;
-  nftnl_rule_add_expr(r.get(), e);  // the rule owns e now
-  nlmsghdr* nlh = begin_msg(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq + 2);
-  if (nlh == nullptr) return 0;
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());
-  w.commit(nlh);
-  return batch_end(w, seq + 3) ? w.length() : 0;
-}
-
-std::size_t build_chain_flush(std::span<std::byte> buf, std::uint32_t seq, const Names& names) {
-  if (!names_valid(names)) return 0;
-  Writer w(buf);
-  bool ok = batch_begin(w, seq) && put_flush(w, seq + 1, names) && batch_end(w, seq + 2);
-  return ok ? w.length() : 0;
-}
-
 std::size_t build_setelem_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names) {
   if (!names_valid(names)) return 0;
-  Writer w(buf);
+  MessageWriter w(buf);
   SetPtr s = make_set(names);
   if (!s) return 0;
-  nlmsghdr* nlh = begin_msg(w, NFT_MSG_GETSETELEM, NLM_F_DUMP, seq);
+  nlmsghdr* nlh = begin_message(w, NFT_MSG_GETSETELEM, NLM_F_DUMP, seq);
   if (nlh == nullptr) return 0;
   nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
-  w.commit(nlh);
-  return w.length();
-}
-
-std::size_t build_rule_dump(std::span<std::byte> buf, std::uint32_t seq, const Names& names) {
-  if (!names_valid(names)) return 0;
-  Writer w(buf);
-  RulePtr r = make_rule(names);
-  if (!r) return 0;
-  nlmsghdr* nlh = begin_msg(w, NFT_MSG_GETRULE, NLM_F_DUMP, seq);
-  if (nlh == nullptr) return 0;
-  nftnl_rule_nlmsg_build_payload(nlh, r.get());  // NFTA_RULE_TABLE, NFTA_RULE_CHAIN: this chain only
-  w.commit(nlh);
-  return w.length();
-}
-
-std::size_t build_get(std::span<std::byte> buf, std::uint32_t seq, const Names& names, Object what) {
-  if (!names_valid(names)) return 0;
-  Writer w(buf);
-  nlmsghdr* nlh = nullptr;
-  switch (what) {
-    case Object::table: {
-      TablePtr t(nftnl_table_alloc());
-      if (!t || (nlh = begin_msg(w, NFT_MSG_GETTABLE, NLM_F_ACK, seq)) == nullptr) return 0;
-      nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, names.table.c_str());  // NFTA_TABLE_NAME
-      nftnl_table_nlmsg_build_payload(nlh, t.get());
-      break;
-    }
-    case Object::set: {
-      SetPtr s = make_set(names);
-      if (!s || (nlh = begin_msg(w, NFT_MSG_GETSET, NLM_F_ACK, seq)) == nullptr) return 0;
-      nftnl_set_nlmsg_build_payload(nlh, s.get());  // NFTA_SET_TABLE, NFTA_SET_NAME
-      break;
-    }
-    case Object::chain: {
-      ChainPtr c(nftnl_chain_alloc());
-      if (!c || (nlh = begin_msg(w, NFT_MSG_GETCHAIN, NLM_F_ACK, seq)) == nullptr) return 0;
-      nftnl_chain_set_str(c.get(), NFTNL_CHAIN_TABLE, names.table.c_str());  // NFTA_CHAIN_TABLE
-      nftnl_chain_set_str(c.get(), NFTNL_CHAIN_NAME, names.chain.c_str());   // NFTA_CHAIN_NAME
-      nftnl_chain_nlmsg_build_payload(nlh, c.get());
-      break;
-    }
-  }
   w.commit(nlh);
   return w.length();
 }
@@ -448,7 +242,6 @@ std::optional<Key> key_from_bytes(std::span<const std::uint8_t> bytes) {
   return key;
 }
 
-std::string Key::to_string() const { return ip ? mac.to_string() + " . " + ip->to_string() : mac.to_string(); }
 
 Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(msg.data());

@@ -1,8 +1,8 @@
 // The nft adapter: owns one NETLINK_NETFILTER socket; messages come from the
-// pure builders of messages.cpp. Every change is one batch whose messages all
+// pure builders of set_elements.cpp, rules.cpp and objects.cpp. Every change is one batch whose messages all
 // carry NLM_F_ACK; we wait for one answer per message and report the first
 // kernel error with what we tried. See docs/ruleset.md.
-#include "captive/nft/allowed_set.hpp"
+#include "captive/nft/netlink.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -16,7 +16,10 @@
 #include <ctime>
 #include <functional>
 
-#include "captive/nft/messages.hpp"
+#include "captive/nft/batch.hpp"
+#include "captive/nft/objects.hpp"
+#include "captive/nft/rules.hpp"
+#include "captive/nft/set_elements.hpp"
 #include "captive/util/log.hpp"
 
 namespace captive::nft {
@@ -41,16 +44,6 @@ static_assert(kMaxBulkMessages < kMaxAcked);
 using DataFn = std::function<Result<void>(std::span<const std::byte>)>;
 
 }  // namespace
-
-const char* queue_kind_name(QueueKind kind) {
-  switch (kind) {
-    case QueueKind::native:
-      return "native nft queue";
-    case QueueKind::compat:
-      return "xt NFQUEUE (nft_compat)";
-  }
-  return "?";
-}
 
 struct Netlink::Impl {
   mnl_socket* nl = nullptr;

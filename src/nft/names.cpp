@@ -1,0 +1,20 @@
+#include "captive/nft/names.hpp"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+namespace captive::nft {
+
+static_assert(kFamily == NFPROTO_INET);
+static_assert(kMaxName < NFT_NAME_MAXLEN);
+
+std::string Key::to_string() const { return ip ? mac.to_string() + " . " + ip->to_string() : mac.to_string(); }
+
+bool names_valid(const Names& names) {
+  for (const std::string* n : {&names.table, &names.set, &names.chain}) {
+    if (n->empty() || n->size() > kMaxName || n->find('\0') != std::string::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace captive::nft
