@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,14 +74,27 @@ struct Sent {
   std::string data;
 };
 
+// A frame that does not parse ends the calling test as a failure: there is
+// nothing to check in it, and its callers read fields of the result. (ASSERT_*
+// cannot stop the caller from inside a function that returns a value; an
+// exception out of a test body is a failure in GoogleTest.)
+struct UnparsableFrame : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 inline Sent read_frame(std::span<const std::byte> frame, const Client& c, const Settings& settings) {
   auto eth = packet::EthernetView::parse(frame);
-  EXPECT_TRUE(eth);
+  if (!eth) {
+    ADD_FAILURE() << "sent frame is not Ethernet (" << frame.size() << " bytes)";
+    throw UnparsableFrame("sent frame is not Ethernet");
+  }
   EXPECT_EQ(eth->dst(), c.mac);
   EXPECT_EQ(eth->src(), settings.lan_mac);
   auto seg = packet::SegmentView::parse(eth->payload());
-  EXPECT_TRUE(seg);
-  if (!seg) return {};
+  if (!seg) {
+    ADD_FAILURE() << "sent frame holds no TCP segment (" << frame.size() << " bytes)";
+    throw UnparsableFrame("sent frame holds no TCP segment");
+  }
   EXPECT_EQ(seg->src(), c.server);
   EXPECT_EQ(seg->dst(), c.ip);
   EXPECT_EQ(seg->tcp().src_port(), c.server_port);

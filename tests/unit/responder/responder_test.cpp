@@ -121,7 +121,9 @@ TEST_F(ResponderTest, CapturedCurlExchangeIpv4AndIpv6) {
     p.checksum_not_ready = true;
     ASSERT_EQ(responder_.handle(p, kNow, *out_), Outcome::syn_ack);
     const auto eth = packet::EthernetView::parse(out_->frame(0));
+    ASSERT_TRUE(eth);
     const auto synack = packet::SegmentView::parse(eth->payload());
+    ASSERT_TRUE(synack);
     // Read now: out_ is reused by the next handle().
     const std::uint32_t cookie = synack->tcp().seq();
     const std::size_t mss = synack->tcp().mss().value();
