@@ -40,13 +40,29 @@ Secrets ephemeral_secrets() {
 Result<Secrets> load_or_create_secrets(const std::string& state_dir) {
   if (auto made = make_dirs(state_dir); !made) return made.error();
   std::string path = state_dir + "/secret";
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NOFOLLOW: a symlink planted at the key path would hand us keys its
+  // author knows (forged tokens); it is refused (ELOOP), never read.
+  // O_NONBLOCK: a FIFO there must not hang the start; only a regular file is
+  // read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      auto failed = errno_error("stat " + path);
+      ::close(fd);
+      return failed;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return make_error(EINVAL, "read " + path + ": not a regular file");
+    }
     std::uint8_t b[kSecretBytes];
     ssize_t n = ::read(fd, b, sizeof b);
     ::close(fd);
     if (n == static_cast<ssize_t>(sizeof b)) return from_bytes(b);
     // A short file is a torn write from before we wrote atomically: replace it.
+  } else if (errno == ELOOP) {
+    return make_error(ELOOP, "read " + path + ": a symlink, refused");
   } else if (errno != ENOENT) {
     return errno_error("read " + path);
   }
@@ -54,7 +70,12 @@ Result<Secrets> load_or_create_secrets(const std::string& state_dir) {
   std::uint8_t b[kSecretBytes];
   randombytes_buf(b, sizeof b);
   std::string tmp = path + ".tmp";
-  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A temp file left by a crash, or a symlink planted there: unlink() removes
+  // the name itself, never what a symlink points to. The new one is created
+  // with O_EXCL|O_NOFOLLOW, so if anything appears at that name in between,
+  // creating it fails instead of writing the keys through it.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return errno_error("remove stale " + tmp);
+  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return errno_error("create " + tmp);
   bool ok = ::write(fd, b, sizeof b) == static_cast<ssize_t>(sizeof b) && ::fsync(fd) == 0;
   int saved = errno;
@@ -64,6 +85,16 @@ Result<Secrets> load_or_create_secrets(const std::string& state_dir) {
     ::unlink(tmp.c_str());
     return make_error(saved, "write " + path);
   }
+  // The rename is durable only once the directory is on disk (fsync(2):
+  // fsync of the file does not write its directory entry). Without this, a
+  // power cut after start could bring back the old key file or none, and
+  // forms and SYN cookies handed out under these keys would stop verifying.
+  const int dir = ::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return errno_error("open " + state_dir + " to sync it");
+  ok = ::fsync(dir) == 0;
+  saved = errno;
+  ::close(dir);
+  if (!ok) return make_error(saved, "sync " + state_dir);
   return from_bytes(b);
 }
 

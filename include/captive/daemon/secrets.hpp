@@ -16,7 +16,10 @@ struct Secrets {
 };
 
 // Reads DIR/secret, or makes new keys and writes them there atomically
-// (mode 0600, temp file + fsync + rename). Creates DIR (0700) if missing.
+// (mode 0600, temp file created O_EXCL|O_NOFOLLOW + fsync + rename + fsync
+// of DIR). Creates DIR (0700) if missing. A symlink at DIR/secret is refused
+// (ELOOP), as is anything but a regular file (EINVAL): the caller then runs
+// on ephemeral keys. Blocks only on the file system.
 Result<Secrets> load_or_create_secrets(const std::string& state_dir);
 // Fresh random keys, kept nowhere (when the state directory is unusable).
 Secrets ephemeral_secrets();
