@@ -24,10 +24,17 @@ std::optional<std::uint64_t> parse_number(std::string_view text) {
 }
 
 bool valid_interface_name(std::string_view name) {
-  // IFNAMSIZ - 1 and no '/', whitespace or ':' (what the kernel refuses).
-  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
-  for (char c : name)
-    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) return false;
+  // What scripts/install-ruleset accepts: 1-15 (IFNAMSIZ - 1) of A-Z a-z 0-9
+  // _ . -. The kernel would take more (any byte but '/', ':', whitespace),
+  // but the name goes into nft's input (`-D lan="NAME"`, ruleset_loader.cpp),
+  // where a quote, `$` or `;` would be nft syntax. Not "." or ".." (the
+  // kernel refuses them), not starting with '-' (an option to nft and ip).
+  if (name.empty() || name.size() > 15 || name == "." || name == ".." || name.front() == '-') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
   return true;
 }
 

@@ -88,6 +88,25 @@ TEST(Config, ClearErrors) {
   }
 }
 
+// --lan takes what scripts/install-ruleset takes: the name goes into nft's
+// input, where anything else could be nft syntax.
+TEST(Config, LanInterfaceNames) {
+  for (const char* good : {"eth0", "br-lan", "wlan0.100", "veth_c1", "a", "A-Z.a-z_09", "012345678901234"}) {
+    auto r = parse({"--lan", good});
+    ASSERT_TRUE(r) << good << ": " << r.error().message();
+    EXPECT_EQ(r->config.lan, good);
+  }
+  for (const char* bad : {"", ".", "..", "-eth0", "-", "0123456789abcdef", "eth0\"", "br\"lan", "eth 0", "eth0;",
+                          "eth$x", "a/b", "eth0:1", "tab\tx", "eth0\n", "{eth0}", "eth0'", "\x7f", "\xc3\xa9th0"}) {
+    auto r = parse({"--lan", bad});
+    if (r) {
+      ADD_FAILURE() << "accepted --lan '" << bad << "'";
+      continue;
+    }
+    EXPECT_EQ(r.error().message(), "--lan: not an interface name: " + std::string(bad));
+  }
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("90"), 90s);
   EXPECT_EQ(parse_duration("90s"), 90s);
