@@ -78,6 +78,14 @@ Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const std::s
                                               Context& context) {
   if (path.size() >= sizeof(sockaddr_un{}.sun_path))
     return make_error(ENAMETOOLONG, "control socket " + path);
+  // The default, /run/captive/captived.sock, is in a directory that a stock
+  // system does not have (/run is a fresh tmpfs at every boot): make the
+  // missing levels, 0700 like the socket's own mode (root only).
+  for (std::size_t at = path.find('/', 1); at != std::string::npos; at = path.find('/', at + 1)) {
+    const std::string dir = path.substr(0, at);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return make_error(errno, "create directory " + dir + " for control socket " + path);
+  }
   if (live_socket_at(path))
     return make_error(EADDRINUSE, "control socket " + path + " (is another captived running?)");
   ::unlink(path.c_str());

@@ -85,12 +85,23 @@ struct App::Impl {
   std::unique_ptr<portal::Server> portal_server;
   std::unique_ptr<control::Server> control_server;
   asio::signal_set signals{io, SIGINT, SIGTERM};
+  // SIGHUP's default action ends the process; by convention it asks for a
+  // reload, which captived does not have yet: logged and ignored.
+  asio::signal_set hangup{io, SIGHUP};
   bool queue_rule_installed = false;
   std::optional<nft::TableWatch> watch;
   std::optional<asio::posix::stream_descriptor> watch_stream;
   asio::steady_timer reconcile_timer{io};
   nft::Change pending_change = nft::Change::none;
   std::uint64_t restores = 0;
+
+  void arm_hangup() {
+    hangup.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      LOG_WARN("SIGHUP: ignored (captived has no reload; restart it to apply new flags)");
+      arm_hangup();
+    });
+  }
 
   ~Impl() {
     // The rule goes first: from then on no packet is queued to us.
@@ -310,6 +321,7 @@ int App::run() {
     LOG_INFO("%s: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
     s.io.stop();
   });
+  s.arm_hangup();
   s.arm_watch();
   s.io.run();
   return 0;
