@@ -9,7 +9,7 @@ topology_up
 services_up
 ruleset_up
 captived_start --session-timeout 2h --queues 2
-in_gw nft list chain inet captive intercept 2>/dev/null | grep -q 'queue num 0-1' ||
+in_gw nft list chain inet captive intercept 2>/dev/null | grep 'queue num 0-1' >/dev/null ||
   fail "queue rule does not spread over queues 0-1: $(in_gw nft list chain inet captive intercept 2>&1)"
 pass "--queues 2: the rule spreads over queues 0-1"
 
@@ -68,7 +68,7 @@ PY
 pass "captivectl list --json: address, times, 2h timeout, bytes counted"
 
 # The kernel holds the session: the MAC is in @allowed with its timeout.
-in_gw nft list set inet captive allowed | grep -q "$C1_MAC.*timeout 2h" || fail "MAC not in @allowed with timeout 2h"
+in_gw nft list set inet captive allowed | grep "$C1_MAC.*timeout 2h" >/dev/null || fail "MAC not in @allowed with timeout 2h"
 pass "MAC in @allowed with timeout 2h"
 
 # Signed-in HTTP is forwarded by the kernel, not answered by captived.
