@@ -74,7 +74,8 @@ Result<Secrets> load_or_create_secrets(const std::string& state_dir) {
   // the name itself, never what a symlink points to. The new one is created
   // with O_EXCL|O_NOFOLLOW, so if anything appears at that name in between,
   // creating it fails instead of writing the keys through it.
-  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return errno_error("remove stale " + tmp);
+  struct stat stale {};
+  if (::lstat(tmp.c_str(), &stale) == 0 && ::unlink(tmp.c_str()) != 0) return errno_error("remove stale " + tmp);
   fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return errno_error("create " + tmp);
   bool ok = ::write(fd, b, sizeof b) == static_cast<ssize_t>(sizeof b) && ::fsync(fd) == 0;
