@@ -2,6 +2,7 @@
 #include "captive/inject/sender.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sched.h>
@@ -41,41 +42,38 @@ TEST(DeviceLookup, LoopbackIsNotEthernet) {
   EXPECT_EQ(r.error().what, "interface lo is not Ethernet (ARPHRD 772)");
 }
 
-// Opening needs CAP_NET_RAW; nothing is sent (the frame is refused first).
-TEST(PacketSocketSender, RefusesRunts) {
-  Device lo{"lo", static_cast<int>(if_nametoindex("lo")), {}, 65535};
-  auto sender = PacketSocketSender::open(lo);
-  if (!sender) {
-    if (sender.error().code == EPERM || sender.error().code == EACCES) GTEST_SKIP() << "no CAP_NET_RAW";
-    FAIL() << sender.error().message();
-  }
-  std::array<std::byte, 13> runt{};
-  auto r = sender->send(runt);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message(), "send on lo: frame shorter than an Ethernet header: Invalid argument");
-  // The batch path refuses the same way, before any system call; an empty
-  // batch sends nothing.
-  std::span<const std::byte> frames[] = {runt};
-  auto batch = sender->send_batch(frames);
-  ASSERT_FALSE(batch);
-  EXPECT_EQ(batch.error().code, EINVAL);
-  auto none = sender->send_batch({});
-  ASSERT_TRUE(none);
-  EXPECT_EQ(*none, 0u);
-}
-
 // Real frames, sent on the loopback device of a network namespace of this
 // test process's own (nothing leaves it; it goes away with the process).
 // Loopback hands every frame it transmits back to the receive path, where a
-// packet socket bound to the frame's EtherType sees it.
+// packet socket bound to the frame's EtherType sees it. Without root, the
+// namespace comes with a user namespace of its own (as `unshare -Urn`), in
+// which we hold CAP_NET_RAW and CAP_NET_ADMIN over it.
 class SenderOnLoopback : public ::testing::Test {
  protected:
   static constexpr std::uint16_t kEtherType = 0x88b5;  // IEEE 802 local experimental
 
+  static bool write_file(const char* path, const std::string& text) {
+    const int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    return ok;
+  }
+
   static void SetUpTestSuite() {
     if (unshare(CLONE_NEWNET) != 0) {
-      why_ = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-      return;
+      const uid_t uid = getuid();
+      const gid_t gid = getgid();
+      if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) {
+        why_ = std::string("unshare(CLONE_NEWUSER|CLONE_NEWNET): ") + std::strerror(errno);
+        return;
+      }
+      if (!write_file("/proc/self/setgroups", "deny") ||
+          !write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
+          !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n")) {
+        why_ = "cannot write the uid/gid map of the new user namespace";
+        return;
+      }
     }
     const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ifreq ifr{};
@@ -120,6 +118,25 @@ class SenderOnLoopback : public ::testing::Test {
   Device lo_;
   int receiver_ = -1;
 };
+
+// Nothing is sent: the frame is refused before any system call.
+TEST_F(SenderOnLoopback, RefusesRunts) {
+  auto sender = PacketSocketSender::open(lo_);
+  ASSERT_TRUE(sender) << sender.error().message();
+  std::array<std::byte, 13> runt{};
+  auto r = sender->send(runt);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "send on lo: frame shorter than an Ethernet header: Invalid argument");
+  // The batch path refuses the same way, before any system call; an empty
+  // batch sends nothing.
+  std::span<const std::byte> frames[] = {runt};
+  auto batch = sender->send_batch(frames);
+  ASSERT_FALSE(batch);
+  EXPECT_EQ(batch.error().code, EINVAL);
+  auto none = sender->send_batch({});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0u);
+}
 
 // The moved-from sender must not close the socket it gave away: after it is
 // destroyed, the new owner still sends (a closed fd would fail with EBADF).
