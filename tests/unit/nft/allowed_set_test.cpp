@@ -119,7 +119,8 @@ std::vector<QueueExpr> intercept_rules() {
       QueueExpr q;
       nftnl_expr_iter* it = nftnl_expr_iter_create(r);
       for (nftnl_expr* e = nftnl_expr_iter_next(it); e != nullptr; e = nftnl_expr_iter_next(it)) {
-        const std::string name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+        const char* expr_name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+        const std::string name = expr_name != nullptr ? expr_name : "";
         if (name == "queue") {
           q.expr = name;
           q.num = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM);
@@ -127,7 +128,8 @@ std::vector<QueueExpr> intercept_rules() {
           q.flags = nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS);
         } else if (name == "target") {
           q.expr = name;
-          q.target = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+          const char* target = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+          q.target = target != nullptr ? target : "";
           q.revision = nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV);
           std::uint32_t info_len = 0;
           const void* info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &info_len);
