@@ -187,6 +187,11 @@ struct App::Impl {
         return false;
       }
       loaded_here = true;
+      // From the start of the reconcile to nft's exit: the table came back
+      // before that (nft commits, then closes its socket), so this bounds
+      // how long the flush left clients unchecked (e2e 052).
+      LOG_INFO("table inet captive loaded in %.1f ms", std::chrono::duration<double, std::milli>(
+                                                            std::chrono::steady_clock::now() - started).count());
       change = nft::Change::sessions;
       // Our own load made events too: they are answered by what follows.
       (void)watch->read(netlink->portid());
