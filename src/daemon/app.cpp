@@ -208,31 +208,27 @@ struct App::Impl {
       if (*present) return true;
       change = nft::Change::sessions;
     }
-    auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
-    if (!kind) {
-      // The table is there: its forward chain still stops unsigned clients.
-      LOG_ERROR("restore queue rule: %s; unsigned clients' HTTP is not answered (dropped in forward) until it is back",
-                kind.error().message().c_str());
-      return false;
-    }
-    std::size_t sessions = 0;
-    if (change == nft::Change::sessions) {
-      auto restored = registry->restore();
-      if (!restored) {
-        LOG_ERROR("restore sessions: %s; signed-in clients are stopped like unsigned ones until they are back",
-                  restored.error().message().c_str());
-        return false;
-      }
-      sessions = *restored;
-      // A table somebody else (re)created has empty resolver sets: forwarded
-      // DNS fails closed until they are filled. Last, so HTTP interception
-      // and sessions come back first.
-      if (!loaded_here) {
-        if (auto dns = replace_dns_servers(ruleset_load); !dns) {
-          LOG_ERROR("%s; unsigned clients cannot reach the --dns-server resolvers until they are back",
-                    dns.error().message().c_str());
+    auto sessions = put_back(change);
+    if (!sessions) return false;
+    // A table somebody else (re)created has empty resolver sets: forwarded
+    // DNS fails closed until they are filled. Last, so HTTP interception
+    // and sessions come back first.
+    if (change == nft::Change::sessions && !loaded_here) {
+      if (auto dns = replace_dns_servers(ruleset_load); !dns) {
+        // No such sets: a table from an older captive.nft (port 53 open to
+        // all). Ours replaces it, as at start.
+        LOG_WARN("%s: loading %s over the table somebody loaded", dns.error().message().c_str(),
+                 ruleset_load.ruleset.c_str());
+        if (auto loaded = load_ruleset(ruleset_load); !loaded) {
+          LOG_ERROR("cannot load %s (%s): unsigned clients get what the table somebody else loaded says, without "
+                    "captived's resolvers; captived tries again in %lld s",
+                    ruleset_load.ruleset.c_str(), loaded.error().message().c_str(),
+                    static_cast<long long>(retry_delay.count()));
           return false;
         }
+        (void)watch->read(netlink->portid());
+        sessions = put_back(nft::Change::sessions);
+        if (!sessions) return false;
       }
     }
     // Our own changes made events too (one per restored element): they
@@ -240,8 +236,28 @@ struct App::Impl {
     (void)watch->read(netlink->portid());
     ++restores;
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    LOG_INFO("restored queue rule and %zu sessions in %.1f ms", sessions, ms);
+    LOG_INFO("restored queue rule and %zu sessions in %.1f ms", *sessions, ms);
     return true;
+  }
+
+  // Our queue rule, and with Change::sessions every session we know of.
+  // The number of sessions put back; nullopt on failure (logged).
+  std::optional<std::size_t> put_back(nft::Change change) {
+    auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
+    if (!kind) {
+      // The table is there: its forward chain still stops unsigned clients.
+      LOG_ERROR("restore queue rule: %s; unsigned clients' HTTP is not answered (dropped in forward) until it is back",
+                kind.error().message().c_str());
+      return std::nullopt;
+    }
+    if (change != nft::Change::sessions) return 0;
+    auto restored = registry->restore();
+    if (!restored) {
+      LOG_ERROR("restore sessions: %s; signed-in clients are stopped like unsigned ones until they are back",
+                restored.error().message().c_str());
+      return std::nullopt;
+    }
+    return *restored;
   }
 
   Counters counters() const {
@@ -312,8 +328,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   bool table_was_there = true;
   if (auto ruleset = s.netlink->check_ruleset(); !ruleset) {
     if (ruleset.error().code != ENOENT) return ruleset.error();
-    LOG_INFO("%s: loading %s", ruleset.error().what.c_str(), s.ruleset_load.ruleset.c_str());
-    if (auto loaded = load_ruleset(s.ruleset_load); !loaded) return loaded.error();
+    // (Without the message's hint to run install-ruleset: we do it.)
+    std::string missing = ruleset.error().what.substr(0, ruleset.error().what.find(": run "));
+    LOG_INFO("%s: loading %s", missing.c_str(), s.ruleset_load.ruleset.c_str());
+    if (auto loaded = load_ruleset(s.ruleset_load); !loaded)
+      return Error{loaded.error().code, missing + " and cannot be loaded: " + loaded.error().what};
     if (auto again = s.netlink->check_ruleset(); !again) return again.error();
     table_was_there = false;
     LOG_INFO("table inet captive loaded from %s", s.ruleset_load.ruleset.c_str());

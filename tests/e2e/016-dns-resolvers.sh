@@ -115,6 +115,15 @@ grep -q "$UP_V4" <<<"$(in_gw nft list set inet captive dns_ip4 2>/dev/null)" || 
 [ "$(dig_udp "$UP_V4")" = "$UP_V4" ] || fail "after the upgrade: the named resolver"
 grep -q "$C2_MAC" <<<"$(in_gw nft list set inet captive allowed 2>/dev/null)" || fail "the session taken over was lost in the upgrade"
 pass "a table without DNS sets (older ruleset) is replaced at start; sessions kept"
+# The same while captived runs: the admin loads the old file again.
+in_gw nft -D 'lan="br0"' -D "portal_port=$PORTAL_PORT" -f "$WORK/old.nft" || fail "loading the old ruleset again"
+for _ in $(seq 1 50); do grep -q "$UP_V4" <<<"$(in_gw nft list set inet captive dns_ip4 2>/dev/null)" && break; sleep 0.1; done
+grep -q "loading .* over the table somebody loaded" "$WORK/captived.log" || fail "no reload over the old table: $(tail -5 "$WORK/captived.log")"
+[ "$(probe "$TUN_V4")" = reset ] || fail "old table loaded while running: port 53 of another host open"
+[ "$(dig_udp "$UP_V4")" = "$UP_V4" ] || fail "old table loaded while running: the named resolver"
+grep -q "$C2_MAC" <<<"$(in_gw nft list set inet captive allowed 2>/dev/null)" || fail "c2's session lost"
+[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "c1 not intercepted after the reload over the old table"
+pass "an older ruleset loaded while captived runs is replaced too; sessions and queue rule back"
 
 # install-ruleset names resolvers too (for a table loaded without captived).
 captived_stop || fail "captived did not stop cleanly"
