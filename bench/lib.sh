@@ -77,11 +77,16 @@ allowed_count() {
   { timeout 20 ip netns exec "$NS_GW" nft list set inet captive allowed 2>/dev/null || true; } | { grep -oE '([0-9a-f]{2}:){5}[0-9a-f]{2}' || true; } | wc -l
 }
 
-# Packets dropped by the forward chain's last rule ("not signed in"): during
+# Packets of unsigned clients dropped in the forward chain (named counters
+# `dropped_intercepted`, port-80 traffic, and `dropped`, the rest): during
 # the flood, SYNs that found the queue full and went on (fail-open).
 forward_drops() {
-  in_gw nft list chain inet captive forward 2>/dev/null |
-    sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* drop.*/\1/p' | head -n1
+  local n total=0
+  for counter in dropped_intercepted dropped; do
+    n=$(in_gw nft list counter inet captive "$counter" 2>/dev/null | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
 }
 
 # The twin: the same LAN path (client -- veth -- bridge, routing -- veth --

@@ -4,7 +4,10 @@
 // every argument is a writable heap copy of exactly its bytes.
 //
 // A successful run-invocation has a LAN interface, a non-zero portal port
-// and a session timeout in (0 s, 365 d]; an error is a non-empty sentence.
+// and a session timeout in (0 s, 365 d], at most 32 distinct DNS resolvers,
+// and an empty or absolute --nft path; the nft script made from the
+// resolvers is the include line plus one line per family present. An error
+// is a non-empty sentence.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include <algorithm>
+#include <string>
+
 #include "captive/daemon/config.hpp"
+#include "captive/daemon/ruleset_loader.hpp"
 #include "fuzz_check.hpp"
 
 using namespace captive;
@@ -52,6 +59,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(!c.socket_path.empty() && c.socket_path.size() <= 107);
       FUZZ_CHECK(c.portal_url.empty() || c.portal_url.starts_with("http://") || c.portal_url.starts_with("https://"));
       FUZZ_CHECK(!c.site_name.empty() && c.site_name.size() <= 100);
+      FUZZ_CHECK(c.dns_servers.size() <= daemon::kMaxDnsServers);
+      for (std::size_t i = 0; i < c.dns_servers.size(); ++i)
+        for (std::size_t j = i + 1; j < c.dns_servers.size(); ++j) FUZZ_CHECK(c.dns_servers[i] != c.dns_servers[j]);
+      FUZZ_CHECK(c.nft.empty() || c.nft.front() == '/');
+      const bool v4 = std::any_of(c.dns_servers.begin(), c.dns_servers.end(), [](const auto& a) { return a.is_v4(); });
+      const bool v6 = std::any_of(c.dns_servers.begin(), c.dns_servers.end(), [](const auto& a) { return !a.is_v4(); });
+      const std::string script = daemon::load_script("/usr/share/captive/captive.nft", c.dns_servers);
+      FUZZ_CHECK(static_cast<std::size_t>(std::count(script.begin(), script.end(), '\n')) == 1u + v4 + v6);
+      FUZZ_CHECK(std::count(script.begin(), script.end(), '"') == 2);
     }
   } else {
     FUZZ_CHECK(!r.error().what.empty());

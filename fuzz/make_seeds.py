@@ -256,6 +256,7 @@ def args_seeds():
         [b"--lan"],
         [b"-x", b"--lan", b"a", b"extra"],
         [b"--session-timeout", b"366d", b"--lan", b"x"],
+        [b"--lan", b"br-lan", b"--dns-server", b"198.51.100.53", b"--dns-server=2001:db8::53", b"--nft", b"/usr/sbin/nft"],
     ]
     for i, argv in enumerate(argvs):
         write("daemon_args", f"argv_{i}", b"\0".join(argv))

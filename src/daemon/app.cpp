@@ -9,9 +9,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <optional>
 
 #include "captive/auth/backend.hpp"
@@ -62,6 +64,15 @@ LanAddresses lan_addresses(const std::string& device) {
   return found;
 }
 
+// --ruleset as an absolute path: nft reads it through `include "…"`, which
+// looks a relative name up in nft's include directories, not our cwd.
+std::string absolute_path(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) return path;
+  return std::string(cwd) + "/" + path;
+}
+
 std::string portal_url(const packet::IpAddr& address, std::uint16_t port) {
   std::string host = address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
   return "http://" + host + ":" + std::to_string(port) + "/";
@@ -92,8 +103,12 @@ struct App::Impl {
   std::optional<nft::TableWatch> watch;
   std::optional<asio::posix::stream_descriptor> watch_stream;
   asio::steady_timer reconcile_timer{io};
+  asio::steady_timer retry_timer{io};
+  std::chrono::seconds retry_delay{1};
   nft::Change pending_change = nft::Change::none;
   std::uint64_t restores = 0;
+  std::uint64_t restore_failures = 0;
+  RulesetLoad ruleset_load;  // nft's path, the defines, the file, the resolvers
 
   void arm_hangup() {
     hangup.async_wait([this](boost::system::error_code ec, int) {
@@ -140,25 +155,54 @@ struct App::Impl {
     reconcile_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       nft::Change todo = std::exchange(pending_change, nft::Change::none);
-      if (todo != nft::Change::none) reconcile(todo);
+      if (todo != nft::Change::none) reconcile_or_retry(todo);
+    });
+  }
+
+  // A failed restore is tried again by itself (1 s, doubling up to 30 s),
+  // not only at the next event: nobody may touch the firewall again soon.
+  void reconcile_or_retry(nft::Change change) {
+    if (reconcile(change)) {
+      retry_timer.cancel();
+      retry_delay = std::chrono::seconds(1);
+      return;
+    }
+    ++restore_failures;
+    retry_timer.expires_after(retry_delay);
+    retry_delay = std::min(retry_delay * 2, std::chrono::seconds(30));
+    retry_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) reconcile_or_retry(nft::Change::sessions);
     });
   }
 
   // Puts back what somebody else took away: the table (from the ruleset
-  // file), our queue rule, and the sessions we know of.
-  void reconcile(nft::Change change) {
+  // file, with the resolvers), our queue rule, the sessions we know of, and
+  // the resolvers of a table somebody else loaded. False if something could
+  // not be put back (logged; the caller tries again later).
+  bool reconcile(nft::Change change) {
     auto started = std::chrono::steady_clock::now();
+    bool loaded_here = false;
     if (auto present = netlink->check_ruleset(); !present) {
       if (present.error().code != ENOENT) {
         LOG_ERROR("ruleset check: %s", present.error().message().c_str());
-        return;
+        return false;
       }
-      LOG_WARN("table inet captive is gone: loading %s", config.ruleset.c_str());
-      if (auto loaded = run_command(ruleset_command(config.lan, config.portal_port, config.ruleset)); !loaded) {
-        LOG_ERROR("cannot restore the ruleset (%s): nobody is intercepted or let in until it is loaded again",
-                  loaded.error().message().c_str());
-        return;
+      LOG_WARN("table inet captive is gone: loading %s", ruleset_load.ruleset.c_str());
+      if (auto loaded = load_ruleset(ruleset_load); !loaded) {
+        // Say what clients get, not what we wish: without the table, nothing
+        // of ours is in the path (fail open as far as we are concerned).
+        LOG_ERROR("cannot restore the ruleset (%s): table inet captive is gone, so unsigned clients are neither "
+                  "intercepted nor stopped by captive: they reach whatever the rest of the firewall lets through; "
+                  "captived tries again in %lld s and on the next nftables event",
+                  loaded.error().message().c_str(), static_cast<long long>(retry_delay.count()));
+        return false;
       }
+      loaded_here = true;
+      // From the start of the reconcile to nft's exit: the table came back
+      // before that (nft commits, then closes its socket), so this bounds
+      // how long the flush left clients unchecked (e2e 052).
+      LOG_INFO("table inet captive loaded in %.1f ms", std::chrono::duration<double, std::milli>(
+                                                            std::chrono::steady_clock::now() - started).count());
       change = nft::Change::sessions;
       // Our own load made events too: they are answered by what follows.
       (void)watch->read(netlink->portid());
@@ -170,31 +214,61 @@ struct App::Impl {
       auto present = netlink->queue_rule_present();
       if (!present) {
         LOG_ERROR("ruleset check: %s", present.error().message().c_str());
-        return;
+        return false;
       }
-      if (*present) return;
+      if (*present) return true;
       change = nft::Change::sessions;
     }
-    auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
-    if (!kind) {
-      LOG_ERROR("restore queue rule: %s", kind.error().message().c_str());
-      return;
-    }
-    std::size_t sessions = 0;
-    if (change == nft::Change::sessions) {
-      auto restored = registry->restore();
-      if (!restored) {
-        LOG_ERROR("restore sessions: %s", restored.error().message().c_str());
-        return;
+    auto sessions = put_back(change);
+    if (!sessions) return false;
+    // A table somebody else (re)created has empty resolver sets: forwarded
+    // DNS fails closed until they are filled. Last, so HTTP interception
+    // and sessions come back first.
+    if (change == nft::Change::sessions && !loaded_here) {
+      if (auto dns = replace_dns_servers(ruleset_load); !dns) {
+        // No such sets: a table from an older captive.nft (port 53 open to
+        // all). Ours replaces it, as at start.
+        LOG_WARN("%s: loading %s over the table somebody loaded", dns.error().message().c_str(),
+                 ruleset_load.ruleset.c_str());
+        if (auto loaded = load_ruleset(ruleset_load); !loaded) {
+          LOG_ERROR("cannot load %s (%s): unsigned clients get what the table somebody else loaded says, without "
+                    "captived's resolvers; captived tries again in %lld s",
+                    ruleset_load.ruleset.c_str(), loaded.error().message().c_str(),
+                    static_cast<long long>(retry_delay.count()));
+          return false;
+        }
+        (void)watch->read(netlink->portid());
+        sessions = put_back(nft::Change::sessions);
+        if (!sessions) return false;
       }
-      sessions = *restored;
     }
     // Our own changes made events too (one per restored element): they
     // are answered by what we just did.
     (void)watch->read(netlink->portid());
     ++restores;
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    LOG_INFO("restored queue rule and %zu sessions in %.1f ms", sessions, ms);
+    LOG_INFO("restored queue rule and %zu sessions in %.1f ms", *sessions, ms);
+    return true;
+  }
+
+  // Our queue rule, and with Change::sessions every session we know of.
+  // The number of sessions put back; nullopt on failure (logged).
+  std::optional<std::size_t> put_back(nft::Change change) {
+    auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
+    if (!kind) {
+      // The table is there: its forward chain still stops unsigned clients.
+      LOG_ERROR("restore queue rule: %s; unsigned clients' HTTP is not answered (dropped in forward) until it is back",
+                kind.error().message().c_str());
+      return std::nullopt;
+    }
+    if (change != nft::Change::sessions) return 0;
+    auto restored = registry->restore();
+    if (!restored) {
+      LOG_ERROR("restore sessions: %s; signed-in clients are stopped like unsigned ones until they are back",
+                restored.error().message().c_str());
+      return std::nullopt;
+    }
+    return *restored;
   }
 
   Counters counters() const {
@@ -209,6 +283,7 @@ struct App::Impl {
     add_counter(out, "portal.set_errors", p.set_errors);
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
     add_counter(out, "nft.restores", restores);
+    add_counter(out, "nft.restore_failures", restore_failures);
     return out;
   }
 };
@@ -250,10 +325,29 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   rs.lan_mtu = s.device.mtu;
   s.tokens.emplace(secrets.token_key);
 
+  // nft by an absolute path, found once: a restore must not depend on the
+  // PATH of whoever started us, nor find another nft later.
+  const char* path_env = std::getenv("PATH");
+  auto nft_path = find_nft(config.nft, path_env ? path_env : "");
+  if (!nft_path) return nft_path.error();
+  s.ruleset_load = RulesetLoad{*nft_path, config.lan, config.portal_port, absolute_path(config.ruleset), config.dns_servers};
+
   auto netlink = nft::Netlink::open();
   if (!netlink) return netlink.error();
   s.netlink.emplace(std::move(*netlink));
-  if (auto ruleset = s.netlink->check_ruleset(); !ruleset) return ruleset.error();
+  // No table: load it ourselves rather than run without enforcement.
+  bool table_was_there = true;
+  if (auto ruleset = s.netlink->check_ruleset(); !ruleset) {
+    if (ruleset.error().code != ENOENT) return ruleset.error();
+    // (Without the message's hint to run install-ruleset: we do it.)
+    std::string missing = ruleset.error().what.substr(0, ruleset.error().what.find(": run "));
+    LOG_INFO("%s: loading %s", missing.c_str(), s.ruleset_load.ruleset.c_str());
+    if (auto loaded = load_ruleset(s.ruleset_load); !loaded)
+      return Error{loaded.error().code, missing + " and cannot be loaded: " + loaded.error().what};
+    if (auto again = s.netlink->check_ruleset(); !again) return again.error();
+    table_was_there = false;
+    LOG_INFO("table inet captive loaded from %s", s.ruleset_load.ruleset.c_str());
+  }
 
   auto neighbours = neigh::NeighbourTable::open(s.device.ifindex);
   if (!neighbours) return neighbours.error();
@@ -267,6 +361,16 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
     LOG_WARN("cannot read the sessions already in the set: %s", adopted.error().message().c_str());
   else if (*adopted > 0)
     LOG_INFO("took over %zu sessions already in the set", *adopted);
+  if (table_was_there) {
+    // Whoever loaded it (install-ruleset, an older captived) may have named
+    // other resolvers, or the table predates the DNS sets: ours apply.
+    if (auto dns = replace_dns_servers(s.ruleset_load); !dns) {
+      LOG_WARN("%s: loading %s again (the sessions taken over are put back)", dns.error().message().c_str(),
+               s.ruleset_load.ruleset.c_str());
+      if (auto loaded = load_ruleset(s.ruleset_load); !loaded) return loaded.error();
+      if (auto restored = s.registry->restore(); !restored) return restored.error();
+    }
+  }
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name},
                     portal::Handler::Deps{*s.registry, *s.neighbours, s.seen, *s.tokens, s.backend, now_seconds});
 
@@ -294,8 +398,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   s.watch.emplace(std::move(*watch));
   s.watch_stream.emplace(s.io, s.watch->fd());
   struct stat st {};
-  if (::stat(config.ruleset.c_str(), &st) != 0)
-    LOG_WARN("--ruleset %s: %s: a flushed table cannot be loaded again by captived", config.ruleset.c_str(),
+  if (::stat(s.ruleset_load.ruleset.c_str(), &st) != 0)
+    LOG_WARN("--ruleset %s: %s: a flushed table cannot be loaded again by captived", s.ruleset_load.ruleset.c_str(),
              std::strerror(errno));
 
   auto kind = s.netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
@@ -307,6 +411,12 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
            rs.portal_url_v6 == rs.portal_url_v4 ? "" : rs.portal_url_v6.c_str(),
            static_cast<unsigned>(config.portal_port), config.socket_path.c_str());
   if (config.bind_ip) LOG_INFO("sessions are bound to MAC and address (--bind-ip)");
+  {
+    std::string resolvers;
+    for (const auto& a : config.dns_servers) resolvers += (resolvers.empty() ? "" : ", ") + a.to_string();
+    LOG_INFO("nft %s; forwarded DNS before sign-in: %s", s.ruleset_load.nft.c_str(),
+             resolvers.empty() ? "none (clients use the router's resolver)" : resolvers.c_str());
+  }
   LOG_INFO("ready: lan %s (%s, mtu %u), queue %u%s via %s", config.lan.c_str(), s.device.mac.to_string().c_str(),
            static_cast<unsigned>(s.device.mtu), static_cast<unsigned>(config.queue_num),
            config.queues > 1 ? ("-" + std::to_string(config.queue_num + config.queues - 1) + " (one thread each)").c_str() : "",

@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -10,6 +11,7 @@ namespace {
 
 enum Option : int {
   kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
+  kDnsServer, kNft,
   kHelp, kVersion,
 };
 
@@ -38,6 +40,14 @@ bool valid_interface_name(std::string_view name) {
   return true;
 }
 
+// A resolver is one host: not 0.0.0.0 / ::, not multicast, not broadcast.
+bool unicast(const packet::IpAddr& a) {
+  const auto& b = a.bytes;
+  if (std::all_of(b.begin(), b.begin() + static_cast<long>(a.size()), [](std::uint8_t x) { return x == 0; })) return false;
+  if (a.is_v4()) return (b[0] & 0xf0) != 0xe0 && !(b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255);
+  return b[0] != 0xff;
+}
+
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
@@ -61,8 +71,8 @@ std::string usage(std::string_view program) {
          "\n"
          "The captive-portal daemon: answers unsigned clients' HTTP with 511 Network\n"
          "Authentication Required, serves the sign-in page, and adds signed-in MACs to\n"
-         "the nftables set inet captive allowed. Load the ruleset first:\n"
-         "  scripts/install-ruleset --lan IFACE\n"
+         "the nftables set inet captive allowed. Loads the ruleset (--ruleset) itself\n"
+         "when table inet captive is missing; scripts/install-ruleset loads it beforehand.\n"
          "\n"
          "Options:\n"
          "  --lan IFACE              the LAN interface clients connect through (required)\n"
@@ -73,8 +83,13 @@ std::string usage(std::string_view program) {
          "                           from, not the MAC alone (see docs/security.md)\n"
          "  --queue-num N            first NFQUEUE number (default 0)\n"
          "  --queues N               queues to spread packets over, one thread each (default 1)\n"
-         "  --ruleset FILE           ruleset to reload if the table is flushed\n"
-         "                           (default /usr/share/captive/captive.nft)\n"
+         "  --ruleset FILE           ruleset to load when table inet captive is missing at\n"
+         "                           start or flushed later (default /usr/share/captive/captive.nft)\n"
+         "  --dns-server ADDR        a resolver (IPv4 or IPv6) unsigned clients may reach through\n"
+         "                           the router on port 53; repeatable, at most 32. Default none:\n"
+         "                           clients use the router's own resolver\n"
+         "  --nft PATH               the nft program (default: the first nft in $PATH,\n"
+         "                           /usr/sbin, /sbin, /usr/bin)\n"
          "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
          "  --socket PATH            control socket for captivectl (default /run/captive/captived.sock)\n"
          "  --site-name TEXT         name shown on the sign-in page (default \"Guest Wi-Fi\")\n"
@@ -97,6 +112,8 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"ruleset", required_argument, nullptr, kRuleset},
       {"bind-ip", no_argument, nullptr, kBindIp},
       {"log-level", required_argument, nullptr, kLogLevel},
+      {"dns-server", required_argument, nullptr, kDnsServer},
+      {"nft", required_argument, nullptr, kNft},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -164,6 +181,23 @@ Result<Invocation> parse_args(int argc, char** argv) {
       case kRuleset:
         if (arg.empty()) return make_error(0, "--ruleset: empty path");
         c.ruleset = arg;
+        break;
+      case kDnsServer: {
+        // A literal address only: a name would need a resolver before the
+        // firewall is up, and nft sets hold addresses.
+        auto address = packet::IpAddr::parse(arg);
+        if (!address || arg.find('%') != std::string_view::npos)
+          return make_error(0, "--dns-server: not an IPv4 or IPv6 address: " + std::string(arg));
+        if (!unicast(*address)) return make_error(0, "--dns-server: not a unicast address: " + std::string(arg));
+        if (std::find(c.dns_servers.begin(), c.dns_servers.end(), *address) != c.dns_servers.end()) break;
+        if (c.dns_servers.size() == kMaxDnsServers)
+          return make_error(0, "--dns-server: at most " + std::to_string(kMaxDnsServers) + " resolvers");
+        c.dns_servers.push_back(*address);
+        break;
+      }
+      case kNft:
+        if (arg.empty() || arg.front() != '/') return make_error(0, "--nft: not an absolute path: " + std::string(arg));
+        c.nft = arg;
         break;
       case kLogLevel:
         if (arg == "debug") c.log_level = log::Level::debug;

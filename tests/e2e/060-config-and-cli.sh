@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad input gets clear errors: captived's flags, a missing ruleset, a second
+# Bad input gets clear errors: captived's flags, an unloadable ruleset, a second
 # instance on the same socket, install-ruleset's arguments, captivectl.
 source "$(dirname "$0")/lib.sh"
 require
@@ -23,7 +23,8 @@ expect_error 2 "--lan IFACE is required" "$CAPTIVED"
 expect_error 2 "--portal-port: not a port number: 70000" "$CAPTIVED" --lan br0 --portal-port 70000
 expect_error 2 "--session-timeout: not a duration" "$CAPTIVED" --lan br0 --session-timeout forever
 expect_error 1 "interface nosuch0" in_gw "$CAPTIVED" --lan nosuch0 --state-dir "$STATE_DIR" --socket "$SOCKET"
-expect_error 1 "install-ruleset" in_gw "$CAPTIVED" --lan br0 --state-dir "$STATE_DIR" --socket "$SOCKET"
+# No table: captived loads --ruleset itself (051); if it cannot, it does not start.
+expect_error 1 "ruleset $WORK/none.nft" in_gw "$CAPTIVED" --lan br0 --state-dir "$STATE_DIR" --socket "$SOCKET" --ruleset "$WORK/none.nft"
 
 expect_error 2 "no such interface\|does not exist" in_gw "$INSTALL_RULESET" --lan nosuch0
 expect_error 2 "port" in_gw "$INSTALL_RULESET" --lan br0 --portal-port 0

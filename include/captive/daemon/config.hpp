@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "captive/packet/address.hpp"
 
 #include "captive/util/log.hpp"
 #include "captive/util/result.hpp"
@@ -24,9 +27,15 @@ struct Config {
   std::uint16_t queues = 1;                          // --queues N (one thread each)
   std::string site_name = "Guest Wi-Fi";             // --site-name TEXT
   bool bind_ip = false;                              // --bind-ip: sessions keyed by MAC and address
-  std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (reloaded if flushed)
+  std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (loaded if missing or flushed)
+  std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
+  std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
   log::Level log_level = log::Level::info;           // --log-level LEVEL
 };
+
+// More resolvers than this is a mistake, not a network (and the list has to
+// fit one nft script written into a pipe at once).
+inline constexpr std::size_t kMaxDnsServers = 32;
 
 struct Invocation {
   enum class Action { run, help, version };

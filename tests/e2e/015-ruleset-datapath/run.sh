@@ -96,14 +96,19 @@ expect reply     "$C" icmp 192.0.2.1          # the router itself: never our bus
 expect reply     "$C" icmp 2001:db8:1::1      # (needs IPv6 ND, which is not forwarded)
 expect connected "$C" tcp 192.0.2.1 8511      # the portal
 expect connected "$C" tcp 2001:db8:1::1 8511
-expect answered  "$C" udp 198.51.100.2 53     # DNS forwarded
-expect connected "$C" tcp 198.51.100.2 53
+# Forwarded DNS only to the resolvers named with --dns-server: none here.
+# Port 53 open to any host would be a tunnel past the portal (a VPN on 53).
+expect timeout   "$C" udp 198.51.100.2 53
+expect reset     "$C" tcp 198.51.100.2 53
+expect reset     "$C" tcp 2001:db8:2::2 53
 expect reset     "$C" tcp 198.51.100.2 443    # TLS: RST at once
 expect reset     "$C" tcp 2001:db8:2::2 443
 expect refused   "$C" udp 198.51.100.2 443    # QUIC: ICMP unreachable at once
 expect refused   "$C" udp 2001:db8:2::2 443
 expect timeout   "$C" tcp 198.51.100.2 80     # intercept (empty queue -> forward drop)
-expect timeout   "$C" tcp 198.51.100.2 22     # everything else dropped
+expect reset     "$C" tcp 198.51.100.2 22     # other TCP: RST at once
+expect reset     "$C" tcp 2001:db8:2::2 22
+expect timeout   "$C" udp 198.51.100.2 22     # everything else dropped
 expect timeout   "$C" icmp 198.51.100.2
 expect timeout   "$C" icmp 2001:db8:2::2
 expect connected "$O" tcp 198.51.100.2 22     # other interfaces: untouched
@@ -115,10 +120,32 @@ expect connected "$U" tcp 203.0.113.2 22
 expect timeout   "$U" tcp 192.0.2.2 22
 
 intercepted=$($G nft list chain inet captive intercept | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
-dropped=$($G nft list chain inet captive forward | sed -n 's/.*counter packets \([0-9]*\).*drop.*/\1/p')
-echo "intercept counter: $intercepted packets, forward drop counter: $dropped packets"
+named() { $G nft list counter inet captive "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+dropped=$(named dropped) refused_tcp=$(named refused_tcp) refused_quic=$(named refused_quic)
+dropped_intercepted=$(named dropped_intercepted)
+echo "intercept counter: $intercepted packets; forward: dropped $dropped, refused_tcp $refused_tcp," \
+  "refused_quic $refused_quic, dropped_intercepted $dropped_intercepted"
 [ "${intercepted:-0}" -ge 1 ] || { echo "FAIL: TCP/80 did not go through chain intercept"; fails=$((fails + 1)); }
-[ "${dropped:-0}" -ge 4 ] || { echo "FAIL: forward drop counter did not count"; fails=$((fails + 1)); }
+# One counter per reason: udp/53 + udp/22 + 2 ICMP echos dropped; tcp/53
+# (x2), 443 (x2), 22 (x2) reset; udp/443 (x2) refused; the TCP/80 SYN (and
+# its retry) dropped as intercepted traffic.
+[ "${dropped:-0}" -ge 4 ] || { echo "FAIL: counter dropped did not count"; fails=$((fails + 1)); }
+[ "${refused_tcp:-0}" -ge 6 ] || { echo "FAIL: counter refused_tcp did not count"; fails=$((fails + 1)); }
+[ "${refused_quic:-0}" -ge 2 ] || { echo "FAIL: counter refused_quic did not count"; fails=$((fails + 1)); }
+[ "${dropped_intercepted:-0}" -ge 1 ] || { echo "FAIL: counter dropped_intercepted did not count"; fails=$((fails + 1)); }
+
+echo "== ruleset loaded with --dns-server: those resolvers, and only those"
+$G "$root/scripts/install-ruleset" --lan lan0 --portal-port 8511 --dns-server 198.51.100.2 --dns-server 2001:db8:2::2
+expect answered  "$C" udp 198.51.100.2 53
+expect connected "$C" tcp 198.51.100.2 53
+expect connected "$C" tcp 2001:db8:2::2 53
+expect reset     "$C" tcp 198.51.100.2 22     # a named resolver is open on port 53 only
+$G "$root/scripts/install-ruleset" --lan lan0 --portal-port 8511 --dns-server 2001:db8:2::2
+expect timeout   "$C" udp 198.51.100.2 53     # a reload replaces the list
+expect reset     "$C" tcp 198.51.100.2 53
+expect connected "$C" tcp 2001:db8:2::2 53
+$G nft add rule inet captive intercept counter  # the reload emptied the chain
+intercepted=0
 
 echo "== signed in"
 $G nft add element inet captive allowed '{ 02:00:00:00:00:01 timeout 1h }'
@@ -150,7 +177,7 @@ d=$((n2 - n1))
 
 echo "== revoked"
 $G nft delete element inet captive allowed '{ 02:00:00:00:00:01 }'
-expect timeout "$C" tcp 198.51.100.2 22
+expect reset "$C" tcp 198.51.100.2 22
 
 echo "== removed"
 $G "$root/scripts/install-ruleset" --remove

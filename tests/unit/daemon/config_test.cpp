@@ -28,12 +28,49 @@ TEST(Config, Defaults) {
   EXPECT_EQ(r->config.state_dir, "/var/lib/captive");
   EXPECT_EQ(r->config.socket_path, "/run/captive/captived.sock");
   EXPECT_FALSE(r->config.bind_ip);
+  EXPECT_TRUE(r->config.dns_servers.empty()) << "no forwarded DNS unless the operator names a resolver";
+  EXPECT_EQ(r->config.nft, "") << "found at start";
+}
+
+TEST(Config, DnsServersAreRepeatableBothFamiliesAndDeduplicated) {
+  auto r = parse({"--lan", "eth1", "--dns-server", "198.51.100.53", "--dns-server=2001:db8::53", "--dns-server",
+                  "198.51.100.53", "--dns-server", "::ffff:203.0.113.1"});
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->config.dns_servers.size(), 3u);
+  EXPECT_EQ(r->config.dns_servers[0].to_string(), "198.51.100.53");
+  EXPECT_EQ(r->config.dns_servers[1].to_string(), "2001:db8::53");
+  EXPECT_FALSE(r->config.dns_servers[1].is_v4());
+  EXPECT_EQ(r->config.dns_servers[2].to_string(), "203.0.113.1");  // IPv4-mapped is IPv4
+  EXPECT_TRUE(r->config.dns_servers[2].is_v4());
+}
+
+TEST(Config, AtMost32DnsServers) {
+  std::vector<std::string> args = {"--lan", "eth1"};
+  for (int i = 1; i <= 32; ++i) {
+    args.push_back("--dns-server");
+    args.push_back("198.51.100." + std::to_string(i));
+  }
+  auto r = parse(args);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.dns_servers.size(), 32u);
+  args.push_back("--dns-server");
+  args.push_back("198.51.100.33");
+  r = parse(args);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "--dns-server: at most 32 resolvers");
+}
+
+TEST(Config, NftPath) {
+  auto r = parse({"--lan", "eth1", "--nft", "/opt/nft/bin/nft"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.nft, "/opt/nft/bin/nft");
 }
 
 TEST(Config, EveryFlag) {
   auto r = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
                   "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3", "--queues", "2",
-                  "--site-name", "Cafe", "--log-level", "debug", "--ruleset", "/etc/captive.nft", "--bind-ip"});
+                  "--site-name", "Cafe", "--log-level", "debug", "--ruleset", "/etc/captive.nft", "--bind-ip",
+                  "--dns-server", "192.0.2.53", "--nft", "/usr/local/sbin/nft"});
   ASSERT_TRUE(r) << r.error().message();
   const Config& c = r->config;
   EXPECT_EQ(c.lan, "br-lan");
@@ -48,6 +85,9 @@ TEST(Config, EveryFlag) {
   EXPECT_EQ(c.ruleset, "/etc/captive.nft");
   EXPECT_TRUE(c.bind_ip);
   EXPECT_EQ(c.log_level, log::Level::debug);
+  ASSERT_EQ(c.dns_servers.size(), 1u);
+  EXPECT_EQ(c.dns_servers[0].to_string(), "192.0.2.53");
+  EXPECT_EQ(c.nft, "/usr/local/sbin/nft");
 }
 
 TEST(Config, HelpAndVersion) {
@@ -55,7 +95,8 @@ TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
   std::string text = usage("captived");
   for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues", "--bind-ip",
-                           "--state-dir", "--socket", "--site-name", "--ruleset", "--log-level", "--help", "--version"})
+                           "--state-dir", "--socket", "--site-name", "--ruleset", "--dns-server", "--nft", "--log-level", "--help",
+                           "--version"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 
@@ -80,6 +121,18 @@ TEST(Config, ClearErrors) {
       {{"--lan", "eth0", "--queues", "0"}, "--queues: a number from 1 to 64"},
       {{"--lan", "eth0", "--queues", "65"}, "--queues: a number from 1 to 64"},
       {{"--lan", "eth0", "--queue-num", "65535", "--queues", "2"}, "--queue-num + --queues"},
+      {{"--lan", "eth0", "--dns-server", "resolver.example"}, "--dns-server: not an IPv4 or IPv6 address: resolver.example"},
+      {{"--lan", "eth0", "--dns-server", "198.51.100.300"}, "--dns-server: not an IPv4 or IPv6 address"},
+      {{"--lan", "eth0", "--dns-server", "fe80::1%eth0"}, "--dns-server: not an IPv4 or IPv6 address"},
+      {{"--lan", "eth0", "--dns-server", "198.51.100.0/24"}, "--dns-server: not an IPv4 or IPv6 address"},
+      {{"--lan", "eth0", "--dns-server", "0.0.0.0"}, "--dns-server: not a unicast address: 0.0.0.0"},
+      {{"--lan", "eth0", "--dns-server", "::"}, "--dns-server: not a unicast address"},
+      {{"--lan", "eth0", "--dns-server", "224.0.0.251"}, "--dns-server: not a unicast address"},
+      {{"--lan", "eth0", "--dns-server", "ff02::fb"}, "--dns-server: not a unicast address"},
+      {{"--lan", "eth0", "--dns-server", "255.255.255.255"}, "--dns-server: not a unicast address"},
+      {{"--lan", "eth0", "--dns-server"}, "--dns-server: needs a value"},
+      {{"--lan", "eth0", "--nft", "nft"}, "--nft: not an absolute path: nft"},
+      {{"--lan", "eth0", "--nft", ""}, "--nft: not an absolute path"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.args);
