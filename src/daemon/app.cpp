@@ -5,9 +5,11 @@
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -17,6 +19,7 @@
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/control/server.hpp"
+#include "captive/daemon/kernel_worker.hpp"
 #include "captive/daemon/packet_worker.hpp"
 #include "captive/daemon/ruleset_loader.hpp"
 #include "captive/daemon/secrets.hpp"
@@ -73,7 +76,10 @@ struct App::Impl {
   Config config;
   asio::io_context io{1};
   inject::Device device;
+  // Used on the kernel worker only, once the event loop runs (start-up and
+  // shutdown use it on the main thread while the worker is idle or stopped).
   std::optional<nft::Netlink> netlink;
+  KernelWorker kernel;
   std::optional<neigh::NeighbourTable> neighbours;
   session::SeenAddresses seen;
   std::vector<std::unique_ptr<PacketWorker>> workers;
@@ -90,9 +96,15 @@ struct App::Impl {
   std::optional<asio::posix::stream_descriptor> watch_stream;
   asio::steady_timer reconcile_timer{io};
   nft::Change pending_change = nft::Change::none;
-  std::uint64_t restores = 0;
+  std::atomic<std::uint64_t> restores{0};
+  // A reconcile runs on the kernel worker and reads the watch socket itself:
+  // meanwhile the event loop leaves the socket alone.
+  bool reconciling = false;
+  bool watch_waiting = false;
 
   ~Impl() {
+    // Nothing else may use the netlink socket from here on.
+    kernel.stop();
     // The rule goes first: from then on no packet is queued to us.
     if (queue_rule_installed && netlink) {
       if (auto removed = netlink->remove_queue_rule(); !removed)
@@ -108,6 +120,10 @@ struct App::Impl {
   void arm_watch() {
     watch_stream->async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
       if (ec) return;
+      if (reconciling) {
+        watch_waiting = true;  // read again when the reconcile is over
+        return;
+      }
       auto events = watch->read(netlink->portid());
       if (!events) {
         LOG_WARN("%s", events.error().message().c_str());
@@ -128,13 +144,30 @@ struct App::Impl {
     reconcile_timer.expires_after(std::chrono::milliseconds(transaction_end ? 0 : 50));
     reconcile_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
+      if (reconciling) return;  // the one running reads the watch when done
       nft::Change todo = std::exchange(pending_change, nft::Change::none);
-      if (todo != nft::Change::none) reconcile(todo);
+      if (todo != nft::Change::none) start_reconcile(todo);
+    });
+  }
+
+  // The reconcile waits for the kernel (netlink acks, `nft -f`, a bulk add
+  // of every session): on the kernel worker, so sign-ins and captivectl are
+  // answered meanwhile, their kernel jobs queued behind it.
+  void start_reconcile(nft::Change todo) {
+    reconciling = true;
+    kernel.post([this, todo] {
+      reconcile(todo);
+      asio::post(io, [this] {
+        reconciling = false;
+        if (pending_change != nft::Change::none) schedule_reconcile(nft::Change::none, true);
+        if (std::exchange(watch_waiting, false)) arm_watch();
+      });
     });
   }
 
   // Puts back what somebody else took away: the table (from the ruleset
-  // file), our queue rule, and the sessions we know of.
+  // file), our queue rule, and the sessions we know of. Runs on the kernel
+  // worker (start_reconcile).
   void reconcile(nft::Change change) {
     auto started = std::chrono::steady_clock::now();
     if (auto present = netlink->check_ruleset(); !present) {
@@ -171,7 +204,7 @@ struct App::Impl {
     }
     std::size_t sessions = 0;
     if (change == nft::Change::sessions) {
-      auto restored = registry->restore();
+      auto restored = registry->restore_from_kernel_thread();
       if (!restored) {
         LOG_ERROR("restore sessions: %s", restored.error().message().c_str());
         return;
@@ -197,7 +230,7 @@ struct App::Impl {
     add_counter(out, "portal.refused", p.refused);
     add_counter(out, "portal.set_errors", p.set_errors);
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
-    add_counter(out, "nft.restores", restores);
+    add_counter(out, "nft.restores", restores.load());
     return out;
   }
 };
@@ -248,8 +281,10 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   if (!neighbours) return neighbours.error();
   s.neighbours.emplace(std::move(*neighbours));
 
-  s.registry.emplace(*s.netlink, [] { return session::Clock::now(); },
-                     config.bind_ip ? session::Binding::mac_ip : session::Binding::mac);
+  session::Executors executors{[&s](session::Job job) { s.kernel.post(std::move(job)); },
+                               [&s](session::Job job) { asio::post(s.io, std::move(job)); }};
+  s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
+                     std::move(executors));
   // Sessions from before a restart or crash live on in the kernel set: take
   // them over, so a later flush of the table restores them too.
   if (auto adopted = s.registry->adopt(); !adopted)
