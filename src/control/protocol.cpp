@@ -88,15 +88,4 @@ void handle_request(std::string_view line, Context& context, Reply reply) {
   reply(failure("unknown command: " + std::string(name.substr(0, 64))));
 }
 
-std::string make_list_request() { return R"({"cmd":"list"})"; }
-
-std::string make_stats_request() { return R"({"cmd":"stats"})"; }
-
-std::string make_revoke_request(std::string_view mac) {
-  json::object request;
-  request["cmd"] = "revoke";
-  request["mac"] = mac;
-  return json::serialize(request);
-}
-
 }  // namespace captive::control
