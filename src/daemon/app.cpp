@@ -282,7 +282,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   s.neighbours.emplace(std::move(*neighbours));
 
   session::Executors executors{[&s](session::Job job) { s.kernel.post(std::move(job)); },
-                               [&s](session::Job job) { asio::post(s.io, std::move(job)); }};
+                               [&s](session::Job job) { asio::post(s.io, std::move(job)); },
+                               [&s] { s.kernel.run_queued(); }};
   s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
                      std::move(executors));
   // Sessions from before a restart or crash live on in the kernel set: take

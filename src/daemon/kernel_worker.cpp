@@ -34,6 +34,27 @@ std::uint64_t KernelWorker::done() const {
   return done_;
 }
 
+void KernelWorker::run_queued() {
+  if (std::this_thread::get_id() != thread_.get_id()) return;  // only the worker may run jobs
+  std::size_t n;
+  {
+    std::lock_guard lock(mutex_);
+    n = jobs_.size();
+  }
+  while (n-- > 0) {
+    Job job;
+    {
+      std::lock_guard lock(mutex_);
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+    std::lock_guard lock(mutex_);
+    ++done_;
+  }
+}
+
 void KernelWorker::run() {
   for (;;) {
     Job job;

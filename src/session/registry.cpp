@@ -44,6 +44,7 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
   records_[mac] = Record{key, ip, clocks_.wall(), clocks_.session() + timeout, std::move(method), written};
   on_kernel([this, mac, key, old_key, timeout, previous = std::move(previous), written,
              done = std::move(done)]() mutable {
+    if (restoring_) touched_.insert(mac);
     Result<void> result;
     if (old_key) {
       auto removed = set_.remove(*old_key);
@@ -74,6 +75,8 @@ void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
   records_.erase(mac);  // whatever the kernel says, our record is over
   ++sequence_;
   on_kernel([this, mac, recorded, done = std::move(done)]() mutable {
+    bool was_pending = restoring_ && to_restore_.count(mac) != 0;
+    if (restoring_) touched_.insert(mac);
     auto result = [&]() -> Result<void> {
       if (recorded) {
         auto removed = set_.remove(*recorded);
@@ -90,7 +93,8 @@ void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
         if (!removed && removed.error().code != ENOENT) return removed.error();
         any = any || removed.has_value();
       }
-      if (!any) return make_error(ENOENT, "revoke " + mac.to_string() + ": not signed in");
+      // Not back in the set yet, but about to be: it stays out now.
+      if (!any && !was_pending) return make_error(ENOENT, "revoke " + mac.to_string() + ": not signed in");
       return {};
     }();
     on_home([result = std::move(result), done = std::move(done)]() mutable { done(std::move(result)); });
@@ -103,7 +107,9 @@ void Registry::list(Done<std::vector<Client>> done) {
   std::uint64_t asked_at = sequence_;
   on_kernel([this, asked_at, done = std::move(done)]() mutable {
     auto elements = set_.list();
-    on_home([this, asked_at, elements = std::move(elements), done = std::move(done)]() mutable {
+    // Half restored, the set is no judge of which sessions are over.
+    bool partial = restoring_;
+    on_home([this, asked_at, partial, elements = std::move(elements), done = std::move(done)]() mutable {
       if (!elements) return done(elements.error());
       auto wall = clocks_.wall();
       std::vector<Client> clients;
@@ -126,7 +132,7 @@ void Registry::list(Done<std::vector<Client>> done) {
       }
       for (const auto& [mac, record] : records_)
         if (record.written > asked_at) still_in.insert_or_assign(mac, record);
-      records_ = std::move(still_in);
+      if (!partial) records_ = std::move(still_in);
       done(std::move(clients));
     });
   });
@@ -152,11 +158,34 @@ std::vector<nft::ElementSpec> Registry::restore_plan() {
   return specs;
 }
 
-Result<std::size_t> Registry::restore() {
-  auto specs = restore_plan();
+Result<std::size_t> Registry::restore() { return restore_write(restore_plan()); }
+
+Result<std::size_t> Registry::restore_write(const std::vector<nft::ElementSpec>& specs) {
   if (specs.empty()) return std::size_t{0};
-  if (auto added = set_.add_many(specs); !added) return added.error();
-  return specs.size();
+  restoring_ = true;
+  touched_.clear();
+  to_restore_.clear();
+  for (const auto& spec : specs) to_restore_.insert(spec.key.mac);
+  std::size_t added = 0;
+  Result<void> result;
+  std::vector<nft::ElementSpec> batch;
+  batch.reserve(kRestoreBatch);
+  for (std::size_t at = 0; at < specs.size() && result; at += kRestoreBatch) {
+    if (at > 0 && executors_.kernel_yield) executors_.kernel_yield();
+    batch.clear();
+    for (std::size_t i = at; i < std::min(specs.size(), at + kRestoreBatch); ++i) {
+      to_restore_.erase(specs[i].key.mac);
+      if (touched_.count(specs[i].key.mac) == 0) batch.push_back(specs[i]);
+    }
+    if (batch.empty()) continue;
+    result = set_.add_many(batch);
+    if (result) added += batch.size();
+  }
+  restoring_ = false;
+  touched_.clear();
+  to_restore_.clear();
+  if (!result) return result.error();
+  return added;
 }
 
 Result<std::size_t> Registry::restore_from_kernel_thread() {
@@ -175,9 +204,7 @@ Result<std::size_t> Registry::restore_from_kernel_thread() {
   } catch (const std::future_error&) {  // the event loop dropped the job unrun (shutdown)
     return make_error(ECANCELED, "restore sessions: the event loop is gone");
   }
-  if (specs.empty()) return std::size_t{0};
-  if (auto added = set_.add_many(specs); !added) return added.error();
-  return specs.size();
+  return restore_write(specs);
 }
 
 Result<std::size_t> Registry::adopt() {

@@ -27,6 +27,10 @@ class KernelWorker {
 
   // Queues `job`; never blocks on the kernel. Thread-safe.
   void post(Job job);
+  // From inside a job (on the worker thread only): runs the jobs queued
+  // before this call, in order, then returns. A long job (a bulk restore)
+  // calls it between its batches so others wait for one batch, not all.
+  void run_queued();
   // Runs what is queued, then stops the thread; later posts are dropped.
   // Idempotent.
   void stop();

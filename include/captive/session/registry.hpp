@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ struct Executors {
   std::function<void(Job)> kernel;
   // Runs a completion on the registry's own thread (asio::post). Empty: inline.
   std::function<void(Job)> home;
+  // From inside a kernel job: runs the kernel jobs queued so far, then
+  // returns (KernelWorker::run_queued). A long restore calls it between
+  // batches, so a sign-in waits for one batch, not for all of them.
+  std::function<void()> kernel_yield;
 };
 
 // One client as `captivectl list` shows it.
@@ -90,8 +95,12 @@ class Registry {
   // Puts every unexpired session we know of back into the kernel set, with
   // the time it has left, in bulk (after somebody emptied or recreated the
   // set). Returns how many. Call on the kernel worker: it asks the home
-  // thread for the sessions (and waits for them), then writes the set itself.
+  // thread for the sessions (and waits for them), then writes the set itself
+  // in batches of kRestoreBatch, running the kernel jobs queued meanwhile
+  // between two batches. A MAC signed in or revoked meanwhile is left to
+  // that sign-in or revoke (never put back with its old time).
   Result<std::size_t> restore_from_kernel_thread();
+  static constexpr std::size_t kRestoreBatch = 2048;
   // The same, synchronous, for one thread (tests, start-up).
   Result<std::size_t> restore();
 
@@ -118,6 +127,13 @@ class Registry {
   void on_home(Job job);
   // The sessions to put back, with their time left (home thread).
   std::vector<nft::ElementSpec> restore_plan();
+  // Writes the plan in batches (kernel thread); returns how many were added.
+  Result<std::size_t> restore_write(const std::vector<nft::ElementSpec>& specs);
+  // On the kernel thread, while restore_write runs: the MACs its batches
+  // must leave alone, and those still to come (a revoke of one is no ENOENT).
+  bool restoring_ = false;
+  std::set<packet::MacAddr> touched_;
+  std::set<packet::MacAddr> to_restore_;
 
   nft::SetWriter& set_;
   Clocks clocks_;

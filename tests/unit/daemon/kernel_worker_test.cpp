@@ -32,6 +32,26 @@ TEST(KernelWorker, RunsJobsInOrderOffTheCallersThread) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
 }
 
+// A long job lets the jobs queued meanwhile run in its middle, in order.
+TEST(KernelWorker, RunQueuedFromALongJob) {
+  std::vector<int> order;
+  std::promise<void> queued;
+  auto go = queued.get_future();
+  KernelWorker worker;
+  worker.post([&] {
+    order.push_back(1);
+    go.wait();  // the test queues 2 and 3
+    worker.run_queued();
+    order.push_back(4);
+  });
+  worker.post([&] { order.push_back(2); });
+  worker.post([&] { order.push_back(3); });
+  queued.set_value();
+  worker.run_queued();  // not the worker's thread: runs nothing
+  worker.stop();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+}
+
 // The point of the worker: a kernel that takes long to answer (here: a job
 // that waits for the test) leaves the event loop free.
 TEST(KernelWorker, ASlowJobLeavesTheEventLoopRunning) {
@@ -67,7 +87,8 @@ TEST(KernelWorker, RegistryOverTheWorker) {
   KernelWorker worker;
   session::Registry registry(set, session::Clocks{}, session::Binding::mac,
                              session::Executors{[&](session::Job j) { worker.post(std::move(j)); },
-                                                [&](session::Job j) { asio::post(io, std::move(j)); }});
+                                                [&](session::Job j) { asio::post(io, std::move(j)); },
+                                                [&] { worker.run_queued(); }});
   std::optional<Result<void>> signed_in;
   std::optional<Result<std::size_t>> restored;
   registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 600s, "x", [&](Result<void> r) {

@@ -262,8 +262,13 @@ TEST(Registry, WallClockStepsChangeNoSessionTime) {
 struct QueuedExecutors {
   std::deque<Job> kernel;
   std::deque<Job> home;
+  int yields = 0;
   Executors executors() {
-    return Executors{[this](Job j) { kernel.push_back(std::move(j)); }, [this](Job j) { home.push_back(std::move(j)); }};
+    return Executors{[this](Job j) { kernel.push_back(std::move(j)); }, [this](Job j) { home.push_back(std::move(j)); },
+                     [this] {
+                       ++yields;
+                       run_kernel();
+                     }};
   }
   void run_kernel() {
     while (!kernel.empty()) {
@@ -347,6 +352,69 @@ TEST(RegistryAsync, FailedSignInTakesBackItsRecordOnly) {
   auto found = registry.find(mac("02:00:00:00:00:01"));
   ASSERT_TRUE(found) << "the kernel still has the first session";
   EXPECT_EQ(found->method, "first");
+}
+
+// A set that lets the test act between two bulk batches, as the event loop
+// does while the kernel worker restores (and records what reached it).
+class BatchHookSet final : public nft::SetWriter {
+ public:
+  explicit BatchHookSet(FakeSet& inner) : inner_(inner) {}
+  Result<void> add_many(std::span<const nft::ElementSpec> specs) override {
+    ++batches;
+    if (batches == 2 && between) between();
+    return inner_.add_many(specs);
+  }
+  Result<void> add(const nft::Key& key, std::chrono::seconds timeout) override { return inner_.add(key, timeout); }
+  Result<void> remove(const nft::Key& key) override { return inner_.remove(key); }
+  Result<std::vector<nft::Element>> list() override { return inner_.list(); }
+  std::function<void()> between;
+  int batches = 0;
+
+ private:
+  FakeSet& inner_;
+};
+
+packet::MacAddr nth_mac(unsigned i) {
+  return packet::MacAddr{{2, 0, 0, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                          static_cast<std::uint8_t>(i)}};
+}
+
+// A big restore runs in batches; a sign-in and a revoke issued meanwhile run
+// between two batches (they wait for one batch, not all) and are not undone
+// by a later batch: the revoked MAC stays out, the new session keeps its
+// new timeout.
+TEST(RegistryAsync, RestoreYieldsBetweenBatchesAndKeepsLaterChanges) {
+  FakeSet fake;
+  BatchHookSet set(fake);
+  QueuedExecutors ex;
+  TestClocks time;
+  Registry registry(set, time.clocks(), Binding::mac, ex.executors());
+  const unsigned n = 3 * Registry::kRestoreBatch;
+  for (unsigned i = 0; i < n; ++i) registry.sign_in(nth_mac(i), std::nullopt, 600s, "x", [](Result<void>) {});
+  ex.run_kernel();
+  ex.run_home();
+  time.pass(100s);
+  fake.elements.clear();  // `nft flush ruleset`
+  const packet::MacAddr late = nth_mac(n - 1);        // in the last batch
+  const packet::MacAddr again = nth_mac(n - 2);       // in the last batch too
+  std::optional<Result<void>> revoked, signed_in;
+  set.between = [&] {  // the event loop, while batch 2 is about to be written
+    registry.revoke(late, [&](Result<void> r) { revoked = std::move(r); });
+    registry.sign_in(again, std::nullopt, 3600s, "again", [&](Result<void> r) { signed_in = std::move(r); });
+  };
+  auto restored = registry.restore();
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(set.batches, 3);
+  EXPECT_GE(ex.yields, 2);
+  EXPECT_EQ(*restored, n - 2);
+  ex.run_home();
+  ASSERT_TRUE(revoked && signed_in);
+  EXPECT_TRUE(*revoked) << "a revoke of a session still to be restored is no 'not signed in'";
+  EXPECT_TRUE(*signed_in);
+  EXPECT_EQ(fake.elements.count(late), 0u) << "the restore put a revoked session back";
+  EXPECT_EQ(fake.elements.at(again), 3600s) << "the restore overwrote a newer sign-in";
+  EXPECT_EQ(fake.elements.at(nth_mac(0)), 500s);
+  EXPECT_EQ(fake.elements.size(), n - 1);
 }
 
 TEST(SeenAddresses, RemembersAndAgesOut) {
