@@ -75,7 +75,9 @@ void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
   records_.erase(mac);  // whatever the kernel says, our record is over
   ++sequence_;
   on_kernel([this, mac, recorded, done = std::move(done)]() mutable {
-    bool was_pending = restoring_ && to_restore_.count(mac) != 0;
+    // Mid-restore, a session we know of may be missing from the half-built
+    // set: it is skipped now (touched_), so the revoke did its work.
+    bool was_pending = restoring_ && (recorded || to_restore_.count(mac) != 0);
     if (restoring_) touched_.insert(mac);
     auto result = [&]() -> Result<void> {
       if (recorded) {
