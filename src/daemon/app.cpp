@@ -124,14 +124,18 @@ struct App::Impl {
         watch_waiting = true;  // read again when the reconcile is over
         return;
       }
-      auto events = watch->read(netlink->portid());
-      if (!events) {
-        LOG_WARN("%s", events.error().message().c_str());
-      } else if (events->change != nft::Change::none || (pending_change != nft::Change::none && events->transaction_end)) {
-        schedule_reconcile(events->change, events->transaction_end);
-      }
-      arm_watch();
+      read_watch();
     });
+  }
+
+  void read_watch() {
+    auto events = watch->read(netlink->portid());
+    if (!events) {
+      LOG_WARN("%s", events.error().message().c_str());
+    } else if (events->change != nft::Change::none || (pending_change != nft::Change::none && events->transaction_end)) {
+      schedule_reconcile(events->change, events->transaction_end);
+    }
+    arm_watch();
   }
 
   // Act once the transaction that took things away has ended (its
@@ -160,7 +164,10 @@ struct App::Impl {
       asio::post(io, [this] {
         reconciling = false;
         if (pending_change != nft::Change::none) schedule_reconcile(nft::Change::none, true);
-        if (std::exchange(watch_waiting, false)) arm_watch();
+        // Read at once rather than wait: Asio's epoll is edge-triggered, and
+        // the edge of what arrived since the reconcile's last read found no
+        // wait pending.
+        if (std::exchange(watch_waiting, false)) read_watch();
       });
     });
   }
