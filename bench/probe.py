@@ -7,6 +7,10 @@
   bypass ...                        sign-in -> first forwarded packet, revoke -> last forwarded
                                     packet, many rounds (run in a client namespace)
   flushwait LOGFILE SECONDS CMD...  run CMD (nft flush ruleset), wait for "restored N" in LOGFILE
+  duringrestore LOGFILE SECONDS PORTAL_IP PORT CAPTIVECTL SOCKET CMD...
+                                    run CMD (nft flush ruleset); until "restored N" is in LOGFILE,
+                                    sign in again and again (page + form) and ask captivectl stats,
+                                    each timed (run in a client namespace)
   macs N FILE                       N random locally administered MACs as `nft -f` add-element batches
   report DIR OUT                    merge DIR/*.json into OUT, print the table
   keys FILE                         check that FILE has every key of the report (bench/smoke.sh)
@@ -304,6 +308,87 @@ def mode_flushwait(argv):
                           "daemon_ms": own_ms, "line": line}))
 
 
+# ----------------------------------------------------------------- duringrestore
+def page_token(portal_ip, portal_port, timeout=10):
+    """GET the sign-in page: (ms, its form's token or None if no form)."""
+    t0 = time.monotonic()
+    page = http_once(portal_ip, portal_port,
+                     ("GET / HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n"
+                      % (portal_ip, portal_port)).encode(), timeout).decode(errors="replace")
+    m = re.search(r'name="token" value="([0-9a-f]+)"', page)
+    return ((time.monotonic() - t0) * 1000, m.group(1) if m else None)
+
+
+def post_form(portal_ip, portal_port, token, timeout=10):
+    """POST the sign-in form: (status, ms)."""
+    body = "token=%s&url=&accept_terms=yes" % token
+    t0 = time.monotonic()
+    resp = http_once(portal_ip, portal_port,
+                     ("POST /login HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      "Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                      % (portal_ip, portal_port, len(body), body)).encode(), timeout)
+    status = resp.split(b" ", 2)[1].decode() if resp.startswith(b"HTTP/") else "?"
+    return (status, (time.monotonic() - t0) * 1000)
+
+
+def mode_duringrestore(argv):
+    logfile, seconds, portal_ip, portal_port, captivectl, sock = argv[:6]
+    cmd = argv[6:]
+    seconds, portal_port = float(seconds), int(portal_port)
+    start = os.path.getsize(logfile)
+    signins, pages, statuses, ctl_ms, ctl_fail = [], [], {}, [], 0
+    # The form's token is good for a while, and a sign-in again is a sign-in
+    # (the kernel element is refreshed): one token serves every round. The
+    # client must not be signed in now (no form otherwise).
+    _, token = page_token(portal_ip, portal_port)
+    if token is None:
+        sys.stderr.write("duringrestore: no sign-in form (is the client signed in already?)\n")
+        sys.exit(1)
+    t_start = time.monotonic()
+    subprocess.run(cmd, check=True)
+    done_at, line = None, None
+    with open(logfile, "rb") as f:
+        f.seek(start)
+        buf = b""
+        turn = 0
+        while time.monotonic() - t_start < seconds:
+            buf += f.read()
+            m = re.search(rb"[^\n]*restored\D*?(\d+) sessions[^\n]*\n", buf)
+            if m:
+                done_at = time.monotonic()
+                line = m.group(0).decode(errors="replace").strip()
+                break
+            turn += 1
+            if turn % 2:
+                try:
+                    status, ms = post_form(portal_ip, portal_port, token)
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status in ("200", "303"):
+                        signins.append(ms)
+                    pages.append(page_token(portal_ip, portal_port)[0])
+                except OSError as e:
+                    statuses[type(e).__name__] = statuses.get(type(e).__name__, 0) + 1
+            else:
+                t0 = time.monotonic()
+                rc = subprocess.run([captivectl, "--socket", sock, "stats"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, timeout=30).returncode
+                if rc == 0:
+                    ctl_ms.append((time.monotonic() - t0) * 1000)
+                else:
+                    ctl_fail += 1
+    restored = None
+    if line:
+        m = re.search(r"(\d+) sessions", line)
+        restored = int(m.group(1)) if m else None
+    print(json.dumps({
+        "restore_ms": round((done_at - t_start) * 1000, 1) if done_at else None,
+        "restored": restored, "line": line,
+        "signin_ms": summary(signins), "page_ms": summary(pages), "signin_status": statuses,
+        "ctl_stats_ms": summary(ctl_ms), "ctl_failures": ctl_fail,
+        "note": "signin_ms: POST /login -> response (the kernel has the MAC); page_ms: GET /; "
+                "captivectl stats: spawn -> exit; alternating from the flush until captived logs the restore"}))
+
+
 # ----------------------------------------------------------------- macs
 def mode_macs(argv):
     n, path = int(argv[0]), argv[1]
@@ -343,6 +428,7 @@ KEYS = [
     "flood.sent_pps", "flood.queued_pps", "flood.answered_pps", "flood.cpu_pct",
     "flood.rss_before_kb", "flood.rss_after_kb", "flood.signin_during_flood",
     "restore.supported", "restore.ms",
+    "restore_load.signin_ms.p99", "restore_load.ctl_stats_ms.p99",
     "memory.rss_idle_kb", "memory.rss_load_kb",
     "startup.startup_ms.p50", "startup.startup_ms.p99",
     "targets",
@@ -445,6 +531,8 @@ def mode_report(argv):
             fmt(get_or(r, "flood.cpu_pct")), fmt(get_or(r, "flood.rss_before_kb")), fmt(get_or(r, "flood.rss_after_kb"))), None, ""),
         ("  daemon CPU per queued SYN (us)", get_or(r, "flood.cpu_us_per_unit"), None, ""),
         ("  sign-in during flood", get_or(r, "flood.signin_during_flood"), None, "works"),
+        ("sign-in during the restore p50/p99 (ms)", p5099(get_or(r, "restore_load.signin_ms")), None, ""),
+        ("captivectl stats during the restore p50/p99 (ms)", p5099(get_or(r, "restore_load.ctl_stats_ms")), None, ""),
         ("restore after flush (ms, sessions restored)", "%s, %s" % (fmt(get_or(r, "restore.ms")), fmt(get_or(r, "restore.restored")))
             if get_or(r, "restore.supported") else "not supported", None, "100 000 < 1000"),
         ("RSS idle / under load (kB)", "%s / %s" % (fmt(get_or(r, "memory.rss_idle_kb")), fmt(get_or(r, "memory.rss_load_kb"))),
@@ -500,6 +588,7 @@ def mode_keys(argv):
 
 if __name__ == "__main__":
     modes = {"startup": mode_startup, "sink": mode_sink, "bypass": mode_bypass, "flushwait": mode_flushwait,
+             "duringrestore": mode_duringrestore,
              "macs": mode_macs, "report": mode_report, "keys": mode_keys}
     if len(sys.argv) < 2 or sys.argv[1] not in modes:
         sys.stderr.write(__doc__)

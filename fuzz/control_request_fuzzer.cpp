@@ -21,11 +21,12 @@ namespace json = boost::json;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   testing::FakeSet set;
   session::Registry registry(set);
-  (void)registry.sign_in(testing::mac("02:00:00:00:00:01"), testing::ip("192.0.2.2"), std::chrono::seconds(60),
-                         "click-through");
-  (void)registry.sign_in(testing::mac("02:00:00:00:00:02"), testing::ip("2001:db8:1::2"),
-                         std::chrono::seconds(3600), "click-through");
-  (void)registry.sign_in(testing::mac("02:00:00:00:00:03"), std::nullopt, std::chrono::seconds(1), "");
+  const auto ignore = [](Result<void>) {};
+  registry.sign_in(testing::mac("02:00:00:00:00:01"), testing::ip("192.0.2.2"), std::chrono::seconds(60),
+                   "click-through", ignore);
+  registry.sign_in(testing::mac("02:00:00:00:00:02"), testing::ip("2001:db8:1::2"), std::chrono::seconds(3600),
+                   "click-through", ignore);
+  registry.sign_in(testing::mac("02:00:00:00:00:03"), std::nullopt, std::chrono::seconds(1), "", ignore);
 
   control::Context context{registry, [] {
                              return control::Counters{{"responder.syn_ack", 12}, {"nfq.enobufs", 0}};
@@ -40,7 +41,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input = eol == std::string_view::npos ? std::string_view() : input.substr(eol + 1);
     if (line.size() == 1) set.fail_next = true;  // the kernel refuses the next change
 
-    const std::string reply = control::handle_request(line, context);
+    // Without executors the registry answers before handle_request returns:
+    // every request gets exactly one answer.
+    int answers = 0;
+    std::string reply;
+    control::handle_request(line, context, [&](std::string r) {
+      ++answers;
+      reply = std::move(r);
+    });
+    FUZZ_CHECK(answers == 1);
     FUZZ_CHECK(reply.find('\n') == std::string::npos);
     json::error_code ec;
     const json::value v = json::parse(reply, ec);

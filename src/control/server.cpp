@@ -38,7 +38,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ec) return;  // EOF, or a line longer than we take: drop the connection
     std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<std::ptrdiff_t>(n) - 1);
     buffer_.consume(n);
-    reply_ = handle_request(line, context_);
+    // The reply may come later (list and revoke wait for the kernel worker);
+    // the connection lives on in the completion until then.
+    handle_request(line, context_, [self = shared_from_this()](std::string reply) { self->write(std::move(reply)); });
+  }
+
+  void write(std::string reply) {
+    reply_ = std::move(reply);
     reply_.push_back('\n');
     asio::async_write(socket_, asio::buffer(reply_),
                       [self = shared_from_this()](boost::system::error_code wec, std::size_t) {

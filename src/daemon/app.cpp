@@ -5,9 +5,11 @@
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +21,7 @@
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/control/server.hpp"
+#include "captive/daemon/kernel_worker.hpp"
 #include "captive/daemon/packet_worker.hpp"
 #include "captive/daemon/ruleset_loader.hpp"
 #include "captive/daemon/secrets.hpp"
@@ -84,7 +87,10 @@ struct App::Impl {
   Config config;
   asio::io_context io{1};
   inject::Device device;
+  // Used on the kernel worker only, once the event loop runs (start-up and
+  // shutdown use it on the main thread while the worker is idle or stopped).
   std::optional<nft::Netlink> netlink;
+  KernelWorker kernel;
   std::optional<neigh::NeighbourTable> neighbours;
   session::SeenAddresses seen;
   std::vector<std::unique_ptr<PacketWorker>> workers;
@@ -106,9 +112,14 @@ struct App::Impl {
   asio::steady_timer retry_timer{io};
   std::chrono::seconds retry_delay{1};
   nft::Change pending_change = nft::Change::none;
-  std::uint64_t restores = 0;
-  std::uint64_t restore_failures = 0;
+  std::atomic<std::uint64_t> restores{0};
+  std::atomic<std::uint64_t> restore_failures{0};
   RulesetLoad ruleset_load;  // nft's path, the defines, the file, the resolvers
+  // A reconcile runs on the kernel worker and reads the watch socket itself:
+  // meanwhile the event loop leaves the socket alone.
+  bool reconciling = false;
+  bool watch_waiting = false;
+
 
   void arm_hangup() {
     hangup.async_wait([this](boost::system::error_code ec, int) {
@@ -119,6 +130,8 @@ struct App::Impl {
   }
 
   ~Impl() {
+    // Nothing else may use the netlink socket from here on.
+    kernel.stop();
     // The rule goes first: from then on no packet is queued to us.
     if (queue_rule_installed && netlink) {
       if (auto removed = netlink->remove_queue_rule(); !removed)
@@ -134,14 +147,22 @@ struct App::Impl {
   void arm_watch() {
     watch_stream->async_wait(asio::posix::descriptor_base::wait_read, [this](boost::system::error_code ec) {
       if (ec) return;
-      auto events = watch->read(netlink->portid());
-      if (!events) {
-        LOG_WARN("%s", events.error().message().c_str());
-      } else if (events->change != nft::Change::none || (pending_change != nft::Change::none && events->transaction_end)) {
-        schedule_reconcile(events->change, events->transaction_end);
+      if (reconciling) {
+        watch_waiting = true;  // read again when the reconcile is over
+        return;
       }
-      arm_watch();
+      read_watch();
     });
+  }
+
+  void read_watch() {
+    auto events = watch->read(netlink->portid());
+    if (!events) {
+      LOG_WARN("%s", events.error().message().c_str());
+    } else if (events->change != nft::Change::none || (pending_change != nft::Change::none && events->transaction_end)) {
+      schedule_reconcile(events->change, events->transaction_end);
+    }
+    arm_watch();
   }
 
   // Act once the transaction that took things away has ended (its
@@ -154,32 +175,49 @@ struct App::Impl {
     reconcile_timer.expires_after(std::chrono::milliseconds(transaction_end ? 0 : 50));
     reconcile_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
+      if (reconciling) return;  // the one running reads the watch when done
       nft::Change todo = std::exchange(pending_change, nft::Change::none);
-      if (todo != nft::Change::none) reconcile_or_retry(todo);
+      if (todo != nft::Change::none) start_reconcile(todo);
     });
   }
 
-  // A failed restore is tried again by itself (1 s, doubling up to 30 s),
-  // not only at the next event: nobody may touch the firewall again soon.
-  void reconcile_or_retry(nft::Change change) {
-    if (reconcile(change)) {
-      retry_timer.cancel();
-      retry_delay = std::chrono::seconds(1);
-      return;
-    }
-    ++restore_failures;
-    retry_timer.expires_after(retry_delay);
-    retry_delay = std::min(retry_delay * 2, std::chrono::seconds(30));
-    retry_timer.async_wait([this](boost::system::error_code ec) {
-      if (!ec) reconcile_or_retry(nft::Change::sessions);
+  // The reconcile waits for the kernel (netlink acks, `nft -f`, a bulk add
+  // of every session): on the kernel worker, so sign-ins and captivectl are
+  // answered meanwhile, their kernel jobs queued behind it. A failed restore
+  // is tried again by itself (1 s, doubling up to 30 s), not only at the
+  // next event: nobody may touch the firewall again soon.
+  void start_reconcile(nft::Change todo) {
+    reconciling = true;
+    kernel.post([this, todo, delay = retry_delay] {
+      bool done = reconcile(todo, delay);
+      asio::post(io, [this, done] {
+        reconciling = false;
+        if (done) {
+          retry_timer.cancel();
+          retry_delay = std::chrono::seconds(1);
+        } else {
+          ++restore_failures;
+          retry_timer.expires_after(retry_delay);
+          retry_delay = std::min(retry_delay * 2, std::chrono::seconds(30));
+          retry_timer.async_wait([this](boost::system::error_code ec) {
+            if (!ec) schedule_reconcile(nft::Change::sessions, true);
+          });
+        }
+        if (pending_change != nft::Change::none) schedule_reconcile(nft::Change::none, true);
+        // Read at once rather than wait: Asio's epoll is edge-triggered, and
+        // the edge of what arrived since the reconcile's last read found no
+        // wait pending.
+        if (std::exchange(watch_waiting, false)) read_watch();
+      });
     });
   }
 
   // Puts back what somebody else took away: the table (from the ruleset
   // file, with the resolvers), our queue rule, the sessions we know of, and
   // the resolvers of a table somebody else loaded. False if something could
-  // not be put back (logged; the caller tries again later).
-  bool reconcile(nft::Change change) {
+  // not be put back (logged; start_reconcile tries again later). Runs on the
+  // kernel worker; `retry_delay` is only for the log line.
+  bool reconcile(nft::Change change, std::chrono::seconds retry_delay) {
     auto started = std::chrono::steady_clock::now();
     bool loaded_here = false;
     if (auto present = netlink->check_ruleset(); !present) {
@@ -262,7 +300,7 @@ struct App::Impl {
       return std::nullopt;
     }
     if (change != nft::Change::sessions) return 0;
-    auto restored = registry->restore();
+    auto restored = registry->restore_from_kernel_thread();
     if (!restored) {
       LOG_ERROR("restore sessions: %s; signed-in clients are stopped like unsigned ones until they are back",
                 restored.error().message().c_str());
@@ -282,8 +320,8 @@ struct App::Impl {
     add_counter(out, "portal.refused", p.refused);
     add_counter(out, "portal.set_errors", p.set_errors);
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
-    add_counter(out, "nft.restores", restores);
-    add_counter(out, "nft.restore_failures", restore_failures);
+    add_counter(out, "nft.restores", restores.load());
+    add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;
   }
 };
@@ -353,8 +391,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   if (!neighbours) return neighbours.error();
   s.neighbours.emplace(std::move(*neighbours));
 
-  s.registry.emplace(*s.netlink, [] { return session::Clock::now(); },
-                     config.bind_ip ? session::Binding::mac_ip : session::Binding::mac);
+  session::Executors executors{[&s](session::Job job) { s.kernel.post(std::move(job)); },
+                               [&s](session::Job job) { asio::post(s.io, std::move(job)); },
+                               [&s] { s.kernel.run_queued(); }};
+  s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
+                     std::move(executors));
   // Sessions from before a restart or crash live on in the kernel set: take
   // them over, so a later flush of the table restores them too.
   if (auto adopted = s.registry->adopt(); !adopted)

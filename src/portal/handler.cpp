@@ -81,9 +81,14 @@ std::optional<packet::MacAddr> Handler::identify(const packet::IpAddr& client) {
   return deps_.seen.find(client, deps_.now_seconds());
 }
 
-Response Handler::handle(const Request& request, const packet::IpAddr& client) {
+void Handler::handle(const Request& request, const packet::IpAddr& client, Reply reply) {
+  if (path_of(request.target()) == "/login" && request.method() == http::verb::post)
+    return login(request, client, std::move(reply));
+  reply(answer(request, client));
+}
+
+Response Handler::answer(const Request& request, const packet::IpAddr& client) {
   std::string path = path_of(request.target());
-  if (path == "/login" && request.method() == http::verb::post) return login(request, client);
   if (path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head)) {
     ++stats_.pages;
     std::string url = return_url(form_value(query_of(request.target()), "url").value_or("")).value_or("");
@@ -123,42 +128,50 @@ Response Handler::sign_in_page(const Request& request, const packet::MacAddr& ma
   return respond(request, status, page(settings_.site_name, body));
 }
 
-Response Handler::login(const Request& request, const packet::IpAddr& client) {
+void Handler::login(const Request& request, const packet::IpAddr& client, Reply reply) {
   const std::string& form = request.body();
   std::string url = return_url(form_value(form, "url").value_or("")).value_or("");
   auto mac = identify(client);
   if (!mac) {
     ++stats_.unknown_client;
-    return respond(request, http::status::forbidden,
-                   page("Cannot sign in", "<p>This device could not be identified on the local network.</p>"));
+    return reply(respond(request, http::status::forbidden,
+                         page("Cannot sign in", "<p>This device could not be identified on the local network.</p>")));
   }
   auto token = form_value(form, "token");
   if (!token || !deps_.tokens.verify(*token, *mac, deps_.now_seconds())) {
     ++stats_.bad_token;
-    return sign_in_page(request, *mac, url, "This form has expired. Please try again.", http::status::forbidden);
+    return reply(
+        sign_in_page(request, *mac, url, "This form has expired. Please try again.", http::status::forbidden));
   }
   auth::Decision decision = deps_.backend.judge(auth::Attempt{*mac, client, form});
   if (!decision.accepted) {
     ++stats_.refused;
-    return sign_in_page(request, *mac, url, decision.reason, http::status::forbidden);
+    return reply(sign_in_page(request, *mac, url, decision.reason, http::status::forbidden));
   }
-  auto signed_in = deps_.registry.sign_in(*mac, client, settings_.session_timeout, deps_.backend.name());
-  if (!signed_in) {
-    ++stats_.set_errors;
-    LOG_ERROR("portal: sign-in of %s: %s", mac->to_string().c_str(), signed_in.error().message().c_str());
-    return respond(request, http::status::service_unavailable,
-                   page("Please try again", "<p>Signing in failed on the router. Please try again in a moment.</p>"));
-  }
-  ++stats_.sign_ins;
-  LOG_INFO("signed in %s from %s (%s)", mac->to_string().c_str(), client.to_string().c_str(),
-           deps_.backend.name());
-  if (!url.empty()) {
-    Response response = respond(request, http::status::see_other,
-                                page("You are online", "<p><a href=\"" + html_escape(url) + "\">Continue</a></p>"));
-    response.set(http::field::location, url);
-    return response;
-  }
-  return respond(request, http::status::ok, page("You are online", "<p>You can now use the Internet.</p>"));
+  // The page is written once the kernel has the MAC: a "you are online"
+  // before that would send the browser into the gate.
+  deps_.registry.sign_in(
+      *mac, client, settings_.session_timeout, deps_.backend.name(),
+      [this, &request, client, mac = *mac, url = std::move(url), reply = std::move(reply)](Result<void> signed_in) {
+        if (!signed_in) {
+          ++stats_.set_errors;
+          LOG_ERROR("portal: sign-in of %s: %s", mac.to_string().c_str(), signed_in.error().message().c_str());
+          return reply(respond(request, http::status::service_unavailable,
+                               page("Please try again",
+                                    "<p>Signing in failed on the router. Please try again in a moment.</p>")));
+        }
+        ++stats_.sign_ins;
+        LOG_INFO("signed in %s from %s (%s)", mac.to_string().c_str(), client.to_string().c_str(),
+                 deps_.backend.name());
+        if (!url.empty()) {
+          Response response =
+              respond(request, http::status::see_other,
+                      page("You are online", "<p><a href=\"" + html_escape(url) + "\">Continue</a></p>"));
+          response.set(http::field::location, url);
+          return reply(std::move(response));
+        }
+        reply(respond(request, http::status::ok, page("You are online", "<p>You can now use the Internet.</p>")));
+      });
 }
 
 }  // namespace captive::portal

@@ -67,8 +67,12 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec) return;  // timeout, reset, malformed request: just close
-    response_ = handler_.handle(parser_->get(), client_);
-    write();
+    // A sign-in answers when the kernel has the MAC; until then the
+    // completion holds this session (and the request it reads) alive.
+    handler_.handle(parser_->get(), client_, [self = shared_from_this()](Response response) {
+      self->response_ = std::move(response);
+      self->write();
+    });
   }
 
   void write() {

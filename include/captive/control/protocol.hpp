@@ -27,9 +27,11 @@ struct Context {
   std::function<Counters()> counters;
 };
 
-// Answers one request line (without its '\n'); the reply has no '\n' either.
-// Never throws: malformed input gets {"ok":false,...}.
-std::string handle_request(std::string_view line, Context& context);
+// Answers one request line (without its '\n') through `reply` (no '\n'
+// either): at once for stats and malformed input, when the kernel has
+// answered for list and revoke (on the registry's home thread). Never
+// throws: malformed input gets {"ok":false,...}.
+void handle_request(std::string_view line, Context& context, std::function<void(std::string)> reply);
 
 // Client side, for captivectl: builds request lines.
 std::string make_list_request();

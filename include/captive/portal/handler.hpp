@@ -58,14 +58,19 @@ class Handler {
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
 
-  Response handle(const Request& request, const packet::IpAddr& client);
+  // Answers through `reply`: at once, or for a sign-in when the kernel has
+  // taken the MAC (on the registry's home thread). `request` must live until
+  // then (the connection keeps it).
+  using Reply = std::function<void(Response)>;
+  void handle(const Request& request, const packet::IpAddr& client, Reply reply);
   const Stats& stats() const { return stats_; }
 
  private:
   std::optional<packet::MacAddr> identify(const packet::IpAddr& client);
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
                         const std::string& notice, http::status status);
-  Response login(const Request& request, const packet::IpAddr& client);
+  Response answer(const Request& request, const packet::IpAddr& client);
+  void login(const Request& request, const packet::IpAddr& client, Reply reply);
 
   HandlerSettings settings_;
   Deps deps_;

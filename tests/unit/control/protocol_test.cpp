@@ -14,17 +14,31 @@ using captive::testing::mac;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
+// Without executors the registry answers before handle_request returns.
+std::string answer_to(std::string_view line, Context& context) {
+  std::optional<std::string> reply;
+  handle_request(line, context, [&](std::string r) { reply = std::move(r); });
+  EXPECT_TRUE(reply) << "no answer";
+  return reply.value_or("{}");
+}
+
 json::object reply_of(std::string_view line, session::Registry& registry) {
   Context context{registry, {}};
-  std::string reply = handle_request(line, context);
+  std::string reply = answer_to(line, context);
   EXPECT_EQ(reply.find('\n'), std::string::npos);
   return json::parse(reply).as_object();
+}
+
+bool signed_in(session::Registry& registry, const packet::MacAddr& m, std::optional<packet::IpAddr> a) {
+  bool ok = false;
+  registry.sign_in(m, a, 60s, "click-through", [&](Result<void> r) { ok = r.has_value(); });
+  return ok;
 }
 
 TEST(Protocol, ListShowsClients) {
   FakeSet set;
   session::Registry registry(set);
-  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), ip("2001:db8:1::2"), 60s, "click-through"));
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:01"), ip("2001:db8:1::2")));
   auto reply = reply_of(make_list_request(), registry);
   ASSERT_TRUE(reply.at("ok").as_bool());
   const auto& clients = reply.at("clients").as_array();
@@ -41,7 +55,7 @@ TEST(Protocol, ListShowsClients) {
 TEST(Protocol, RevokeRemovesFromKernelSet) {
   FakeSet set;
   session::Registry registry(set);
-  ASSERT_TRUE(registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x"));
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:01"), std::nullopt));
   auto reply = reply_of(make_revoke_request("02:00:00:00:00:01"), registry);
   EXPECT_TRUE(reply.at("ok").as_bool());
   EXPECT_TRUE(set.elements.empty());
@@ -68,7 +82,7 @@ TEST(Protocol, StatsReportsEveryCounterInOrder) {
   FakeSet set;
   session::Registry registry(set);
   Context context{registry, [] { return Counters{{"responder.syn_ack", 12}, {"queue.enobufs", 0}}; }};
-  auto reply = json::parse(handle_request(make_stats_request(), context)).as_object();
+  auto reply = json::parse(answer_to(make_stats_request(), context)).as_object();
   ASSERT_TRUE(reply.at("ok").as_bool());
   const auto& stats = reply.at("stats").as_object();
   ASSERT_EQ(stats.size(), 2u);
