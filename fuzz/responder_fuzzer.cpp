@@ -195,12 +195,17 @@ void check_output(const responder::Responder& r, const responder::Packet& in, Ou
   // (unscaled: our SYN-ACK offers no window scaling).
   if (outcome == Outcome::answered || outcome == Outcome::answered_part)
     FUZZ_CHECK(in_window <= in_seg->tcp().window());
-  if ((outcome == Outcome::answered || outcome == Outcome::answered_part) &&
-      in_seg->tcp().ack() - 1 - (sent.have ? sent.syn_ack_seq : 0) == 0) {
+  bool fresh = false;  // the ack is exactly cookie + 1 of this connection's SYN-ACK
+  for (const auto& h : sent.handshakes)
+    fresh = fresh || (h.src == in_seg->src() && h.dst == in_seg->dst() && h.src_port == in_seg->tcp().src_port() &&
+                      h.dst_port == in_seg->tcp().dst_port() && in_seg->tcp().ack() - 1 == h.cookie);
+  if ((outcome == Outcome::answered || outcome == Outcome::answered_part) && fresh) {
     // The first segment of a fresh answer carries the status line.
     auto seg = SegmentView::parse(EthernetView::parse(out.frame(0))->payload());
     const auto p = seg->payload();
-    FUZZ_CHECK(p.size() >= 9 && std::memcmp(p.data(), "HTTP/1.1 ", 9) == 0);
+    // (or as much of it as a tiny window takes).
+    const std::size_t n = p.size() < 9 ? p.size() : 9;
+    FUZZ_CHECK(n >= 1 && std::memcmp(p.data(), "HTTP/1.1 ", n) == 0);
   }
 }
 
