@@ -44,8 +44,12 @@ class Worker final : private nfq::PacketHandler {
  public:
   static constexpr std::size_t kBatchFrames = 64;
 
+  // `clock` times the SYN cookies; `seen_clock` the seen-addresses table,
+  // which the portal reads with its own clock: the two must be the same
+  // (nullptr: `clock`).
   Worker(std::uint16_t queue_num, const responder::Settings& settings, nfq::Source& source,
-         inject::Sender& sender, session::SeenAddresses& seen, Clock clock = boottime_seconds);
+         inject::Sender& sender, session::SeenAddresses& seen, Clock clock = boottime_seconds,
+         Clock seen_clock = nullptr);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -69,7 +73,9 @@ class Worker final : private nfq::PacketHandler {
   responder::Responder responder_;
   session::SeenAddresses& seen_;
   Clock clock_;
-  std::uint64_t now_ = 0;  // of the current round
+  Clock seen_clock_;
+  std::uint64_t now_ = 0;       // of the current round, for the cookies
+  std::uint64_t seen_now_ = 0;  // of the current round, for the seen table
   // Frames of the current round, built in place by the responder and sent
   // together at its end (or when fewer than kMaxFrames slots are left).
   struct Batch {
@@ -91,7 +97,7 @@ class PacketWorker {
   // Binds the queue and opens this worker's own AF_PACKET socket.
   static Result<std::unique_ptr<PacketWorker>> open(std::uint16_t queue_num, const responder::Settings& settings,
                                                     const inject::Device& device, session::SeenAddresses& seen,
-                                                    Clock clock = boottime_seconds);
+                                                    Clock clock = boottime_seconds, Clock seen_clock = nullptr);
   ~PacketWorker();  // stops and joins
 
   void start();
@@ -101,7 +107,7 @@ class PacketWorker {
  private:
   PacketWorker(std::uint16_t queue_num, std::unique_ptr<nfq::Queue> queue,
                std::unique_ptr<inject::PacketSocketSender> sender, const responder::Settings& settings,
-               session::SeenAddresses& seen, Clock clock, int stop_fd);
+               session::SeenAddresses& seen, Clock clock, Clock seen_clock, int stop_fd);
   void run();
 
   std::uint16_t queue_num_;

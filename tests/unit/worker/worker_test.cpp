@@ -243,3 +243,27 @@ TEST_F(WorkerTest, CookieValidityFollowsTheInjectedClock) {
 
 }  // namespace
 }  // namespace captive::worker
+
+namespace captive::worker {
+namespace {
+
+using namespace captive::worker::testing;  // NOLINT
+
+std::uint64_t g_portal_now = 1'800'000'000;
+std::uint64_t portal_clock() { return g_portal_now; }
+
+// The seen-addresses table is read by the portal with the portal's clock:
+// the worker writes it with that clock, whatever times its cookies.
+TEST(WorkerClock, SeenTableUsesThePortalsClock) {
+  session::SeenAddresses seen;
+  captive::testing::FakeSource source;
+  captive::testing::FakeSender sender;
+  Worker worker(0, settings(), source, sender, seen, test_clock, portal_clock);
+  source.load({queued(1, fixtures::l3_bytes(fixtures::kV4SynFrame))});
+  worker.step();
+  ASSERT_EQ(sender.count(), 1u);
+  EXPECT_EQ(seen.find(*packet::IpAddr::parse("192.0.2.10"), g_portal_now + 5), kClientMac);
+}
+
+}  // namespace
+}  // namespace captive::worker
