@@ -486,7 +486,7 @@ std::optional<KernelDrops> parse_kernel_drops(std::string_view text, std::uint16
     }
     if (bad || n < 8) continue;
     if (fields[0] != queue_num) continue;
-    return KernelDrops{fields[5], fields[6]};
+    return KernelDrops{fields[2], fields[5], fields[6]};
   }
   return std::nullopt;
 }

@@ -108,10 +108,11 @@ void Worker::add_counters(Counters& out) const {
   add_counter(out, "queue.verdict_errors", q.verdict_errors.load(std::memory_order_relaxed));
   add_counter(out, "queue.drain_errors", drain_errors_.load(std::memory_order_relaxed));
   add_counter(out, "queue.no_hwaddr", no_hwaddr_.load(std::memory_order_relaxed));
-  // The kernel's own count: packets that found the queue full (fail-open
-  // let them pass to the forward chain, which drops them for an unsigned
-  // client) and packets it could not hand to our socket.
+  // The kernel's own view: packets waiting for a verdict now, packets that
+  // found the queue full and packets it could not hand to our socket (the
+  // two drop counts stay 0 under fail-open: nfq::KernelDrops).
   const auto drops = source_.kernel_drops();
+  add_counter(out, "queue.kernel_waiting", drops ? drops->queue_total : 0);
   add_counter(out, "queue.kernel_full_drops", drops ? drops->queue_dropped : 0);
   add_counter(out, "queue.kernel_user_drops", drops ? drops->user_dropped : 0);
   add_counter(out, "inject.frames_sent", frames_sent_.load(std::memory_order_relaxed));

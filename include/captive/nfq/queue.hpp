@@ -56,8 +56,13 @@ struct Stats {
 
 // What the kernel dropped for a queue, from /proc/net/netfilter/nfnetlink_queue
 // (net/netfilter/nfnetlink_queue.c seq_show).
+// The kernel counts a drop only without NFQA_CFG_F_FAIL_OPEN: with it (our
+// default) a packet that finds the queue full, or that cannot be sent to our
+// socket, is accepted and counted nowhere (__nfqnl_enqueue_packet); then
+// `queue_total` at its maximum is the sign of a full queue.
 struct KernelDrops {
-  std::uint64_t queue_dropped = 0;  // queue full (NFQA_CFG_QUEUE_MAXLEN): fail-open let them pass
+  std::uint64_t queue_total = 0;    // packets waiting for our verdict now
+  std::uint64_t queue_dropped = 0;  // found the queue full (NFQA_CFG_QUEUE_MAXLEN)
   std::uint64_t user_dropped = 0;   // could not be sent to us (our socket buffer full)
 };
 

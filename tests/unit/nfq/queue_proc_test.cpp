@@ -27,6 +27,7 @@ TEST(KernelDrops, PicksTheLineOfOurQueue) {
   EXPECT_EQ(q0->user_dropped, 0u);
   auto q7 = parse_kernel_drops(kTwoQueues, 7);
   ASSERT_TRUE(q7);
+  EXPECT_EQ(q7->queue_total, 12u);        // the third column: waiting for a verdict
   EXPECT_EQ(q7->queue_dropped, 123456u);  // the sixth column: queue full
   EXPECT_EQ(q7->user_dropped, 789u);
   EXPECT_FALSE(parse_kernel_drops(kTwoQueues, 1));

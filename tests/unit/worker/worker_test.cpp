@@ -167,7 +167,7 @@ TEST_F(WorkerTest, NoHwaddrSendErrorsAndDrainErrorsAreCounted) {
   EXPECT_EQ(sender_.count(), 1u);  // one refused, one sent, none for no hwaddr
   ASSERT_EQ(source_.verdicts.size(), 1u);
   EXPECT_EQ(source_.verdicts[0].id, 9u);  // the packet without a MAC is dropped too
-  source_.drops = nfq::KernelDrops{17, 3};
+  source_.drops = nfq::KernelDrops{4096, 17, 3};
   Counters counters;
   worker_->add_counters(counters);
   std::map<std::string, std::uint64_t> by_name(counters.begin(), counters.end());
@@ -177,6 +177,7 @@ TEST_F(WorkerTest, NoHwaddrSendErrorsAndDrainErrorsAreCounted) {
   EXPECT_EQ(by_name["queue.drain_errors"], 1u);
   EXPECT_EQ(by_name["queue.kernel_full_drops"], 17u);
   EXPECT_EQ(by_name["queue.kernel_user_drops"], 3u);
+  EXPECT_EQ(by_name["queue.kernel_waiting"], 4096u);
 }
 
 // Garbage naming an address does not make it the sender's (seen table).
