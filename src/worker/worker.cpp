@@ -44,7 +44,8 @@ bool Worker::step() {
   auto round = source_.drain_round(*this);
   flush_frames();
   if (!round) {
-    if (drain_errors_++ == 0) LOG_WARN("%s (counting further errors)", round.error().message().c_str());
+    if (drain_errors_++ == 0)
+      LOG_WARN("queue %u: %s (counting further errors)", queue_num_, round.error().message().c_str());
     return false;
   }
   return round->more;
@@ -79,7 +80,8 @@ void Worker::flush_frames() {
     auto sent = sender_.send_batch(pending);
     if (!sent) {
       // Count this frame as lost and go on with the rest.
-      if (send_errors_++ == 0) LOG_WARN("%s (counting further send errors)", sent.error().message().c_str());
+      if (send_errors_++ == 0)
+        LOG_WARN("queue %u: %s (counting further send errors)", queue_num_, sent.error().message().c_str());
       pending = pending.subspan(1);
       continue;
     }

@@ -2,10 +2,12 @@
 # Hostile packets from an unsigned client, sent raw (scapy, AF_PACKET) to the
 # gateway: bad checksums, malformed headers, odd TCP options, out-of-order,
 # overlapping and 1-byte segments, fragments, IPv6 extension-header chains,
-# odd HTTP, binary protocols, stray ACKs, then a flood of thousands of
-# frames. Each gets a clean answer (SYN-ACK, the 511 in one segment, a RST
-# with seq = their ack) or silence; the counters say which; captived stays
-# up with bounded memory; nobody gets into @allowed; curl still gets its 511.
+# odd HTTP, binary protocols, stray ACKs, MSS below 64, windows smaller than
+# the answer, group source MACs, then a flood of thousands of frames. Each
+# gets a clean answer (SYN-ACK, the 511 in segments no larger than the MSS
+# asked for and never past the window, a RST with seq = their ack) or
+# silence; the counters say which; captived stays up with bounded memory;
+# nobody gets into @allowed; curl still gets its 511.
 source "$(dirname "$0")/lib.sh"
 source "$E2E_DIR/tools/scapy.sh"
 require

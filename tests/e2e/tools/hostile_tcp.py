@@ -9,8 +9,8 @@ dropped by the caller: nft output rule on tcp sport 50000-59999).
 
 Every case prints "ok CASE detail" or "FAIL CASE detail"; the exit status is
 1 if any case failed. What a case may get back is fixed per case: a clean
-answer (SYN-ACK, the 511 in one segment, a RST with seq = the ack we sent)
-or silence. Only documentation addresses are used; every loop is bounded.
+answer (SYN-ACK, the 511 in segments no larger than the MSS we advertised and
+never past our window, a RST with seq = the ack we sent) or silence. Only documentation addresses are used; every loop is bounded.
 """
 import argparse
 import os
