@@ -69,6 +69,7 @@ run_case window responder.answered_part 10 "window smaller than the answer: what
 # is_valid_ether_addr check), so the counter may stay put here; on a LAN
 # device that is not a bridge the responder refuses it (unit TcpRfcTest).
 run_case group_mac responder.not_unicast 0 "broadcast/multicast source MAC: silence"
+run_case real_client responder.answered_part 1 "the kernel's own TCP with MSS 88 and a clamped window: segments <= 88, the whole 511 after the request's retransmission"
 run_case segments responder.ignored_ack 60 "out-of-order, overlapping, 1-byte segments, duplicate SYN, full-size segment, fragments"
 run_case http responder.not_http 6 "absurd/no/duplicate Host, pipelining, huge targets: one-segment 511, escaped; binary, TLS, h2, HTTP/0.9: RST"
 run_case ipv6_ext responder.syn_ack 1 "IPv6 extension-header chains: SYN-ACK or silence, never garbage"

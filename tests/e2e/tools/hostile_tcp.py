@@ -331,6 +331,65 @@ def case_window(link):
     return "; ".join(notes)
 
 
+def case_real_client(link):
+    """This kernel's own TCP as the client (no scapy): MSS 88 (TCP_MAXSEG's
+    minimum) and a receive window clamped to its minimum (TCP_WINDOW_CLAMP,
+    about 1 KB) against a 511 of ~1.4 KB. Every segment we send is <= 88
+    bytes, and the whole answer arrives: the parts the window did not take
+    come when the kernel retransmits the unacknowledged request."""
+    TCP_WINDOW_CLAMP = 10
+    # A URL that fits one 1460-byte segment uncut: a 511 of ~1.4 KB.
+    path = "/" + "w" * 430  # twice in the body, under the 512 cap
+    notes = []
+    for mss, clamp in ((88, 0), (1460, 1)):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+        if clamp:  # both to their minimum: a window of about 1 KB
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+            s.setsockopt(socket.IPPROTO_TCP, TCP_WINDOW_CLAMP, clamp)
+        s.bind((link.a.src4, 0))
+        sport = s.getsockname()[1]
+        s.settimeout(20)
+        link.drain()
+        t0 = time.monotonic()
+        s.connect((link.a.dst4, 80))
+        s.sendall(("GET %s HTTP/1.1\r\nHost: real.test\r\n\r\n" % path).encode())
+        body = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        took = time.monotonic() - t0
+        s.close()
+        head, _, rest = body.partition(b"\r\n\r\n")
+        expect(body.startswith(b"HTTP/1.1 511 "), "mss %d: not a 511: %r" % (mss, body[:40]))
+        cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+        expect(cl and int(cl[0].split(b":")[1]) == len(rest), "mss %d: Content-Length does not match" % mss)
+        # What arrived on the wire for this connection, from the gateway.
+        sizes = []
+        link.sock.setblocking(False)
+        try:
+            while True:
+                data, addr = link.sock.recvfrom(65535)
+                if addr[2] == PACKET_OUTGOING:
+                    continue
+                pkt = Ether(data)
+                if TCP in pkt and pkt.src.lower() == link.a.gw_mac.lower() and pkt[TCP].dport == sport:
+                    sizes.append(len(payload(pkt)))
+        except BlockingIOError:
+            pass
+        finally:
+            link.sock.setblocking(True)
+        expect(sizes and max(sizes) <= mss, "mss %d: segments of %r" % (mss, sorted(set(sizes))))
+        if clamp:
+            expect(len(body) > 1200, "window clamped: answer of only %d bytes" % len(body))
+        notes.append("mss %d%s: %d bytes in %d segments (largest %d), %.2f s" %
+                     (mss, " window clamped" if clamp else "", len(body), len([x for x in sizes if x]),
+                      max(sizes), took))
+    return "; ".join(notes)
+
+
 def case_group_mac(link):
     """A frame from a multicast or broadcast source MAC is nobody's: no answer."""
     for mac in ("ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "33:33:00:00:00:01"):
@@ -572,6 +631,7 @@ CASES = {
     "tiny_mss": case_tiny_mss,
     "window": case_window,
     "group_mac": case_group_mac,
+    "real_client": case_real_client,
     "segments": case_segments,
     "http": case_http,
     "ipv6_ext": case_ipv6_ext,
