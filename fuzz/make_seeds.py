@@ -54,14 +54,17 @@ class Fdp:
 
     def __init__(self):
         self.front = b""
-        self.back = []  # consumed in order; each a bytes, most significant first
+        # Consumed in order. FuzzedDataProvider reads an integral from the end
+        # of the data backwards, the first byte it reads being the most
+        # significant: so each chunk is laid out least significant first.
+        self.back = []
 
     def integral(self, value, lo, hi):
         span, n = hi - lo, 0
         while n < 8 and (span >> (8 * n)) > 0:
             n += 1
         v = value - lo
-        self.back.append(bytes((v >> (8 * (n - 1 - i))) & 0xFF for i in range(n)))
+        self.back.append(bytes((v >> (8 * i)) & 0xFF for i in range(n)))
         return self
 
     def u8(self, v): return self.integral(v, 0, 0xFF)
@@ -149,15 +152,15 @@ def responder_seeds():
             f.u8(i * 17 + 3)
         f.u32(1_700_000_000)
 
-    def built(f, v4, cookie, flags, payload=b"", mss=0, seq=1000, ack=0, fin_after=False):
+    def built(f, v4, cookie, flags, payload=b"", mss=0, seq=1000, ack=0, fin_after=False, window=64240, delta=0):
         mode = (0x02 if v4 else 0) | (0x04 if cookie else 0) | 0x20
         f.u8(mode).integral(1, 0, 200)
         f.flag(True).flag(True)  # default client and server addresses
         f.flag(True).flag(True)  # ports 40000 -> 80
         f.u32(seq).u32(ack)
         if cookie:
-            f.integral(0, 0, 70000)
-        f.u8(flags).u16(64240)
+            f.integral(delta, 0, 70000)
+        f.u8(flags).u16(window)
         f.flag(mss != 0)
         if mss:
             f.u16(mss)
@@ -180,6 +183,21 @@ def responder_seeds():
         built(f, v4, False, 0x02, mss=256)
         built(f, v4, True, 0x18, INTERCEPTED[2], seq=1001)
         write("responder", f"{fam}_small_mss", f.build())
+        # MSS 64 and a 100-byte window: the answer in parts, each on the
+        # request's retransmission acknowledging what came.
+        f = Fdp()
+        settings(f)
+        f.integral(5, 1, 8)
+        built(f, v4, False, 0x02, mss=64)
+        for part in range(4):
+            built(f, v4, True, 0x18, INTERCEPTED[0 if v4 else 1], seq=1001, window=100, delta=100 * part)
+        write("responder", f"{fam}_small_window", f.build())
+        # An MSS too small to serve: no SYN-ACK.
+        f = Fdp()
+        settings(f)
+        f.integral(1, 1, 8)
+        built(f, v4, False, 0x02, mss=40)
+        write("responder", f"{fam}_mss_too_small", f.build())
         # The captured packets as they came off the wire (csum not ready).
         f = Fdp()
         settings(f)

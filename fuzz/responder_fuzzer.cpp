@@ -11,7 +11,11 @@
 // bytes; each parses back as Ethernet + IPv4/IPv6 + TCP, complete, with a
 // correct TCP checksum (and IPv4 header checksum), to the client's MAC from
 // ours, answering the 4-tuple it came on; and the outcome agrees with what
-// was sent.
+// was sent. TCP by the RFC: every data segment is <= the MSS the client
+// advertised in the SYN its cookie came from (RFC 9293 §3.7.1; 536/1220
+// without the option), however small; a SYN advertising less than 64 gets
+// nothing; the data and FIN of one answer fit the window of the segment that
+// asked (RFC 9293 §3.8.6); a group source MAC gets nothing.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -46,21 +50,52 @@ IpAddr address(FuzzedDataProvider& fdp, bool v4, bool client) {
   return v4 ? IpAddr::v4(b) : IpAddr::v6(b);
 }
 
+// A SYN-ACK we sent, and the MSS the SYN it answered advertised.
+struct Handshake {
+  IpAddr src, dst;
+  std::uint16_t src_port = 0, dst_port = 0;
+  std::uint32_t cookie = 0;
+  std::uint16_t client_mss = 0;
+};
+
 struct Sent {
   std::uint32_t syn_ack_seq = 0;
   bool have = false;
+  std::vector<Handshake> handshakes;
 };
+
+// The largest MSS any SYN of this connection advertised whose cookie the
+// ack may stand for; 0 when no SYN of ours explains it (a random ack that
+// hit a cookie: its MSS index is then whatever the bits say).
+std::uint16_t advertised_mss(const Sent& sent, const SegmentView& seg) {
+  std::uint16_t mss = 0;
+  for (const auto& h : sent.handshakes) {
+    if (!(h.src == seg.src() && h.dst == seg.dst() && h.src_port == seg.tcp().src_port() &&
+          h.dst_port == seg.tcp().dst_port()))
+      continue;
+    if (seg.tcp().ack() - 1 - h.cookie <= responder::kMaxAckAdvance && h.client_mss > mss) mss = h.client_mss;
+  }
+  return mss;
+}
 
 // Checks one output against the input that caused it; returns the ISN of a
 // SYN-ACK so the next packets can acknowledge it.
 void check_output(const responder::Responder& r, const responder::Packet& in, Outcome outcome,
                   const responder::Output& out, Sent& sent) {
   FUZZ_CHECK(out.count <= responder::kMaxFrames);
+  FUZZ_CHECK(!in.client_mac.is_multicast() || outcome == Outcome::not_unicast);
   switch (outcome) {
     case Outcome::bad_packet:
     case Outcome::bad_checksum:
     case Outcome::ignored_ack:
+    case Outcome::window_full:
+    case Outcome::mss_too_small:
+    case Outcome::not_unicast:
       FUZZ_CHECK(out.count == 0);
+      if (outcome == Outcome::mss_too_small) {
+        const auto syn = SegmentView::parse(in.l3);
+        FUZZ_CHECK(syn && syn->tcp().mss() && *syn->tcp().mss() < responder::kMinServedMss);
+      }
       return;
     case Outcome::syn_ack:
     case Outcome::fin_ack:
@@ -71,6 +106,7 @@ void check_output(const responder::Responder& r, const responder::Packet& in, Ou
       FUZZ_CHECK(out.count <= 1);
       break;
     case Outcome::answered:
+    case Outcome::answered_part:
       FUZZ_CHECK(out.count >= 1);
       break;
     case Outcome::count_:
@@ -84,6 +120,8 @@ void check_output(const responder::Responder& r, const responder::Packet& in, Ou
   const std::size_t overhead = v4 ? 40 : 60;
   const std::size_t mss = responder::lan_mss(v4, settings.lan_mtu);
   std::uint32_t next_seq = 0;
+  std::size_t in_window = 0;  // data and FIN of this answer
+  const std::uint16_t client_mss = advertised_mss(sent, *in_seg);
   for (std::size_t i = 0; i < out.count; ++i) {
     const auto frame = out.frame(i);
     FUZZ_CHECK(frame.size() > 0 && frame.size() <= responder::kMaxFrameSize);
@@ -114,6 +152,13 @@ void check_output(const responder::Responder& r, const responder::Packet& in, Ou
         FUZZ_CHECK(seg->tcp().ack() == in_seg->tcp().seq() + 1);
         sent.syn_ack_seq = seg->tcp().seq();
         sent.have = true;
+        if (sent.handshakes.size() < 64) {
+          const auto asked = in_seg->tcp().mss();
+          FUZZ_CHECK(!asked || *asked >= responder::kMinServedMss);
+          sent.handshakes.push_back({in_seg->src(), in_seg->dst(), in_seg->tcp().src_port(),
+                                     in_seg->tcp().dst_port(), seg->tcp().seq(),
+                                     asked ? *asked : static_cast<std::uint16_t>(v4 ? 536 : 1220)});
+        }
         break;
       case Outcome::reset:
       case Outcome::not_http:
@@ -124,22 +169,43 @@ void check_output(const responder::Responder& r, const responder::Packet& in, Ou
         FUZZ_CHECK(flags == kTcpAck && seg->payload_length() == 0);
         break;
       case Outcome::answered:
-        FUZZ_CHECK((flags & ~kTcpFin) == (kTcpAck | kTcpPsh));
-        FUZZ_CHECK(((flags & kTcpFin) != 0) == (i + 1 == out.count));
-        FUZZ_CHECK(seg->payload_length() > 0);
-        // Consecutive: each segment starts where the one before ended.
-        if (i > 0) FUZZ_CHECK(seg->tcp().seq() == next_seq);
+      case Outcome::answered_part:
+        if (seg->payload_length() == 0) {
+          // All data acknowledged, only our FIN left: it goes alone.
+          FUZZ_CHECK(outcome == Outcome::answered && out.count == 1 && flags == (kTcpAck | kTcpFin));
+        } else {
+          FUZZ_CHECK((flags & ~kTcpFin) == (kTcpAck | kTcpPsh));
+        }
+        // Only the last part of an answer closes it.
+        FUZZ_CHECK(((flags & kTcpFin) != 0) == (outcome == Outcome::answered && i + 1 == out.count));
+        // RFC 9293 §3.7.1: never more than the client asked for, however little.
+        if (client_mss != 0) FUZZ_CHECK(seg->payload_length() <= client_mss);
+        FUZZ_CHECK(seg->payload_length() <= responder::kMssTable.back());
+        // Consecutive: each segment starts where the one before ended, the
+        // first where the client's ack says.
+        FUZZ_CHECK(seg->tcp().seq() == (i > 0 ? next_seq : in_seg->tcp().ack()));
         next_seq = seg->tcp().seq() + static_cast<std::uint32_t>(seg->payload_length());
+        in_window += seg->payload_length() + ((flags & kTcpFin) ? 1 : 0);
         break;
       default:
         break;
     }
   }
-  if (outcome == Outcome::answered) {
-    // The first segment carries the status line.
+  // RFC 9293 §3.8.6: nothing past the window the request advertised
+  // (unscaled: our SYN-ACK offers no window scaling).
+  if (outcome == Outcome::answered || outcome == Outcome::answered_part)
+    FUZZ_CHECK(in_window <= in_seg->tcp().window());
+  bool fresh = false;  // the ack is exactly cookie + 1 of this connection's SYN-ACK
+  for (const auto& h : sent.handshakes)
+    fresh = fresh || (h.src == in_seg->src() && h.dst == in_seg->dst() && h.src_port == in_seg->tcp().src_port() &&
+                      h.dst_port == in_seg->tcp().dst_port() && in_seg->tcp().ack() - 1 == h.cookie);
+  if ((outcome == Outcome::answered || outcome == Outcome::answered_part) && fresh) {
+    // The first segment of a fresh answer carries the status line.
     auto seg = SegmentView::parse(EthernetView::parse(out.frame(0))->payload());
     const auto p = seg->payload();
-    FUZZ_CHECK(p.size() >= 9 && std::memcmp(p.data(), "HTTP/1.1 ", 9) == 0);
+    // (or as much of it as a tiny window takes).
+    const std::size_t n = p.size() < 9 ? p.size() : 9;
+    FUZZ_CHECK(n >= 1 && std::memcmp(p.data(), "HTTP/1.1 ", n) == 0);
   }
 }
 

@@ -427,7 +427,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   // Bind the queues before the rule points at them, so no packet meets a
   // rule with nobody behind it (with bypass it would pass to the forward drop).
   for (std::uint16_t i = 0; i < config.queues; ++i) {
-    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), rs, s.device, s.seen);
+    // Cookie slots run on CLOCK_BOOTTIME (NTP stepping the wall clock must
+    // not expire or revive them); the seen-addresses table on the clock the
+    // portal reads it with.
+    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), rs, s.device, s.seen,
+                                     worker::boottime_seconds, now_seconds);
     if (!worker) return worker.error();
     s.workers.push_back(std::move(*worker));
   }

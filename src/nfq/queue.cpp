@@ -13,9 +13,14 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +42,19 @@ constexpr std::size_t kReceiveBufferSize = 256 * 1024;
 constexpr std::uint32_t kMaxCopyRange = 0xffff - NLA_HDRLEN;
 
 constexpr std::uint16_t kPacketMessageType = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
+
+// The longest a queued packet waits for its verdict once we read it: the
+// kernel holds it (and counts it against the queue's max length) until then.
+constexpr std::uint64_t kVerdictDeadlineNs = 1'000'000;
+// How often (in packets) the deadline is checked: a clock read per packet
+// would cost more than it saves.
+constexpr std::size_t kDeadlineCheckEvery = 8;
+
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 // "<verb> queue <n>[ <object>]" with errno captured before the string is
 // built (allocating may touch errno).
@@ -187,9 +205,12 @@ struct Queue::Impl {
   std::vector<iovec> iovs;
   alignas(nlmsghdr) std::byte tx[kControlMessageSize];
 
-  // Per-drain state, used by the mnl callback (no captures, no allocation).
-  const std::function<void(const QueuedPacket&)>* on_packet = nullptr;
+  // Per-round state, used by the mnl callback (no captures, no allocation).
+  PacketHandler* handler = nullptr;
   std::size_t handled = 0;
+  std::uint64_t round_start_ns = 0;
+  bool deadline_passed = false;
+  bool flush_now = false;
   std::optional<std::uint32_t> last_id;
 
   ~Impl() {
@@ -257,7 +278,13 @@ struct Queue::Impl {
     ++self->stats.packets;
     ++self->handled;
     self->last_id = parsed->id;
-    (*self->on_packet)(*parsed);
+    self->handler->on_packet(*parsed);
+    // A round that has taken 1 ms gives its verdict now (drain_round).
+    if (!self->deadline_passed && self->handled % kDeadlineCheckEvery == 0 &&
+        monotonic_ns() - self->round_start_ns >= kVerdictDeadlineNs) {
+      self->deadline_passed = true;
+      self->flush_now = true;
+    }
     return MNL_CB_OK;
   }
 
@@ -351,13 +378,17 @@ Result<Queue> Queue::open(const Options& requested) {
   return Queue(std::move(impl));
 }
 
-Result<std::size_t> Queue::drain(const std::function<void(const QueuedPacket&)>& on_packet) {
+Result<Round> Queue::drain_round(PacketHandler& handler) {
   Impl& s = *impl_;
-  s.on_packet = &on_packet;
+  s.handler = &handler;
   s.handled = 0;
+  s.deadline_passed = false;
+  s.flush_now = false;
+  s.round_start_ns = monotonic_ns();
   std::optional<Error> failure;
+  bool more = false;
   const int fd = mnl_socket_get_fd(s.nl);
-  for (;;) {
+  for (;;) {  // retries EINTR/ENOBUFS only: one recvmmsg that returns data per round
     for (std::size_t i = 0; i < s.msgs.size(); ++i) {
       s.iovs[i] = iovec{s.rx.get() + i * s.slot_size, s.slot_size};
       s.msgs[i] = mmsghdr{};
@@ -383,19 +414,90 @@ Result<std::size_t> Queue::drain(const std::function<void(const QueuedPacket&)>&
       }
       // seq 0, portid 0: packet messages carry neither. An NLMSG_ERROR here is
       // the kernel refusing an earlier verdict (we send them without NLM_F_ACK).
-      if (mnl_cb_run(s.iovs[static_cast<std::size_t>(i)].iov_base, m.msg_len, 0, 0, &Impl::on_message, &s) < 0) {
+      const int ret = mnl_cb_run(s.iovs[static_cast<std::size_t>(i)].iov_base, m.msg_len, 0, 0, &Impl::on_message, &s);
+      if (ret < 0) {
         ++s.stats.verdict_errors;
         LOG_WARN("verdict queue %u: %s", s.options.queue_num, std::strerror(errno));
       }
+      if (s.flush_now) {
+        // 1 ms since the round began: the verdict for what was handled so
+        // far goes now; what this round read besides gets the final one.
+        s.flush_now = false;
+        if (auto v = s.flush_verdict(); !v && !failure) failure = v.error();
+      }
     }
-    if (static_cast<std::size_t>(got) < s.msgs.size()) break;  // the socket is empty
+    more = static_cast<std::size_t>(got) == s.msgs.size();
+    break;
   }
-  s.on_packet = nullptr;
+  s.handler = nullptr;
   // Even when recv failed: every packet we saw gets its verdict.
   auto verdict = s.flush_verdict();
   if (failure) return *failure;
   if (!verdict) return verdict.error();
-  return s.handled;
+  return Round{s.handled, more};
+}
+
+Result<std::size_t> Queue::drain(const std::function<void(const QueuedPacket&)>& on_packet) {
+  struct Adapter final : PacketHandler {
+    const std::function<void(const QueuedPacket&)>& f;
+    explicit Adapter(const std::function<void(const QueuedPacket&)>& fn) : f(fn) {}
+    void on_packet(const QueuedPacket& p) override { f(p); }
+  } adapter(on_packet);
+  std::size_t handled = 0;
+  for (;;) {
+    auto round = drain_round(adapter);
+    if (!round) return round.error();
+    handled += round->handled;
+    if (!round->more) return handled;
+  }
+}
+
+std::optional<KernelDrops> Queue::kernel_drops() const {
+  auto drops = read_kernel_drops(impl_->options.queue_num);
+  if (!drops) return std::nullopt;
+  return *drops;
+}
+
+std::optional<KernelDrops> parse_kernel_drops(std::string_view text, std::uint16_t queue_num) {
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    // Nine whitespace-separated decimal fields (the last may be negative:
+    // it is the constant 1 today).
+    std::uint64_t fields[8] = {};
+    std::size_t n = 0;
+    bool bad = false;
+    while (!line.empty() && n < 9) {
+      const auto start = line.find_first_not_of(" \t");
+      if (start == std::string_view::npos) break;
+      line.remove_prefix(start);
+      const auto end = line.find_first_of(" \t");
+      const std::string_view word = line.substr(0, end);
+      line = end == std::string_view::npos ? std::string_view{} : line.substr(end);
+      if (n < 8) {
+        const auto r = std::from_chars(word.data(), word.data() + word.size(), fields[n]);
+        if (r.ec != std::errc{} || r.ptr != word.data() + word.size()) {
+          bad = true;
+          break;
+        }
+      }
+      ++n;
+    }
+    if (bad || n < 8) continue;
+    if (fields[0] != queue_num) continue;
+    return KernelDrops{fields[2], fields[5], fields[6]};
+  }
+  return std::nullopt;
+}
+
+Result<KernelDrops> read_kernel_drops(std::uint16_t queue_num, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(errno != 0 ? errno : ENOENT, "read " + path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto drops = parse_kernel_drops(text, queue_num);
+  if (!drops) return make_error(ENOENT, "read " + path + ": no line for queue " + std::to_string(queue_num));
+  return *drops;
 }
 
 }  // namespace captive::nfq

@@ -21,16 +21,15 @@ using packet::kTcpSyn;
 
 constexpr std::uint16_t kWindow = 65535;  // no window scaling: we never receive much
 // Room for the rendered answer: the 511 with a 1024-byte original URL is
-// under 7 KB; kMaxFrames segments of MSS 536 carry 8576.
+// under 7 KB.
 constexpr std::size_t kMaxAnswerSize = 8192;
 // An answer that fits one segment survives loss without any state: if the
 // segment is lost the client retransmits its request and gets the same
 // answer again; a lost middle segment of a longer answer could only be
 // resent from a cache. So the answer is rendered with as much of the
 // original URL as fits one segment, and spread over several segments only
-// when even no URL does not fit (an MSS under ~450 or a very long portal URL).
+// when even no URL does not fit (an MSS under ~510 or a very long portal URL).
 constexpr std::array<std::size_t, 6> kUrlCaps = {http::kMaxOriginalUrl, 512, 256, 128, 64, 0};
-
 FourTuple client_tuple(const packet::SegmentView& seg) {
   return {seg.src(), seg.dst(), seg.tcp().src_port(), seg.tcp().dst_port()};
 }
@@ -47,12 +46,20 @@ const char* outcome_name(Outcome o) {
     case Outcome::bad_packet: return "bad_packet";
     case Outcome::bad_checksum: return "bad_checksum";
     case Outcome::not_http: return "not_http";
+    case Outcome::answered_part: return "answered_part";
+    case Outcome::window_full: return "window_full";
+    case Outcome::mss_too_small: return "mss_too_small";
+    case Outcome::not_unicast: return "not_unicast";
     case Outcome::count_: break;
   }
   return "unknown";
 }
 
-bool well_formed(Outcome o) { return o != Outcome::bad_packet && o != Outcome::bad_checksum && o != Outcome::count_; }
+bool well_formed(Outcome o) {
+  // A frame from a group MAC is nobody's: it names no client.
+  return o != Outcome::bad_packet && o != Outcome::bad_checksum && o != Outcome::not_unicast &&
+         o != Outcome::count_;
+}
 
 Responder::Responder(Settings settings)
     : settings_(std::move(settings)), cookies_(settings_.cookie_key) {
@@ -62,7 +69,16 @@ Responder::Responder(Settings settings)
 }
 
 Outcome Responder::handle(const Packet& in, std::uint64_t now_seconds, Output& out) {
-  out.clear();
+  FrameSink sink{out.frames.data(), out.lengths.data(), kMaxFrames, 0, std::nullopt};
+  const Outcome o = handle(in, now_seconds, sink);
+  out.count = sink.count;
+  out.source = sink.source;
+  return o;
+}
+
+Outcome Responder::handle(const Packet& in, std::uint64_t now_seconds, FrameSink& out) {
+  out.count = 0;
+  out.source.reset();
   const Outcome o = decide(in, now_seconds, out);
   stats_.outcomes[static_cast<std::size_t>(o)].fetch_add(1, std::memory_order_relaxed);
   return o;
@@ -70,8 +86,8 @@ Outcome Responder::handle(const Packet& in, std::uint64_t now_seconds, Output& o
 
 bool Responder::emit(const Packet& in, const packet::SegmentView& seg, std::uint32_t seq, std::uint32_t ack,
                      std::uint8_t flags, std::uint16_t mss_option,
-                     std::span<const std::byte> payload, Output& out) const {
-  if (out.count == kMaxFrames) return false;
+                     std::span<const std::byte> payload, FrameSink& out) const {
+  if (out.count >= out.capacity) return false;
   packet::TcpFrameSpec spec;
   spec.src_mac = settings_.lan_mac;
   spec.dst_mac = in.client_mac;
@@ -92,11 +108,14 @@ bool Responder::emit(const Packet& in, const packet::SegmentView& seg, std::uint
   return true;
 }
 
-Outcome Responder::answer_request(const Packet& in, const packet::SegmentView& seg,
-                                  const http::Request& request, const CookieMatch& match,
-                                  Output& out) const {
+std::optional<Outcome> Responder::answer_request(const Packet& in, const packet::SegmentView& seg,
+                                                 const http::Request& request, const CookieMatch& match,
+                                                 FrameSink& out) const {
   const bool v4 = seg.is_v4();
+  // RFC 9293 §3.7.1: no segment larger than the MSS the client advertised
+  // (the cookie's index rounds it down; mss >= kMinServedMss).
   const std::uint16_t mss = mss_for_index(match.mss_index, v4, settings_.lan_mtu);
+  const std::size_t segment = mss;
   const std::string_view own = v4 ? settings_.portal_url_v4 : settings_.portal_url_v6;
   const std::string_view other = v4 ? settings_.portal_url_v6 : settings_.portal_url_v4;
 
@@ -106,10 +125,13 @@ Outcome Responder::answer_request(const Packet& in, const packet::SegmentView& s
   context.destination_port = seg.tcp().dst_port();
   const auto kind = http::choose_answer(request);
 
+  // The rendering depends only on the request, the tuple and the MSS, so a
+  // retransmitted request renders byte for byte the same answer and a later
+  // part continues the earlier one.
   std::array<char, kMaxAnswerSize> text;
-  const std::size_t most = kMaxFrames * mss < text.size() ? kMaxFrames * mss : text.size();
+  const std::size_t one_round = kMaxFrames * segment < text.size() ? kMaxFrames * segment : text.size();
   std::size_t length = 0;
-  for (const std::size_t room : {static_cast<std::size_t>(mss), most}) {
+  for (const std::size_t room : {segment, one_round, text.size()}) {
     for (const auto cap : kUrlCaps) {
       context.max_original_url = cap;
       length = http::render_answer(std::span(text.data(), room), kind, request, context);
@@ -119,32 +141,68 @@ Outcome Responder::answer_request(const Packet& in, const packet::SegmentView& s
   }
   if (length == 0) {
     // Only a portal URL of kilobytes gets here; the config should refuse it.
-    emit(in, seg, seg.tcp().ack(), 0, kTcpRst, 0, {}, out);
-    return Outcome::reset;
+    if (match.exact) {
+      emit(in, seg, seg.tcp().ack(), 0, kTcpRst, 0, {}, out);
+      return Outcome::reset;
+    }
+    return std::nullopt;
+  }
+  // The client acknowledged all of it (and our FIN): a late copy of the
+  // request, or a second request on a connection we closed.
+  if (match.offset > length) return std::nullopt;
+
+  const auto& tcp = seg.tcp();
+  const std::size_t remaining = length - match.offset;
+  // The window this segment advertises, unscaled: our SYN-ACK carries no
+  // window scale option, so none is in effect (RFC 7323 §2.2). It counts
+  // from its ack, which is where this part starts.
+  const std::size_t window = tcp.window();
+  const std::size_t capacity = out.capacity - out.count;
+  const std::size_t frames_room = capacity * segment;
+  // The last part goes when it all fits, with a sequence number to spare for
+  // the FIN (RFC 9293 §3.10.7.4 accepts a segment only inside the window).
+  const bool last = remaining < window && (remaining + segment - 1) / segment <= capacity &&
+                    (remaining != 0 || capacity != 0);
+  std::size_t send = remaining;
+  if (!last) {
+    send = window < frames_room ? window : frames_room;
+    if (send > remaining) send = remaining;
+    if (send == 0) return Outcome::window_full;
   }
 
-  // Our data starts right after our SYN (cookie + 1) and acknowledges the
-  // whole request segment by its declared length (and a FIN riding on it).
-  const auto& tcp = seg.tcp();
-  const std::uint32_t ack = tcp.seq() + static_cast<std::uint32_t>(seg.payload_length()) +
-                            ((tcp.flags() & kTcpFin) ? 1u : 0u);
-  const auto bytes = std::as_bytes(std::span(text.data(), length));
-  std::uint32_t seq = match.cookie + 1;
-  for (std::size_t at = 0; at < length; at += mss) {
-    const std::size_t chunk = length - at < mss ? length - at : mss;
-    const bool last = at + chunk == length;
+  // The request is acknowledged (by its declared length and a FIN riding on
+  // it) only with the last part. Until then every part acknowledges nothing
+  // of it, so the client retransmits the request, and the retransmission,
+  // whose ack says how much it has, brings the next part: no state here,
+  // and pure ACKs are not even queued to us (nft/captive.nft).
+  const std::uint32_t ack =
+      last ? tcp.seq() + static_cast<std::uint32_t>(seg.payload_length()) + ((tcp.flags() & kTcpFin) ? 1u : 0u)
+           : tcp.seq();
+  const auto bytes = std::as_bytes(std::span(text.data(), length)).subspan(match.offset, send);
+  std::uint32_t seq = match.cookie + 1 + match.offset;
+  if (send == 0) {
+    // Everything but our FIN is acknowledged: the FIN alone.
+    if (!emit(in, seg, seq, ack, kTcpAck | kTcpFin, 0, {}, out)) return Outcome::window_full;
+    return Outcome::answered;
+  }
+  for (std::size_t at = 0; at < send; at += segment) {
+    const std::size_t chunk = send - at < segment ? send - at : segment;
     // We close with the last segment: Connection: close, and nothing is kept.
-    const std::uint8_t flags = kTcpAck | kTcpPsh | (last ? kTcpFin : 0);
+    const std::uint8_t flags = kTcpAck | kTcpPsh | (last && at + chunk == send ? kTcpFin : 0);
     if (!emit(in, seg, seq, ack, flags, 0, bytes.subspan(at, chunk), out)) {
-      out.clear();
+      out.count = 0;
       return Outcome::bad_packet;
     }
     seq += static_cast<std::uint32_t>(chunk);
   }
-  return Outcome::answered;
+  return last ? Outcome::answered : Outcome::answered_part;
 }
 
-Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, Output& out) const {
+Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, FrameSink& out) const {
+  // IEEE 802 I/G bit: a group address is never a frame's source; whoever
+  // sends it is not a client we could answer (and an answer would go to
+  // every host of the group).
+  if (in.client_mac.is_multicast()) return Outcome::not_unicast;
   const auto parsed = packet::SegmentView::parse(in.l3);
   if (!parsed) return Outcome::bad_packet;
   const packet::SegmentView& seg = *parsed;
@@ -156,6 +214,7 @@ Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, Output& o
   // With NFQA_SKB_CSUMNOTREADY the field holds only the pseudo-header sum
   // (the NIC would finish it); a cut-short packet cannot be summed at all.
   if (!in.checksum_not_ready && !truncated && !seg.checksum_valid()) return Outcome::bad_checksum;
+  out.source = seg.src();
 
   const FourTuple tuple = client_tuple(seg);
   const std::uint8_t flags = tcp.flags();
@@ -168,8 +227,11 @@ Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, Output& o
 
   if ((flags & kTcpSyn) && !(flags & kTcpAck)) {
     if (flags & kTcpFin) return Outcome::bad_packet;  // SYN+FIN: a scan, not a client
-    const std::uint8_t index = mss_index_for(tcp.mss(), v4, settings_.lan_mtu);
-    const std::uint32_t isn = cookies_.make(tuple, now_seconds, index);
+    // A client whose MSS we cannot serve gets no SYN-ACK rather than
+    // segments larger than it asked for (RFC 9293 §3.7.1).
+    const auto index = mss_index_for(tcp.mss(), v4, settings_.lan_mtu);
+    if (!index) return Outcome::mss_too_small;
+    const std::uint32_t isn = cookies_.make(tuple, now_seconds, *index);
     // Data on a SYN (TFO without a cookie of ours) is not acknowledged; the
     // client sends it again after the handshake.
     if (!emit(in, seg, isn, tcp.seq() + 1, kTcpSyn | kTcpAck, lan_mss(v4, settings_.lan_mtu), {},
@@ -181,7 +243,7 @@ Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, Output& o
   // RFC 9293 §3.10.7.4: outside SYN-SENT/LISTEN a segment without ACK is dropped.
   if (!(flags & kTcpAck)) return Outcome::bad_packet;
 
-  const auto match = cookies_.match(tuple, now_seconds, tcp.ack());
+  auto match = cookies_.match(tuple, now_seconds, tcp.ack());
   if (!match || (flags & kTcpSyn)) {
     // RFC 9293 §3.10.7.1: <SEQ=SEG.ACK><CTL=RST>. A connection we do not know
     // (stale, from before a revoke or a restart with a new key, or expired)
@@ -190,14 +252,20 @@ Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, Output& o
     return Outcome::reset;
   }
 
-  if (payload_length > 0 && match->exact) {
+  if (payload_length > 0) {
     const auto request = http::parse_request(seg.payload());
     switch (request.kind) {
       case http::RequestKind::request:
-        return answer_request(in, seg, request, *match, out);
+        // The first copy of the request (exact), or a retransmission whose
+        // ack says how much of the answer the client already has; then the
+        // MSS index must be the client's for sure (SynCookies::match).
+        if (!match->exact) match = cookies_.match(tuple, now_seconds, tcp.ack(), true);
+        if (auto answered = answer_request(in, seg, request, *match, out)) return *answered;
+        break;
       case http::RequestKind::continuation:
         break;  // a later segment of a request we answered: see below for FIN
       case http::RequestKind::not_http:
+        if (!match->exact) break;  // after our answer: nothing to say
         // Not ours to talk to: reset so the client gives up at once.
         emit(in, seg, tcp.ack(), 0, kTcpRst, 0, {}, out);
         return Outcome::not_http;

@@ -1,8 +1,11 @@
 // NFQUEUE intake over libmnl + libnetfilter_queue's nlmsg helpers.
 //
 // The daemon drops every packet it is queued (it answers them itself through
-// inject), so a drain ends with one NFQNL_MSG_VERDICT_BATCH DROP for the
-// highest id seen: every queued packet gets exactly one verdict.
+// inject), so a drain round ends with one NFQNL_MSG_VERDICT_BATCH DROP for
+// the highest id seen: every queued packet gets exactly one verdict. A round
+// is one recvmmsg (at most 32 packets); its verdict goes out at its end, or
+// as soon as 1 ms has passed since it began (then a second one at the end),
+// so a flood cannot hold verdicts back.
 #pragma once
 
 #include <atomic>
@@ -12,6 +15,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "captive/packet/address.hpp"
 #include "captive/util/result.hpp"
@@ -49,7 +54,59 @@ struct Stats {
   std::atomic<std::uint64_t> verdict_errors{0};
 };
 
-class Queue {
+// What the kernel dropped for a queue, from /proc/net/netfilter/nfnetlink_queue
+// (net/netfilter/nfnetlink_queue.c seq_show).
+// The kernel counts a drop only without NFQA_CFG_F_FAIL_OPEN: with it (our
+// default) a packet that finds the queue full, or that cannot be sent to our
+// socket, is accepted and counted nowhere (__nfqnl_enqueue_packet); then
+// `queue_total` at its maximum is the sign of a full queue.
+struct KernelDrops {
+  std::uint64_t queue_total = 0;    // packets waiting for our verdict now
+  std::uint64_t queue_dropped = 0;  // found the queue full (NFQA_CFG_QUEUE_MAXLEN)
+  std::uint64_t user_dropped = 0;   // could not be sent to us (our socket buffer full)
+};
+
+// The line of `queue_num` in the text of /proc/net/netfilter/nfnetlink_queue:
+// "queue portid total copy_mode copy_range queue_dropped user_dropped id 1".
+// nullopt when no line is for that queue or the line is malformed. Pure.
+std::optional<KernelDrops> parse_kernel_drops(std::string_view proc_text, std::uint16_t queue_num);
+// Reads and parses the file (in the daemon's network namespace). Not for the
+// packet path: it opens a file and allocates. Errors: "read <path>: ...".
+Result<KernelDrops> read_kernel_drops(std::uint16_t queue_num,
+                                      const std::string& path = "/proc/net/netfilter/nfnetlink_queue");
+
+// Receives each packet of a drain round. Must not throw (it runs inside
+// libmnl's C callback loop).
+class PacketHandler {
+ public:
+  virtual void on_packet(const QueuedPacket& packet) = 0;
+
+ protected:
+  ~PacketHandler() = default;
+};
+
+struct Round {
+  std::size_t handled = 0;  // packets handed to the handler
+  bool more = false;        // the round read a full batch: the socket may hold more
+};
+
+// The queue as the packet path sees it: fakes implement it in tests.
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual int fd() const = 0;  // readable when packets wait
+  // One round: one recvmmsg without blocking, each queued packet to
+  // `handler`, then the batch DROP verdict for them (earlier too, once 1 ms
+  // has passed since the round began). EAGAIN ends a round with more =
+  // false; ENOBUFS is counted. The verdict is sent even when the recv
+  // failed. Never allocates.
+  virtual Result<Round> drain_round(PacketHandler& handler) = 0;
+  virtual const Stats& stats() const = 0;
+  // The kernel's drop counters for this queue; nullopt when unavailable.
+  virtual std::optional<KernelDrops> kernel_drops() const = 0;
+};
+
+class Queue final : public Source {
  public:
   // Opens a netlink socket, binds queue `queue_num`, sets copy mode, max
   // length and flags. Errors name the step and carry errno
@@ -57,20 +114,23 @@ class Queue {
   static Result<Queue> open(const Options& options);
   Queue(Queue&&) noexcept;
   Queue& operator=(Queue&&) noexcept;
-  ~Queue();  // unbinds and closes
+  ~Queue() override;  // unbinds and closes
 
-  int fd() const;  // non-blocking; wait for readability, then drain()
+  int fd() const override;  // non-blocking; wait for readability, then drain_round()
 
-  // Reads every message available without blocking, calls `on_packet` for
-  // each queued packet, then issues the batch DROP verdict. Returns how many
-  // packets were handled; EAGAIN ends a drain, ENOBUFS is counted.
+  Result<Round> drain_round(PacketHandler& handler) override;
+  std::optional<KernelDrops> kernel_drops() const override;
+
+  // Rounds until the socket is empty (each with its verdict): for tests and
+  // tools; the worker calls drain_round() itself. Returns how many packets
+  // were handled; EAGAIN ends a drain, ENOBUFS is counted.
   // `payload` is valid only during the call; `on_packet` must not throw (it
   // runs inside libmnl's C callback loop). The verdict is sent even when a
   // recv fails half-way ("recv queue 0: ..."); a failed verdict send is
   // "verdict queue 0: ...", a verdict the kernel refused is counted.
   Result<std::size_t> drain(const std::function<void(const QueuedPacket&)>& on_packet);
 
-  const Stats& stats() const;
+  const Stats& stats() const override;
 
  private:
   struct Impl;

@@ -1,12 +1,15 @@
 // The stateless TCP responder: one queued packet in, Ethernet frames out.
 //
 // SYN -> SYN-ACK whose ISN is a SYN cookie (keyed SipHash of the 4-tuple and a
-// 64 s time slot, low 3 bits = index of the client's MSS); the first data
-// segment whose ack matches the cookie is the HTTP request: it is answered
-// with ACK + response data + FIN, split at the client's MSS. FIN -> ACK.
-// RST -> nothing. An ACK that matches no cookie -> RST. Nothing is kept per
-// connection, so a lost answer is simply rendered again when the client
-// retransmits its request.
+// 64 s time slot, low 3 bits = index of the client's MSS, rounded down); the
+// first data segment whose ack matches the cookie is the HTTP request: it is
+// answered with ACK + response data + FIN, in segments no larger than the
+// client's MSS and never past the window the request segment advertised.
+// What does not fit the window is sent when the client retransmits the
+// request, which we leave unacknowledged until the last part goes out.
+// FIN -> ACK. RST -> nothing. An ACK that matches no cookie -> RST. Nothing is
+// kept per connection, so a lost answer is simply rendered again when the
+// client retransmits its request.
 //
 // Pure: no kernel, no sockets, no allocation in handle().
 #pragma once
@@ -15,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -49,12 +53,32 @@ struct Packet {
   bool checksum_not_ready = false;    // NFQA_SKB_CSUMNOTREADY: don't verify the TCP checksum
 };
 
+using FrameSlot = std::array<std::byte, kMaxFrameSize>;
+
+// Where handle() writes its frames: `capacity` free slots owned by the
+// caller (an Output, or the tail of the worker's send batch, so frames are
+// built where they are sent from and never copied). handle() sets `count`
+// and, once the segment parsed, `source` (the client's address, for the
+// seen-addresses table: nobody parses the packet twice).
+struct FrameSink {
+  FrameSlot* frames = nullptr;
+  std::size_t* lengths = nullptr;
+  std::size_t capacity = 0;  // handle() needs kMaxFrames to send a whole window
+  std::size_t count = 0;
+  std::optional<packet::IpAddr> source;
+  std::span<const std::byte> frame(std::size_t i) const { return {frames[i].data(), lengths[i]}; }
+};
+
 // Frames to send, in order; owned by the caller and reused (no allocation).
 struct Output {
-  std::array<std::array<std::byte, kMaxFrameSize>, kMaxFrames> frames;
+  std::array<FrameSlot, kMaxFrames> frames;
   std::array<std::size_t, kMaxFrames> lengths{};
   std::size_t count = 0;
-  void clear() { count = 0; }
+  std::optional<packet::IpAddr> source;
+  void clear() {
+    count = 0;
+    source.reset();
+  }
   std::span<const std::byte> frame(std::size_t i) const { return {frames[i].data(), lengths[i]}; }
 };
 
@@ -68,6 +92,10 @@ enum class Outcome {
   bad_packet,         // not IPv4/IPv6 TCP, truncated headers, bad lengths
   bad_checksum,       // TCP checksum wrong (only checked when complete)
   not_http,           // data with a valid cookie that is not an HTTP request
+  answered_part,      // part of an answer, as much as the client's window (or kMaxFrames) takes
+  window_full,        // a request, but the client's window takes nothing now
+  mss_too_small,      // SYN advertising an MSS below kMinServedMss: not served, no answer
+  not_unicast,        // source MAC multicast/broadcast (I/G bit): never answered
   count_
 };
 
@@ -88,23 +116,30 @@ class Responder {
  public:
   explicit Responder(Settings settings);
 
-  // Decides what to answer to `in` at time `now_seconds` (CLOCK_MONOTONIC or
-  // wall, only differences matter) and writes the frames into `out` (cleared
-  // first). Never throws, never reads outside in.l3, never allocates.
+  // Decides what to answer to `in` at time `now_seconds` and writes the
+  // frames into `out` (cleared first). `now_seconds` must come from a clock
+  // NTP cannot step (the daemon passes CLOCK_BOOTTIME seconds): only
+  // differences matter, and a step would expire or extend every cookie.
+  // Never throws, never reads outside in.l3, never allocates.
   Outcome handle(const Packet& in, std::uint64_t now_seconds, Output& out);
+  // The same into caller-owned slots (count and source reset first). With
+  // fewer than kMaxFrames slots a window's worth is cut to what fits.
+  Outcome handle(const Packet& in, std::uint64_t now_seconds, FrameSink& out);
 
   const Stats& stats() const { return stats_; }
   const Settings& settings() const { return settings_; }
 
  private:
-  Outcome decide(const Packet& in, std::uint64_t now_seconds, Output& out) const;
-  Outcome answer_request(const Packet& in, const packet::SegmentView& seg,
-                         const http::Request& request, const CookieMatch& match,
-                         Output& out) const;
+  Outcome decide(const Packet& in, std::uint64_t now_seconds, FrameSink& out) const;
+  // nullopt: nothing of the answer is left to send (the segment is then
+  // handled like any other, e.g. its FIN acknowledged).
+  std::optional<Outcome> answer_request(const Packet& in, const packet::SegmentView& seg,
+                                        const http::Request& request, const CookieMatch& match,
+                                        FrameSink& out) const;
   // Appends one frame to `out` from our side of `seg`'s connection.
   bool emit(const Packet& in, const packet::SegmentView& seg, std::uint32_t seq, std::uint32_t ack,
             std::uint8_t flags, std::uint16_t mss_option, std::span<const std::byte> payload,
-            Output& out) const;
+            FrameSink& out) const;
 
   Settings settings_;
   SynCookies cookies_;

@@ -9,8 +9,8 @@ dropped by the caller: nft output rule on tcp sport 50000-59999).
 
 Every case prints "ok CASE detail" or "FAIL CASE detail"; the exit status is
 1 if any case failed. What a case may get back is fixed per case: a clean
-answer (SYN-ACK, the 511 in one segment, a RST with seq = the ack we sent)
-or silence. Only documentation addresses are used; every loop is bounded.
+answer (SYN-ACK, the 511 in segments no larger than the MSS we advertised and
+never past our window, a RST with seq = the ack we sent) or silence. Only documentation addresses are used; every loop is bounded.
 """
 import argparse
 import os
@@ -67,7 +67,7 @@ class Link:
         self.sock.send(data)
         self.sent += 1
 
-    def exchange(self, frames, sport, wait=None, until_done=False):
+    def exchange(self, frames, sport, wait=None, until_done=False, until_first=False):
         """Sends frames, returns the TCP segments the gateway sent to sport within
         `wait` s; with until_done, returns early once a SYN, FIN or RST arrived
         (an answer is complete: the responder sends each answer as one burst)."""
@@ -95,6 +95,8 @@ class Link:
                 continue
             got.append(pkt)
             if until_done and pkt[TCP].flags & 0x07:
+                break
+            if until_first:
                 break
         return got
 
@@ -249,12 +251,14 @@ def case_stray(link):
 
 
 def case_options(link):
+    # What each SYN advertises; every segment of the answer must be <= it
+    # (RFC 9293 §3.7.1; 536 without the option).
     odd = {
         "no options": ([], 536),
-        "MSS 1": ([("MSS", 1)], 256),
-        "MSS 0": ([("MSS", 0)], 256),
+        "MSS 64": ([("MSS", 64)], 64),
+        "MSS 100": ([("MSS", 100)], 100),
         "MSS 65535": ([("MSS", 65535)], 1460),
-        "MSS 300": ([("MSS", 300)], 256),
+        "MSS 300": ([("MSS", 300)], 300),
         "40 NOPs": ([("NOP", None)] * 40, 536),
         "wscale+sack+ts": ([("MSS", 1460), ("WScale", 14), ("SAckOK", b""), ("Timestamp", (1, 0))], 1460),
         "unknown kind 254": ([(254, b"x" * 36)], 536),
@@ -267,6 +271,7 @@ def case_options(link):
         req = b"GET /" + b"o" * 40 + b" HTTP/1.1\r\nHost: options.test\r\n\r\n"
         got = link.exchange([data_seg(link, sport, seq, ack, req)], sport, until_done=True)
         check_511(link, got, seq, ack, len(req), mss, what)
+        expect(max(len(payload(a)) for a in got) <= mss, "%s: segment above the MSS asked for" % what)
         seen.append("%s:%d" % (what, len(got)))
     # Raw option bytes no builder would make: length 0, length past the header,
     # MSS with a wrong length. A SYN-ACK (default MSS) or silence.
@@ -283,6 +288,116 @@ def case_options(link):
                "%s: answered %r" % (what, [(flags(g), g[TCP].options) for g in got]))
         seen.append("%s:%s" % (what, "SA" if got else "-"))
     return "; ".join(seen)
+
+
+def case_tiny_mss(link):
+    """An MSS below 64 is not served: no SYN-ACK at all (docs/responder.md)."""
+    for mss in (0, 1, 40, 63):
+        sport = link.port()
+        syn = link.eth() / link.ip() / TCP(sport=sport, dport=80, flags="S", seq=5, options=[("MSS", mss)])
+        silent(link.exchange([syn], sport), "MSS %d" % mss)
+    return "MSS 0, 1, 40, 63: no SYN-ACK"
+
+
+def case_window(link):
+    """A request whose window is smaller than the answer gets what fits and no
+    ACK of the request; its retransmission, acking what came, gets the rest."""
+    notes = []
+    for window in (100, 7):
+        sport, seq, ack, _ = handshake(link)
+        req = b"GET /window HTTP/1.1\r\nHost: window.test\r\n\r\n"
+        body = b""
+        rounds = 0
+        while rounds < 200:
+            rounds += 1
+            mine = (ack + len(body)) & 0xffffffff
+            # A window under the MSS takes one segment per round.
+            got = link.exchange([data_seg(link, sport, seq, mine, req, window=window)], sport,
+                                wait=2.0, until_first=True)
+            expect(got, "window %d: no answer in round %d" % (window, rounds))
+            sent = sum(len(payload(a)) + (1 if "F" in flags(a) else 0) for a in got)
+            expect(sent <= window, "window %d: %d bytes in one round" % (window, sent))
+            expect(got[0][TCP].seq == mine, "window %d: part starts at %d, not %d" % (window, got[0][TCP].seq, mine))
+            body += b"".join(payload(a) for a in got)
+            if "F" in flags(got[-1]):
+                expect(got[-1][TCP].ack == (seq + len(req)) & 0xffffffff, "window %d: last part's ack" % window)
+                break
+            expect(all(a[TCP].ack == seq for a in got), "window %d: a part acknowledged the request" % window)
+        expect(body.startswith(b"HTTP/1.1 511 "), "window %d: not a 511: %r" % (window, body[:40]))
+        head, _, rest = body.partition(b"\r\n\r\n")
+        cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+        expect(cl and int(cl[0].split(b":")[1]) == len(rest), "window %d: Content-Length does not match" % window)
+        notes.append("window %d: %d rounds" % (window, rounds))
+    return "; ".join(notes)
+
+
+def case_real_client(link):
+    """This kernel's own TCP as the client (no scapy): MSS 88 (TCP_MAXSEG's
+    minimum) and a receive window clamped to its minimum (TCP_WINDOW_CLAMP,
+    about 1 KB) against a 511 of ~1.4 KB. Every segment we send is <= 88
+    bytes, and the whole answer arrives: the parts the window did not take
+    come when the kernel retransmits the unacknowledged request."""
+    TCP_WINDOW_CLAMP = 10
+    # A URL that fits one 1460-byte segment uncut: a 511 of ~1.4 KB.
+    path = "/" + "w" * 430  # twice in the body, under the 512 cap
+    notes = []
+    for mss, clamp in ((88, 0), (1460, 1)):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+        if clamp:  # both to their minimum: a window of about 1 KB
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+            s.setsockopt(socket.IPPROTO_TCP, TCP_WINDOW_CLAMP, clamp)
+        s.bind((link.a.src4, 0))
+        sport = s.getsockname()[1]
+        s.settimeout(20)
+        link.drain()
+        t0 = time.monotonic()
+        s.connect((link.a.dst4, 80))
+        s.sendall(("GET %s HTTP/1.1\r\nHost: real.test\r\n\r\n" % path).encode())
+        body = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        took = time.monotonic() - t0
+        s.close()
+        head, _, rest = body.partition(b"\r\n\r\n")
+        expect(body.startswith(b"HTTP/1.1 511 "), "mss %d: not a 511: %r" % (mss, body[:40]))
+        cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+        expect(cl and int(cl[0].split(b":")[1]) == len(rest), "mss %d: Content-Length does not match" % mss)
+        # What arrived on the wire for this connection, from the gateway.
+        sizes = []
+        link.sock.setblocking(False)
+        try:
+            while True:
+                data, addr = link.sock.recvfrom(65535)
+                if addr[2] == PACKET_OUTGOING:
+                    continue
+                pkt = Ether(data)
+                if TCP in pkt and pkt.src.lower() == link.a.gw_mac.lower() and pkt[TCP].dport == sport:
+                    sizes.append(len(payload(pkt)))
+        except BlockingIOError:
+            pass
+        finally:
+            link.sock.setblocking(True)
+        expect(sizes and max(sizes) <= mss, "mss %d: segments of %r" % (mss, sorted(set(sizes))))
+        if clamp:
+            expect(len(body) > 1200, "window clamped: answer of only %d bytes" % len(body))
+        notes.append("mss %d%s: %d bytes in %d segments (largest %d), %.2f s" %
+                     (mss, " window clamped" if clamp else "", len(body), len([x for x in sizes if x]),
+                      max(sizes), took))
+    return "; ".join(notes)
+
+
+def case_group_mac(link):
+    """A frame from a multicast or broadcast source MAC is nobody's: no answer."""
+    for mac in ("ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "33:33:00:00:00:01"):
+        sport = link.port()
+        syn = Ether(src=mac, dst=link.a.gw_mac) / link.ip() / TCP(sport=sport, dport=80, flags="S", seq=9,
+                                                                  options=[("MSS", 1460)])
+        silent(link.exchange([syn], sport), "source %s" % mac)
+    return "broadcast and multicast source MACs: silence"
 
 
 def case_segments(link):
@@ -513,6 +628,10 @@ CASES = {
     "malformed": case_malformed,
     "stray": case_stray,
     "options": case_options,
+    "tiny_mss": case_tiny_mss,
+    "window": case_window,
+    "group_mac": case_group_mac,
+    "real_client": case_real_client,
     "segments": case_segments,
     "http": case_http,
     "ipv6_ext": case_ipv6_ext,

@@ -35,6 +35,7 @@ struct Client {
   std::uint16_t server_port = 80;
   packet::MacAddr mac = *packet::MacAddr::parse("02:00:00:00:00:02");
   std::uint32_t isn = 1000;
+  std::uint16_t window = 64000;  // unscaled: we never agree to window scaling
 
   static Client v4() { return {*packet::IpAddr::parse("192.0.2.10"), *packet::IpAddr::parse("192.0.2.9")}; }
   static Client v6() { return {*packet::IpAddr::parse("2001:db8::10"), *packet::IpAddr::parse("2001:db8::9")}; }
@@ -51,7 +52,7 @@ struct Client {
     s.seq = seq;
     s.ack = ack;
     s.flags = flags;
-    s.window = 64000;
+    s.window = window;
     s.mss = mss;
     s.payload = std::as_bytes(std::span(data.data(), data.size()));
     std::vector<std::byte> frame(packet::tcp_frame_size(s));

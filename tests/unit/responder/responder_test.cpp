@@ -133,6 +133,10 @@ TEST_F(ResponderTest, CapturedCurlExchangeIpv4AndIpv6) {
     std::vector<std::byte> req(captured.begin(), captured.end());
     const std::size_t ip_header = v4 ? 20 : 40;
     packet::store_be32(req.data() + ip_header + 8, cookie + 1);
+    // Captured against a server that agreed window scaling, its window
+    // field is scaled (502 << 7); with us (no WS option) a client sends
+    // the window unscaled (RFC 7323 §2.2).
+    packet::store_be16(req.data() + ip_header + 14, 64256);
     p.l3 = req;
     ASSERT_EQ(responder_.handle(p, kNow, *out_), Outcome::answered);
     const auto seg = *packet::SegmentView::parse(req);
@@ -180,11 +184,12 @@ TEST_F(ResponderTest, LongUrlIsShortenedToFitOneSegment) {
 
 TEST_F(ResponderTest, LongUrlWithTinyMssStillFits) {
   const auto c = Client::v4();
-  const auto cookie = connect(c, 100);  // -> 256-byte segments, at most 16 of them
+  const auto cookie = connect(c, 100);  // -> 64-byte segments (rounded down), at most 16 of them
+  EXPECT_EQ(kMssTable[cookie & 7], 64);
   const std::string req = "GET /" + std::string(2000, '%') + " HTTP/1.1\r\nHost: h\r\n\r\n";
   ASSERT_EQ(handle(c, c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, req)), Outcome::answered);
   EXPECT_LE(out_->count, kMaxFrames);
-  const auto text = reassemble(c, cookie, c.isn + 1 + static_cast<std::uint32_t>(req.size()), 256);
+  const auto text = reassemble(c, cookie, c.isn + 1 + static_cast<std::uint32_t>(req.size()), 64);
   expect_valid_511(text, "?url=http%3A%2F%2Fh%2F");
 }
 
@@ -391,7 +396,7 @@ TEST_F(ResponderTest, PropertyRandomInput) {
       for (auto& b : l3) b = static_cast<std::byte>(rng());
     } else {
       const std::uint8_t flags = static_cast<std::uint8_t>(rng());
-      const std::uint32_t cookie = connect(c, static_cast<std::uint16_t>(rng()));
+      const std::uint32_t cookie = connect(c, static_cast<std::uint16_t>(kMinServedMss + rng() % 65000));
       const std::uint32_t ack = (rng() % 2) ? cookie + 1 + rng() % 3 : static_cast<std::uint32_t>(rng());
       l3 = c.segment(flags, static_cast<std::uint32_t>(rng()), ack, (rng() % 2) ? kRequest : "xy");
       const int flips = static_cast<int>(rng() % 3);

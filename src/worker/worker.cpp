@@ -1,0 +1,183 @@
+#include "captive/worker/worker.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "captive/util/log.hpp"
+
+namespace captive::worker {
+
+void add_counter(Counters& out, const std::string& name, std::uint64_t value) {
+  for (auto& [n, v] : out) {
+    if (n == name) {
+      v += value;
+      return;
+    }
+  }
+  out.emplace_back(name, value);
+}
+
+std::uint64_t boottime_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec);
+}
+
+Worker::Worker(std::uint16_t queue_num, const responder::Settings& settings, nfq::Source& source,
+               inject::Sender& sender, session::SeenAddresses& seen, Clock clock, Clock seen_clock)
+    : queue_num_(queue_num),
+      source_(source),
+      sender_(sender),
+      responder_(settings),
+      seen_(seen),
+      clock_(clock != nullptr ? clock : boottime_seconds),
+      seen_clock_(seen_clock != nullptr ? seen_clock : clock_) {}
+
+bool Worker::step() {
+  now_ = clock_();
+  seen_now_ = seen_clock_ == clock_ ? now_ : seen_clock_();
+  auto round = source_.drain_round(*this);
+  flush_frames();
+  if (!round) {
+    if (drain_errors_++ == 0)
+      LOG_WARN("queue %u: %s (counting further errors)", queue_num_, round.error().message().c_str());
+    return false;
+  }
+  return round->more;
+}
+
+void Worker::on_packet(const nfq::QueuedPacket& p) {
+  if (!p.hwaddr) {
+    ++no_hwaddr_;  // not from an Ethernet-like device: nobody to answer
+    return;
+  }
+  // The responder builds its frames in the batch itself: room for a whole
+  // answer first.
+  if (kBatchFrames - batch_->count < responder::kMaxFrames) flush_frames();
+  responder::FrameSink sink;
+  sink.frames = batch_->frames.data() + batch_->count;
+  sink.lengths = batch_->lengths.data() + batch_->count;
+  sink.capacity = responder::kMaxFrames;
+  const responder::Packet in{p.payload, p.original_length, *p.hwaddr, p.checksum_not_ready};
+  const auto outcome = responder_.handle(in, now_, sink);
+  batch_->count += sink.count;
+  // Only a well-formed segment says whose MAC its source address is: a
+  // packet with a bad checksum or bad headers naming another client's
+  // address must not make the portal take that client for its sender.
+  if (responder::well_formed(outcome) && sink.source) seen_.record(*sink.source, *p.hwaddr, seen_now_);
+}
+
+void Worker::flush_frames() {
+  Batch& b = *batch_;
+  for (std::size_t i = 0; i < b.count; ++i) b.views[i] = std::span<const std::byte>(b.frames[i].data(), b.lengths[i]);
+  std::span<const std::span<const std::byte>> pending(b.views.data(), b.count);
+  while (!pending.empty()) {
+    auto sent = sender_.send_batch(pending);
+    if (!sent) {
+      // Count this frame as lost and go on with the rest.
+      if (send_errors_++ == 0)
+        LOG_WARN("queue %u: %s (counting further send errors)", queue_num_, sent.error().message().c_str());
+      pending = pending.subspan(1);
+      continue;
+    }
+    if (*sent == 0) {  // a sender that takes nothing and says no error: do not spin
+      ++send_errors_;
+      pending = pending.subspan(1);
+      continue;
+    }
+    frames_sent_ += *sent;
+    pending = pending.subspan(*sent);
+  }
+  b.count = 0;
+}
+
+void Worker::add_counters(Counters& out) const {
+  const auto& r = responder_.stats();
+  for (std::size_t i = 0; i < static_cast<std::size_t>(responder::Outcome::count_); ++i) {
+    auto outcome = static_cast<responder::Outcome>(i);
+    add_counter(out, std::string("responder.") + responder::outcome_name(outcome), r.get(outcome));
+  }
+  const auto& q = source_.stats();
+  add_counter(out, "queue.packets", q.packets.load(std::memory_order_relaxed));
+  add_counter(out, "queue.enobufs", q.enobufs.load(std::memory_order_relaxed));
+  add_counter(out, "queue.parse_errors", q.parse_errors.load(std::memory_order_relaxed));
+  add_counter(out, "queue.verdict_batches", q.verdict_batches.load(std::memory_order_relaxed));
+  add_counter(out, "queue.verdict_errors", q.verdict_errors.load(std::memory_order_relaxed));
+  add_counter(out, "queue.drain_errors", drain_errors_.load(std::memory_order_relaxed));
+  add_counter(out, "queue.no_hwaddr", no_hwaddr_.load(std::memory_order_relaxed));
+  // The kernel's own view: packets waiting for a verdict now, packets that
+  // found the queue full and packets it could not hand to our socket (the
+  // two drop counts stay 0 under fail-open: nfq::KernelDrops).
+  const auto drops = source_.kernel_drops();
+  add_counter(out, "queue.kernel_waiting", drops ? drops->queue_total : 0);
+  add_counter(out, "queue.kernel_full_drops", drops ? drops->queue_dropped : 0);
+  add_counter(out, "queue.kernel_user_drops", drops ? drops->user_dropped : 0);
+  add_counter(out, "inject.frames_sent", frames_sent_.load(std::memory_order_relaxed));
+  add_counter(out, "inject.send_errors", send_errors_.load(std::memory_order_relaxed));
+}
+
+Result<std::unique_ptr<PacketWorker>> PacketWorker::open(std::uint16_t queue_num, const responder::Settings& settings,
+                                                         const inject::Device& device, session::SeenAddresses& seen,
+                                                         Clock clock, Clock seen_clock) {
+  nfq::Options options;
+  options.queue_num = queue_num;
+  auto queue = nfq::Queue::open(options);
+  if (!queue) return queue.error();
+  auto sender = inject::PacketSocketSender::open(device);
+  if (!sender) return sender.error();
+  int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0) return errno_error("eventfd for queue " + std::to_string(queue_num));
+  return std::unique_ptr<PacketWorker>(new PacketWorker(
+      queue_num, std::make_unique<nfq::Queue>(std::move(*queue)),
+      std::make_unique<inject::PacketSocketSender>(std::move(*sender)), settings, seen, clock, seen_clock, stop_fd));
+}
+
+PacketWorker::PacketWorker(std::uint16_t queue_num, std::unique_ptr<nfq::Queue> queue,
+                           std::unique_ptr<inject::PacketSocketSender> sender, const responder::Settings& settings,
+                           session::SeenAddresses& seen, Clock clock, Clock seen_clock, int stop_fd)
+    : queue_num_(queue_num),
+      queue_(std::move(queue)),
+      sender_(std::move(sender)),
+      worker_(queue_num, settings, *queue_, *sender_, seen, clock, seen_clock),
+      stop_fd_(stop_fd) {}
+
+PacketWorker::~PacketWorker() {
+  stop();
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+}
+
+void PacketWorker::start() { thread_ = std::thread([this] { run(); }); }
+
+void PacketWorker::stop() {
+  if (!thread_.joinable()) return;
+  std::uint64_t one = 1;
+  if (::write(stop_fd_, &one, sizeof one) < 0) LOG_WARN("queue %u: cannot signal stop", queue_num_);
+  thread_.join();
+}
+
+void PacketWorker::run() {
+  pollfd fds[2] = {{queue_->fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      LOG_ERROR("queue %u: poll: %s", queue_num_, std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if (fds[0].revents == 0) continue;
+    // Round after round while the socket is full; each has its verdict and
+    // its frames sent, and a stop request is seen between them.
+    while (worker_.step()) {
+      pollfd stop{stop_fd_, POLLIN, 0};
+      if (::poll(&stop, 1, 0) > 0) return;
+    }
+  }
+}
+
+}  // namespace captive::worker

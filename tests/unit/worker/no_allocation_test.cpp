@@ -1,0 +1,90 @@
+// The whole worker step must not allocate (STYLE.md rule 6), not only the
+// responder: drain round, responder into the send batch, seen-addresses
+// record, send. The global operator new is replaced in this test binary and
+// counts while `g_counting` is set; the fakes reserve their storage first.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "captive/packet/ethernet_view.hpp"
+#include "captive/packet/segment_view.hpp"
+#include "captive/packet/tcp_view.hpp"
+#include "captive/worker/worker.hpp"
+#include "fakes/packet_path.hpp"
+#include "worker_fixture.hpp"
+
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<std::size_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace captive::worker {
+namespace {
+
+using namespace captive::worker::testing;  // NOLINT
+using captive::testing::FakeSender;
+using captive::testing::FakeSource;
+
+TEST(WorkerNoAllocation, StepDoesNotAllocate) {
+  session::SeenAddresses seen;
+  FakeSource source(8);
+  FakeSender sender(8192);
+  Worker worker(0, settings(), source, sender, seen, test_clock);
+
+  // The cookies, learnt before counting starts.
+  const auto syn4 = fixtures::l3_bytes(fixtures::kV4SynFrame);
+  const auto syn6 = fixtures::l3_bytes(fixtures::kV6SynFrame);
+  source.load({queued(1, syn4), queued(2, syn6)});
+  worker.step();
+  ASSERT_EQ(sender.count(), 2u);
+  auto cookie_of = [&](std::size_t i) {
+    return packet::SegmentView::parse(packet::EthernetView::parse(sender.frame(i))->payload())->tcp().seq();
+  };
+  const auto req4 = request_for(fixtures::kV4RequestFrame, cookie_of(0));
+  const auto req6 = request_for(fixtures::kV6RequestFrame, cookie_of(1));
+  auto small_window = req4;
+  packet::store_be16(small_window.data() + 20 + 14, 100);  // answered in parts
+  const std::vector<std::byte> garbage(9);
+  std::vector<nfq::QueuedPacket> packets;
+  std::uint32_t id = 10;
+  for (int i = 0; i < 40; ++i) {
+    packets.push_back(queued(id++, syn4));
+    packets.push_back(queued(id++, syn6));
+    packets.push_back(queued(id++, req4));
+    packets.push_back(queued(id++, req6));
+    packets.push_back(queued(id++, small_window));
+    packets.push_back(queued(id++, garbage));
+    packets.push_back(queued(id++, syn4, false));
+  }
+  source.load(packets);
+  sender.clear();
+
+  g_allocations = 0;
+  g_counting = true;
+  std::size_t rounds = 0;
+  while (worker.step()) ++rounds;
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0u);
+  EXPECT_EQ(rounds + 1, packets.size() / 8 + (packets.size() % 8 != 0));
+  EXPECT_EQ(source.left(), 0u);
+  // SYN-ACKs, 511s and the small window's parts all went out.
+  EXPECT_GE(sender.count(), 40u * 5);
+}
+
+}  // namespace
+}  // namespace captive::worker
