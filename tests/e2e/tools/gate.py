@@ -83,8 +83,11 @@ def slow_get(host, port, *flags):
     marked = []
     signal.signal(signal.SIGUSR1, lambda *_: marked.append(time.monotonic()))
     s = socket.socket(family(host), socket.SOCK_STREAM)
-    s.settimeout(0.1)
+    # The handshake may take a neighbour resolution or a SYN retransmission
+    # on a busy machine: allow it time; the reads below poll every 100 ms.
+    s.settimeout(5)
     s.connect((host, int(port)))
+    s.settimeout(0.1)
     got = 0
     kind = "timeout"
     deadline = time.monotonic() + 60
