@@ -36,24 +36,29 @@ bool buffer_ok(std::span<std::byte> buf, std::string_view table) {
 }
 
 std::size_t build(std::span<std::byte> buf, std::uint16_t type, std::uint32_t seq, std::string_view table,
-                  const PortalPeer& peer, const MacAddr* mac) {
-  if (!buffer_ok(buf, table)) return 0;
+                  const ElementKey& key, std::span<const std::uint8_t> data) {
+  if (!buffer_ok(buf, table) || key.length == 0 || key.length > key.bytes.size() || key.set.empty() ||
+      data.size() > 16)
+    return 0;
   std::unique_ptr<nftnl_set, SetFree> s(nftnl_set_alloc());
   nftnl_set_elem* e = s ? nftnl_set_elem_alloc() : nullptr;
   if (e == nullptr) return 0;
   const std::string table_name(table);
-  const std::string set_name(portal_peers_set(peer));
+  const std::string set_name(key.set);
   nftnl_set_set_str(s.get(), NFTNL_SET_TABLE, table_name.c_str());  // NFTA_SET_ELEM_LIST_TABLE
   nftnl_set_set_str(s.get(), NFTNL_SET_NAME, set_name.c_str());     // NFTA_SET_ELEM_LIST_SET
-  std::uint8_t key[kPortalPeerKeyMax];
-  const std::size_t key_len = portal_peer_key(peer, key);
-  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, static_cast<std::uint32_t>(key_len));  // NFTA_SET_ELEM_KEY
-  if (mac != nullptr)  // NFTA_SET_ELEM_DATA { NFTA_DATA_VALUE }
-    nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, mac->bytes.data(), static_cast<std::uint32_t>(mac->bytes.size()));
+  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key.bytes.data(), static_cast<std::uint32_t>(key.length));  // NFTA_SET_ELEM_KEY
+  if (!data.empty())  // NFTA_SET_ELEM_DATA { NFTA_DATA_VALUE }
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data.data(), static_cast<std::uint32_t>(data.size()));
   nftnl_set_elem_add(s.get(), e);  // the set owns e now
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(buf.data()), type, NFPROTO_INET, 0, seq);
   nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
   return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+void put(ElementKey& key, const void* bytes, std::size_t n, std::size_t padded) {
+  std::memcpy(key.bytes.data() + key.length, bytes, n);
+  key.length += padded;  // the rest stays zero
 }
 
 // The attributes inside [begin, end), each checked to lie inside before use
@@ -96,32 +101,42 @@ Error peer_error(const PortalPeer& peer, int err) {
 
 }  // namespace
 
-std::string_view portal_peers_set(const PortalPeer& peer) {
-  return peer.address.is_v4() ? kPortalPeers4 : kPortalPeers6;
+ElementKey portal_peer_key(const PortalPeer& peer) {
+  ElementKey key;
+  if (peer.address.is_v4()) {
+    key.set = kPortalPeers4;
+    const std::uint8_t port[2] = {static_cast<std::uint8_t>(peer.port >> 8), static_cast<std::uint8_t>(peer.port)};
+    put(key, port, 2, 4);  // inet_service: network order, in a zero-padded 32-bit register
+    put(key, peer.address.bytes.data(), 4, 4);
+  } else {
+    key.set = kPortalMacs6;
+    put(key, peer.address.bytes.data(), 16, 16);
+  }
+  return key;
 }
 
-std::size_t portal_peer_key(const PortalPeer& peer, std::span<std::uint8_t, kPortalPeerKeyMax> out) {
-  // inet_service: 2 bytes, network order, in a zero-padded 32-bit register.
-  out[0] = static_cast<std::uint8_t>(peer.port >> 8);
-  out[1] = static_cast<std::uint8_t>(peer.port);
-  out[2] = 0;
-  out[3] = 0;
-  std::memcpy(out.data() + 4, peer.address.bytes.data(), peer.address.size());
-  return 4 + peer.address.size();
+ElementKey portal_peer_confirm_key(const PortalPeer& peer, const MacAddr& mac) {
+  ElementKey key;
+  key.set = kPortalPeers6;
+  const std::uint8_t port[2] = {static_cast<std::uint8_t>(peer.port >> 8), static_cast<std::uint8_t>(peer.port)};
+  put(key, mac.bytes.data(), 6, 8);
+  put(key, port, 2, 4);
+  put(key, peer.address.bytes.data(), 16, 16);
+  return key;
 }
 
-std::size_t build_portal_peer_get(std::span<std::byte> buf, std::uint32_t seq, std::string_view table,
-                                  const PortalPeer& peer) {
-  return build(buf, NFT_MSG_GETSETELEM, seq, table, peer, nullptr);
+std::size_t build_element_get(std::span<std::byte> buf, std::uint32_t seq, std::string_view table,
+                              const ElementKey& key) {
+  return build(buf, NFT_MSG_GETSETELEM, seq, table, key, {});
 }
 
-std::size_t build_portal_peer_element(std::span<std::byte> buf, std::uint32_t seq, std::string_view table,
-                                      const PortalPeer& peer, const MacAddr& mac) {
-  return build(buf, NFT_MSG_NEWSETELEM, seq, table, peer, &mac);
+std::size_t build_element(std::span<std::byte> buf, std::uint32_t seq, std::string_view table, const ElementKey& key,
+                          std::span<const std::uint8_t> data) {
+  return build(buf, NFT_MSG_NEWSETELEM, seq, table, key, data);
 }
 
-std::optional<MacAddr> parse_portal_peer(std::span<const std::byte> message, std::string_view table,
-                                         const PortalPeer& peer) {
+std::optional<ElementData> parse_element(std::span<const std::byte> message, std::string_view table,
+                                         const ElementKey& want) {
   if (message.size() < NLMSG_HDRLEN + sizeof(nfgenmsg)) return std::nullopt;
   nlmsghdr hdr;
   std::memcpy(&hdr, message.data(), sizeof hdr);
@@ -136,15 +151,14 @@ std::optional<MacAddr> parse_portal_peer(std::span<const std::byte> message, std
   const auto* gen = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
   if (gen->nfgen_family != NFPROTO_INET) return std::nullopt;
 
-  std::uint8_t want_key[kPortalPeerKeyMax];
-  const std::size_t want_len = portal_peer_key(peer, want_key);
+  const auto want_key = want.key();
   bool table_ok = false, set_ok = false;
-  std::optional<MacAddr> found;
+  std::optional<ElementData> found;
   const std::size_t header = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
   for_each_attr(copy + header, hdr.nlmsg_len - header, [&](const nlattr* a) {
     switch (mnl_attr_get_type(a)) {
       case NFTA_SET_ELEM_LIST_TABLE: table_ok = string_is(a, table); break;
-      case NFTA_SET_ELEM_LIST_SET: set_ok = string_is(a, portal_peers_set(peer)); break;
+      case NFTA_SET_ELEM_LIST_SET: set_ok = string_is(a, want.set); break;
       case NFTA_SET_ELEM_LIST_ELEMENTS:
         if (!nested(a)) break;
         for_each_attr(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a), [&](const nlattr* elem) {
@@ -154,11 +168,12 @@ std::optional<MacAddr> parse_portal_peer(std::span<const std::byte> message, std
             if (mnl_attr_get_type(f) == NFTA_SET_ELEM_KEY) key = data_value(f);
             if (mnl_attr_get_type(f) == NFTA_SET_ELEM_DATA) data = data_value(f);
           });
-          if (key.size() == want_len && std::memcmp(key.data(), want_key, want_len) == 0 && data.size() == 6) {
-            MacAddr mac;
-            std::memcpy(mac.bytes.data(), data.data(), 6);
-            found = mac;
-          }
+          if (key.size() != want_key.size() || std::memcmp(key.data(), want_key.data(), key.size()) != 0) return;
+          ElementData d;
+          if (data.size() > d.bytes.size()) return;
+          std::memcpy(d.bytes.data(), data.data(), data.size());
+          d.length = data.size();
+          found = d;
         });
         break;
       default: break;
@@ -202,8 +217,7 @@ PortalPeers::~PortalPeers() {
   if (socket_ != nullptr) mnl_socket_close(sock(socket_));
 }
 
-Result<std::optional<MacAddr>> PortalPeers::lookup(const PortalPeer& requested) {
-  const PortalPeer peer{requested.address.unmapped(), requested.port};
+Result<std::optional<ElementData>> PortalPeers::get(const PortalPeer& peer, const ElementKey& key) {
   mnl_socket* nl = sock(socket_);
   const int fd = mnl_socket_get_fd(nl);
   const unsigned portid = mnl_socket_get_portid(nl);
@@ -213,20 +227,18 @@ Result<std::optional<MacAddr>> PortalPeers::lookup(const PortalPeer& requested) 
   while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
   }
   const std::uint32_t seq = ++seq_;
-  const std::size_t len = build_portal_peer_get(buf, seq, table_, peer);
+  const std::size_t len = build_element_get(buf, seq, table_, key);
   if (len == 0) return peer_error(peer, EINVAL);
   if (mnl_socket_sendto(nl, buf, len) < 0) return peer_error(peer, errno);
 
   struct Match {
-    const PortalPeer* peer;
+    const ElementKey* key;
     const std::string* table;
-    std::optional<MacAddr> mac;
-  } match{&peer, &table_, std::nullopt};
+    std::optional<ElementData> data;
+  } match{&key, &table_, std::nullopt};
   auto on_message = [](const nlmsghdr* nlh, void* data) -> int {
     auto* m = static_cast<Match*>(data);
-    auto found = parse_portal_peer(std::span(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len), *m->table,
-                                   *m->peer);
-    if (found) m->mac = found;
+    m->data = parse_element(std::span(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len), *m->table, *m->key);
     // One element was asked for: its message is the whole answer.
     return MNL_CB_STOP;
   };
@@ -237,15 +249,33 @@ Result<std::optional<MacAddr>> PortalPeers::lookup(const PortalPeer& requested) 
       return peer_error(peer, errno);
     }
     const int ret = mnl_cb_run(buf, static_cast<std::size_t>(n), seq, portid, on_message, &match);
-    if (ret == MNL_CB_STOP) return match.mac;
+    if (ret == MNL_CB_STOP) return match.data;
     if (ret == MNL_CB_ERROR) {
       // ENOENT: no such element (never established, or expired); also when
-      // the table or map is missing (a ruleset without them).
-      if (errno == ENOENT) return std::optional<MacAddr>{};
+      // the table or set is missing (a ruleset without them).
+      if (errno == ENOENT) return std::optional<ElementData>{};
       return peer_error(peer, errno);
     }
     // MNL_CB_OK: the batch ended without our message; read on.
   }
+}
+
+Result<std::optional<MacAddr>> PortalPeers::lookup(const PortalPeer& requested) {
+  const PortalPeer peer{requested.address.unmapped(), requested.port};
+  auto first = get(peer, portal_peer_key(peer));
+  if (!first) return first.error();
+  if (!first->has_value() || (*first)->length != 6) return std::optional<MacAddr>{};
+  MacAddr mac;
+  std::memcpy(mac.bytes.data(), (*first)->bytes.data(), 6);
+  if (peer.address.is_v4()) return std::optional<MacAddr>(mac);
+  // IPv6: the address's latest MAC must also be this connection's. If
+  // another device wrote the address's entry since (only one that gets the
+  // router's packets for the address can), this connection is unconfirmed:
+  // unknown, never the other device.
+  auto confirmed = get(peer, portal_peer_confirm_key(peer, mac));
+  if (!confirmed) return confirmed.error();
+  if (!confirmed->has_value()) return std::optional<MacAddr>{};
+  return std::optional<MacAddr>(mac);
 }
 
 }  // namespace captive::nft

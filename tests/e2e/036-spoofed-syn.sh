@@ -19,23 +19,27 @@ captived_start --session-timeout 1h
 
 allowed() { in_gw nft list set inet captive allowed | grep -Eo '([0-9a-f]{2}:){5}[0-9a-f]{2}' | sort | tr '\n' ' '; }
 
-# spoof SRC COUNT: COUNT well-formed SYNs from c2 with source address SRC and
-# c2's own MAC, half to upstream port 80, half to the portal port.
+# spoof SRC COUNT: COUNT well-formed SYNs from c2 with source address SRC
+# (IPv4 or IPv6) and c2's own MAC, half to upstream port 80, half to the
+# portal port.
 spoof() {
-  in_c2 "$SCAPY_PYTHON" - "$C2_MAC" "$GW_MAC" "$1" "$UP_V4" "$GW_V4" "$PORTAL_PORT" "$2" <<'PY' || fail "spoofing from c2"
+  local up=$UP_V4 portal=$GW_V4
+  case $1 in *:*) up=$UP_V6 portal=$GW_V6 ;; esac
+  in_c2 "$SCAPY_PYTHON" - "$C2_MAC" "$GW_MAC" "$1" "$up" "$portal" "$PORTAL_PORT" "$2" <<'PY' || fail "spoofing from c2"
 import random, socket, sys
-from scapy.all import Ether, IP, TCP, raw
+from scapy.all import Ether, IP, IPv6, TCP, raw
 mac, gw, src, up, portal, port, count = sys.argv[1:8]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind(("eth0", 0))
 e = Ether(src=mac, dst=gw)
+ip = (lambda dst: IPv6(src=src, dst=dst, hlim=64)) if ":" in src else (lambda dst: IP(src=src, dst=dst, ttl=64))
 for i in range(int(count)):
     sport = random.randint(32768, 60999)
     syn = TCP(sport=sport, dport=80, flags="S", seq=random.getrandbits(32), window=64240,
-              options=[("MSS", 1460), ("SAckOK", b""), ("WScale", 7)])
-    s.send(raw(e / IP(src=src, dst=up, ttl=64) / syn))  # scapy computes valid checksums
+              options=[("MSS", 1440), ("SAckOK", b""), ("WScale", 7)])
+    s.send(raw(e / ip(up) / syn))  # scapy computes valid checksums
     syn.dport = int(port)
-    s.send(raw(e / IP(src=src, dst=portal, ttl=64) / syn))
+    s.send(raw(e / ip(portal) / syn))
 PY
 }
 
@@ -78,11 +82,23 @@ result=$(sign_in "$NS_C1")
 pass "spoofed SYNs from $C1_V4 with c2's MAC: c1's sign-in lets in $C1_MAC only"
 ctl revoke "$C1_MAC" >/dev/null
 
-# --- 3. an address whose portal connection was never established: the
-# attacker's spoofed SYNs to the portal port leave nothing to sign in with.
-in_gw nft list map inet captive portal_peers4 | grep -q "$C2_MAC" &&
-  fail "a spoofed SYN wrote c2's MAC into @portal_peers4: $(in_gw nft list map inet captive portal_peers4)"
-pass "no element with c2's MAC in @portal_peers4: a SYN that never completes a handshake writes nothing"
+# --- 3. IPv6: spoofed SYNs from c1's IPv6 address, then c1 signs in over IPv6.
+spoof "$C1_V6" 20
+result=$(sign_in "$NS_C1" "[$GW_V6]")
+[ "${result%% *}" = 303 ] || fail "c1's sign-in over IPv6 answered '$result'"
+[ "$(allowed)" = "$C1_MAC " ] || fail "after c1's IPv6 sign-in @allowed holds '$(allowed)'"
+in_gw nft list map inet captive portal_macs6 | grep -q "$C1_V6 .*: $C1_MAC" ||
+  fail "no $C1_V6 : $C1_MAC in @portal_macs6: $(in_gw nft list map inet captive portal_macs6)"
+pass "spoofed SYNs from $C1_V6 with c2's MAC: c1's sign-in over IPv6 lets in $C1_MAC only"
+ctl revoke "$C1_MAC" >/dev/null
+
+# The attacker's SYNs to the portal port left nothing: a SYN that never
+# completes a handshake writes no element.
+for set in portal_peers4 portal_macs6 portal_peers6; do
+  in_gw nft list set inet captive "$set" 2>/dev/null | grep -q "$C2_MAC" && fail "a spoofed SYN wrote c2's MAC into @$set"
+  in_gw nft list map inet captive "$set" 2>/dev/null | grep -q "$C2_MAC" && fail "a spoofed SYN wrote c2's MAC into @$set"
+done
+pass "no element with c2's MAC in @portal_peers4, @portal_macs6, @portal_peers6"
 
 # --- 4. the neighbour table as a cross-check: c1 opens a connection to the
 # portal, then the router's entry for c1's address is changed to c2's MAC
