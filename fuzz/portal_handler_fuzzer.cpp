@@ -34,7 +34,7 @@
 #include "fuzz_check.hpp"
 
 using namespace captive;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static bool quiet = [] { log::set_level(log::Level::error); return true; }();
@@ -81,18 +81,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string wire = fdp.ConsumeRemainingBytesAsString();
   std::string_view rest(wire);
   for (int n = 0; n < 4 && !rest.empty(); ++n) {
-    http::request_parser<http::string_body> parser;
+    bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(16 * 1024);
     parser.header_limit(8 * 1024);
     parser.eager(true);
     boost::system::error_code ec;
     const std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-    if (ec == http::error::need_more) parser.put_eof(ec);
+    if (ec == bhttp::error::need_more) parser.put_eof(ec);
     if (ec || !parser.is_done()) break;
     rest.remove_prefix(used);
 
     portal::Request request = parser.release();
-    if (!foreign_host) request.set(http::field::host, "192.0.2.1:8511");
+    if (!foreign_host) request.set(bhttp::field::host, "192.0.2.1:8511");
     if (client_mac) {
       auto& body = request.body();
       // A token for the URL the form carries, as the page would have issued it.
@@ -114,10 +114,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (status == 400 || status == 421) FUZZ_CHECK(set.elements.size() == before);
     if (!foreign_host) FUZZ_CHECK(status != 400 && status != 421);
     if (status == 303) {
-      const auto location = response[http::field::location];
+      const auto location = response[bhttp::field::location];
       FUZZ_CHECK(portal::return_url(std::string_view(location.data(), location.size())).has_value());
     }
-    if (request.method() == http::verb::head) FUZZ_CHECK(response.body().empty());
+    if (request.method() == bhttp::verb::head) FUZZ_CHECK(response.body().empty());
     for (const auto& [mac, timeout] : set.elements) {
       FUZZ_CHECK(mac == wire_mac || mac == wire_only_mac);
       FUZZ_CHECK(timeout == std::chrono::seconds(60) || timeout == std::chrono::seconds(3600));
