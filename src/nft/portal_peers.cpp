@@ -153,6 +153,7 @@ std::optional<ElementData> parse_element(std::span<const std::byte> message, std
 
   const auto want_key = want.key();
   bool table_ok = false, set_ok = false;
+  int elements = 0;  // the answer to a one-element get holds exactly one
   std::optional<ElementData> found;
   const std::size_t header = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg));
   for_each_attr(copy + header, hdr.nlmsg_len - header, [&](const nlattr* a) {
@@ -163,6 +164,7 @@ std::optional<ElementData> parse_element(std::span<const std::byte> message, std
         if (!nested(a)) break;
         for_each_attr(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a), [&](const nlattr* elem) {
           if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM || !nested(elem)) return;
+          ++elements;
           std::span<const std::uint8_t> key, data;
           for_each_attr(mnl_attr_get_payload(elem), mnl_attr_get_payload_len(elem), [&](const nlattr* f) {
             if (mnl_attr_get_type(f) == NFTA_SET_ELEM_KEY) key = data_value(f);
@@ -179,7 +181,7 @@ std::optional<ElementData> parse_element(std::span<const std::byte> message, std
       default: break;
     }
   });
-  if (!table_ok || !set_ok) return std::nullopt;
+  if (!table_ok || !set_ok || elements != 1) return std::nullopt;
   return found;
 }
 

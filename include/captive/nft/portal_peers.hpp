@@ -82,8 +82,8 @@ std::size_t build_element(std::span<std::byte> buf, std::uint32_t seq, std::stri
                           const ElementKey& key, std::span<const std::uint8_t> data);
 
 // Parser of one netlink message: set if it is an NFT_MSG_NEWSETELEM of
-// family inet, table `table`, set key.set, holding an element whose key is
-// exactly `key` (its data, if any, up to 16 bytes, is returned); nullopt for
+// family inet, table `table`, set key.set, holding exactly one element (the
+// kernel's answer to a one-element get), whose key is exactly `key` (its data, if any, up to 16 bytes, is returned); nullopt for
 // anything else, malformed included. Never reads outside `message`.
 struct ElementData {
   std::array<std::uint8_t, 16> bytes{};

@@ -124,6 +124,25 @@ TEST(PortalPeerMessages, ParserRefusesOtherElementsTablesAndMessages) {
   len = build_element(b.bytes, 1, "captive", confirm, {});
   EXPECT_FALSE(parse_element(std::span(b.bytes, len), "captive",
                              portal_peer_confirm_key({ip("2001:db8::2"), 1}, mac("02:00:00:00:00:03"))));
+  // Two elements in one answer: not the kernel's answer to a one-element
+  // get, whichever of them is ours.
+  {
+    alignas(4) std::byte two[kPortalPeerMessageSize];
+    const ElementKey mine = portal_peer_key({ip("192.0.2.2"), 40001});
+    len = build_element(two, 1, "captive", mine, mac_bytes());
+    // Append a second NFTA_LIST_ELEM: copy the first one inside the
+    // NFTA_SET_ELEM_LIST_ELEMENTS nest (the last attribute) and grow the
+    // nest and the message by its size.
+    auto* nlh = reinterpret_cast<nlmsghdr*>(two);
+    auto* elements = static_cast<nlattr*>(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)));
+    while (mnl_attr_get_type(elements) != NFTA_SET_ELEM_LIST_ELEMENTS) elements = mnl_attr_next(elements);
+    auto* first = static_cast<nlattr*>(mnl_attr_get_payload(elements));
+    const std::size_t size = MNL_ALIGN(first->nla_len);
+    std::memcpy(reinterpret_cast<char*>(nlh) + nlh->nlmsg_len, first, size);
+    elements->nla_len = static_cast<std::uint16_t>(elements->nla_len + size);
+    nlh->nlmsg_len += static_cast<std::uint32_t>(size);
+    EXPECT_FALSE(parse_element(std::span(two, nlh->nlmsg_len), "captive", mine));
+  }
   // The get request itself is not an answer.
   len = build_element_get(b.bytes, 1, "captive", key);
   EXPECT_FALSE(parse_element(std::span(b.bytes, len), "captive", key));
