@@ -111,7 +111,7 @@ class PortalServer : public ::testing::Test {
   }
 
   // Gives the io thread time to accept what was connected.
-  static void settle() { std::this_thread::sleep_for(100ms); }
+  static void settle() { std::this_thread::sleep_for(150ms); }
 
   testing::FakeSet set_;
   testing::FakeNeighbours neighbours_;
