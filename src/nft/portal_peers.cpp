@@ -173,7 +173,8 @@ std::optional<ElementData> parse_element(std::span<const std::byte> message, std
           if (key.size() != want_key.size() || std::memcmp(key.data(), want_key.data(), key.size()) != 0) return;
           ElementData d;
           if (data.size() > d.bytes.size()) return;
-          std::memcpy(d.bytes.data(), data.data(), data.size());
+          // A set element has no data: an empty span, whose data() may be null.
+          if (!data.empty()) std::memcpy(d.bytes.data(), data.data(), data.size());
           d.length = data.size();
           found = d;
         });
