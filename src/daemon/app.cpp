@@ -23,8 +23,8 @@
 #include "captive/inject/sender.hpp"
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/allowed_set.hpp"
-#include "captive/nft/table_watch.hpp"
 #include "captive/nft/portal_peers.hpp"
+#include "captive/nft/table_watch.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/portal/server.hpp"
 #include "captive/responder/responder.hpp"
@@ -262,7 +262,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   else if (*adopted > 0)
     LOG_INFO("took over %zu sessions already in the set", *adopted);
   // The identity of a sign-in is the MAC of that connection's packets (map
-  // @portal_peers4/6 of our table); the neighbour table only cross-checks.
+  // @portal_peers4, @portal_macs6 + @portal_peers6 of our table); the
+  // neighbour table only cross-checks.
   auto portal_peers = nft::PortalPeers::open();
   if (!portal_peers) return portal_peers.error();
   s.portal_peers.emplace(std::move(*portal_peers));

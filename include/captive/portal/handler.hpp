@@ -1,4 +1,4 @@
-// The sign-in pages, as a function of (request, client address): no sockets,
+// The sign-in pages, as a function of (request, client address and port): no sockets,
 // so every page and every refusal is unit-tested against fakes.
 //
 //   GET  /          the terms and the "accept" form (or "you are signed in")
@@ -7,8 +7,8 @@
 //
 // The client is the source MAC of this very connection's packets, as the
 // ruleset recorded it for the connection's (address, port) once the
-// handshake completed (nft::PeerResolver, map @portal_peers4/6): never
-// anything in the form, never a MAC learnt from other packets (a spoofed SYN
+// handshake completed (nft::PeerResolver; chain portal_input of
+// nft/captive.nft): never anything in the form, never a MAC learnt from other packets (a spoofed SYN
 // could plant one). The neighbour table is a cross-check only: an entry that
 // names another MAC is refused (counted as identity_mismatch).
 //

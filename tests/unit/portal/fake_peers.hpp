@@ -1,4 +1,5 @@
-// A fake nft::PeerResolver: the map @portal_peers4/6 as a std::map.
+// A fake nft::PeerResolver: (address, port) -> MAC, as nft::PortalPeers
+// would read it from the ruleset's maps.
 #pragma once
 
 #include <map>
