@@ -339,6 +339,29 @@ def nft_seeds():
     write("nft_setelems", "no_timeout", nlmsg(NEWSETELEM, head + nest(3, elem(macs[2], counter=(0, 0)))))
 
 
+def portal_peers_seeds():
+    """nft_portal_peers: the kernel's answer to PortalPeers' one-element get
+    (layout in include/captive/nft/portal_peers.hpp)."""
+    NEWSETELEM = (10 << 8) | 12
+    mac = b"\x02\0\0\0\0\x02"
+    v4 = bytes([192, 0, 2, 2])
+    v6 = bytes.fromhex("20010db8000100000000000000000002")
+    port = struct.pack("!H", 40000)
+    def answer(set_name, key, data=None):
+        a = nest(1, attr(1, key))                               # NFTA_SET_ELEM_KEY { NFTA_DATA_VALUE }
+        if data is not None:
+            a += nest(2, attr(1, data))                         # NFTA_SET_ELEM_DATA { NFTA_DATA_VALUE }
+        a += attr(5, struct.pack("!Q", 119_000))                # NFTA_SET_ELEM_EXPIRATION
+        head = struct.pack("=BBH", 1, 0, 0) + attr(1, b"captive\0") + attr(2, set_name + b"\0")
+        return nlmsg(NEWSETELEM, head + nest(3, nest(1, a)))
+    # input: flags, 16 address bytes, 2 port bytes, then the message
+    write("nft_portal_peers", "v4", b"\0" + v4 + b"\0" * 12 + port +
+          answer(b"portal_peers4", port + b"\0\0" + v4, mac))
+    write("nft_portal_peers", "v6_macs", b"\x01" + v6 + port + answer(b"portal_macs6", v6, mac))
+    write("nft_portal_peers", "v6_confirm", b"\x03" + v6 + port +
+          answer(b"portal_peers6", mac + b"\0\0" + port + b"\0\0" + v6))
+
+
 def neigh_seeds():
     RTM_NEWNEIGH = 28
     def neigh(family, ifindex, state, dst, lladdr=b"\x02\0\0\0\0\x02"):
@@ -365,6 +388,7 @@ if __name__ == "__main__":
     nfq_seeds()
     nft_seeds()
     neigh_seeds()
+    portal_peers_seeds()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(f"{d.name}: {len(files)} files, {sum(f.stat().st_size for f in files)} bytes")

@@ -1,14 +1,18 @@
 // The sign-in pages: portal::Handler::handle over requests as the server
 // gets them, i.e. parsed by Boost.Beast's request_parser with the server's
 // limits (8 KiB header, 16 KiB body), up to 4 requests in a row against one
-// registry, from a known (neighbour table or queue) or unknown client.
+// registry, from a client known on the wire (map @portal_peers, fake), known
+// on the wire but contradicted by the neighbour table, or unknown. The Host
+// is the portal's own unless bit 0x80 of the options leaves the input's
+// own Host (or none) in place.
 // The literal TOKEN in a body is replaced by a valid token for the client
 // (which a fuzzer cannot guess), so the sign-in path itself is reached.
 //
 // handle() must not throw (an exception would end the daemon's io_context),
 // every header value must be free of CR/LF, a 303 goes only to a URL
-// return_url accepts, and only the MAC of the client that asked is ever
-// added to the set.
+// return_url accepts, and only the wire MAC of the client that asked, never
+// a contradicted one, is ever added to the set; a foreign or missing Host
+// gets 421/400 and changes nothing.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -20,16 +24,17 @@
 #include <string>
 
 #include "../tests/unit/fakes/fakes.hpp"
+#include "../tests/unit/portal/fake_peers.hpp"
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
+#include "captive/http/text.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/session/registry.hpp"
-#include "captive/session/seen_addresses.hpp"
 #include "captive/util/log.hpp"
 #include "fuzz_check.hpp"
 
 using namespace captive;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static bool quiet = [] { log::set_level(log::Level::error); return true; }();
@@ -41,13 +46,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   testing::FakeSet set;
   set.fail_next = (options & 0x01) != 0;
   testing::FakeNeighbours neighbours;
-  const auto neighbour_mac = testing::mac("02:00:00:00:00:02");
-  const auto seen_mac = testing::mac("02:00:00:00:00:03");
-  neighbours.table[testing::ip("192.0.2.2")] = neighbour_mac;
-  neighbours.table[testing::ip("2001:db8:1::2")] = neighbour_mac;
-  auto seen_table = std::make_unique<session::SeenAddresses>();  // 4096 slots: not on the stack
-  auto& seen = *seen_table;
-  seen.record(testing::ip("192.0.2.3"), seen_mac, now);
+  testing::FakePeers peers;
+  const auto wire_mac = testing::mac("02:00:00:00:00:02");
+  const auto wire_only_mac = testing::mac("02:00:00:00:00:03");
+  const auto contradicted_mac = testing::mac("02:00:00:00:00:04");
+  constexpr std::uint16_t kPort = 40000;
+  peers.table[{testing::ip("192.0.2.2"), kPort}] = wire_mac;
+  peers.table[{testing::ip("2001:db8:1::2"), kPort}] = wire_mac;
+  peers.table[{testing::ip("192.0.2.3"), kPort}] = wire_only_mac;
+  peers.table[{testing::ip("192.0.2.4"), kPort}] = contradicted_mac;
+  neighbours.table[testing::ip("192.0.2.2")] = wire_mac;
+  neighbours.table[testing::ip("2001:db8:1::2")] = wire_mac;
+  neighbours.table[testing::ip("192.0.2.4")] = testing::mac("02:00:00:00:00:44");
+  neighbours.table[testing::ip("192.0.2.99")] = testing::mac("02:00:00:00:00:99");  // no wire entry
   session::Registry registry(
       set, session::Clocks{[&] { return session::SessionClock::time_point(std::chrono::seconds(now)); },
                            [&] { return session::Clock::time_point(std::chrono::seconds(now)); }});
@@ -55,36 +66,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   key[0] = static_cast<std::uint8_t>(options);
   auth::TokenIssuer tokens(key);
   auth::ClickThrough backend;
-  portal::Handler handler(portal::HandlerSettings{std::chrono::seconds(3600), "Cafe <Test> & \"Co\""},
-                          portal::Handler::Deps{registry, neighbours, seen, tokens, backend, [&] { return now; }});
+  const packet::IpAddr lan[] = {testing::ip("192.0.2.1"), testing::ip("2001:db8:1::1")};
+  portal::Handler handler(
+      portal::HandlerSettings{std::chrono::seconds(3600), "Cafe <Test> & \"Co\"", portal::accepted_hosts(lan, 8511, "")},
+      portal::Handler::Deps{registry, peers, neighbours, tokens, backend, [&] { return now; }});
   if (options & 0x02)
-    registry.sign_in(neighbour_mac, testing::ip("192.0.2.2"), std::chrono::seconds(60), "x", [](Result<void>) {});
+    registry.sign_in(wire_mac, testing::ip("192.0.2.2"), std::chrono::seconds(60), "x", [](Result<void>) {});
 
-  const char* clients[] = {"192.0.2.2", "2001:db8:1::2", "192.0.2.3", "192.0.2.99", "::ffff:192.0.2.2"};
-  const auto client = testing::ip(clients[(options >> 2) % 5]);
-  std::optional<packet::MacAddr> client_mac;
-  if (auto it = neighbours.table.find(client); it != neighbours.table.end()) client_mac = it->second;
-  else if (auto m = seen.find(client, now)) client_mac = *m;
+  const char* clients[] = {"192.0.2.2", "2001:db8:1::2", "192.0.2.3", "192.0.2.99", "::ffff:192.0.2.2", "192.0.2.4"};
+  const auto client_ip = testing::ip(clients[(options >> 2) % 6]);
+  const portal::Client client{client_ip, kPort};
+  const bool foreign_host = (options & 0x80) != 0;
+  std::optional<packet::MacAddr> client_mac;  // who may be signed in from this client
+  if (auto it = peers.table.find({client_ip.unmapped(), kPort}); it != peers.table.end() && it->second != contradicted_mac)
+    client_mac = it->second;
 
   std::string wire = fdp.ConsumeRemainingBytesAsString();
   std::string_view rest(wire);
   for (int n = 0; n < 4 && !rest.empty(); ++n) {
-    http::request_parser<http::string_body> parser;
+    bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(16 * 1024);
     parser.header_limit(8 * 1024);
     parser.eager(true);
     boost::system::error_code ec;
     const std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-    if (ec == http::error::need_more) parser.put_eof(ec);
+    if (ec == bhttp::error::need_more) parser.put_eof(ec);
     if (ec || !parser.is_done()) break;
     rest.remove_prefix(used);
 
     portal::Request request = parser.release();
+    if (!foreign_host) request.set(bhttp::field::host, "192.0.2.1:8511");
     if (client_mac) {
       auto& body = request.body();
+      // A token for the URL the form carries, as the page would have issued it.
+      const std::string url =
+          portal::return_url(captive::http::form_value(body, "url").value_or("")).value_or("");
       for (auto at = body.find("TOKEN"); at != std::string::npos; at = body.find("TOKEN", at))
-        body.replace(at, 5, tokens.issue(*client_mac, now));
+        body.replace(at, 5, tokens.issue(*client_mac, url, now));
     }
+    const std::size_t before = set.elements.size();
     // Must not throw; without executors the answer comes before handle returns, once.
     int answers = 0;
     portal::Response response;
@@ -99,18 +119,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(value.find('\r') == std::string_view::npos && value.find('\n') == std::string_view::npos);
     }
     const auto status = response.result_int();
-    FUZZ_CHECK(status == 200 || status == 303 || status == 403 || status == 404 || status == 405 ||
-               status == 503);
+    FUZZ_CHECK(status == 200 || status == 303 || status == 400 || status == 403 || status == 404 ||
+               status == 405 || status == 421 || status == 503);
+    if (status == 400 || status == 421) FUZZ_CHECK(set.elements.size() == before);
+    if (!foreign_host) FUZZ_CHECK(status != 400 && status != 421);
     if (status == 303) {
-      const auto location = response[http::field::location];
+      const auto location = response[bhttp::field::location];
       FUZZ_CHECK(portal::return_url(std::string_view(location.data(), location.size())).has_value());
     }
-    if (request.method() == http::verb::head) FUZZ_CHECK(response.body().empty());
+    if (request.method() == bhttp::verb::head) FUZZ_CHECK(response.body().empty());
     for (const auto& [mac, timeout] : set.elements) {
-      FUZZ_CHECK(mac == neighbour_mac || mac == seen_mac);
+      FUZZ_CHECK(mac == wire_mac || mac == wire_only_mac);
       FUZZ_CHECK(timeout == std::chrono::seconds(60) || timeout == std::chrono::seconds(3600));
     }
-    if (!client_mac) FUZZ_CHECK(status == 403 || status == 404 || status == 405 || (options & 0x02));
+    if (!client_mac)
+      FUZZ_CHECK(status == 400 || status == 403 || status == 404 || status == 405 || status == 421 ||
+                 (options & 0x02));
     now += fdp.ConsumeIntegralInRange<std::uint64_t>(0, 3600);
   }
   return 0;

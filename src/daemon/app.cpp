@@ -28,6 +28,7 @@
 #include "captive/inject/sender.hpp"
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/allowed_set.hpp"
+#include "captive/nft/portal_peers.hpp"
 #include "captive/nft/table_watch.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/portal/server.hpp"
@@ -92,6 +93,7 @@ struct App::Impl {
   std::optional<nft::Netlink> netlink;
   KernelWorker kernel;
   std::optional<neigh::NeighbourTable> neighbours;
+  std::optional<nft::PortalPeers> portal_peers;
   session::SeenAddresses seen;
   std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
@@ -319,6 +321,9 @@ struct App::Impl {
     add_counter(out, "portal.bad_token", p.bad_token);
     add_counter(out, "portal.refused", p.refused);
     add_counter(out, "portal.set_errors", p.set_errors);
+    add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
+    add_counter(out, "portal.wrong_host", p.wrong_host);
+    add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
@@ -412,10 +417,22 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
       if (auto restored = s.registry->restore(); !restored) return restored.error();
     }
   }
-  s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name},
-                    portal::Handler::Deps{*s.registry, *s.neighbours, s.seen, *s.tokens, s.backend, now_seconds});
+  // The identity of a sign-in is the MAC of that connection's packets (map
+  // @portal_peers4, @portal_macs6 + @portal_peers6 of our table); the
+  // neighbour table only cross-checks.
+  auto portal_peers = nft::PortalPeers::open();
+  if (!portal_peers) return portal_peers.error();
+  s.portal_peers.emplace(std::move(*portal_peers));
+  std::vector<packet::IpAddr> lan_ips;
+  if (addresses.v4) lan_ips.push_back(*addresses.v4);
+  if (addresses.v6) lan_ips.push_back(*addresses.v6);
+  s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name,
+                                            portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url)},
+                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
+                                          now_seconds});
 
-  auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler);
+  auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler,
+                                             *s.portal_peers);
   if (!portal_server) return portal_server.error();
   s.portal_server = std::move(*portal_server);
 

@@ -3,6 +3,8 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "captive/http/text.hpp"
@@ -73,32 +75,119 @@ std::optional<std::string> return_url(std::string_view candidate) {
   return std::string(candidate);
 }
 
-std::optional<packet::MacAddr> Handler::identify(const packet::IpAddr& client) {
-  auto from_kernel = deps_.neighbours.lookup(client);
-  if (from_kernel && from_kernel->has_value()) return **from_kernel;
-  if (!from_kernel) LOG_WARN("portal: neighbour lookup of %s: %s", client.to_string().c_str(),
-                             from_kernel.error().message().c_str());
-  return deps_.seen.find(client, deps_.now_seconds());
+std::vector<std::string> accepted_hosts(std::span<const packet::IpAddr> lan_addresses, std::uint16_t port,
+                                        std::string_view portal_url) {
+  std::vector<std::string> hosts;
+  auto add = [&](std::string h) {
+    std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (!h.empty() && std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(std::move(h));
+  };
+  for (const auto& a : lan_addresses) {
+    const std::string host = a.is_v4() ? a.to_string() : "[" + a.to_string() + "]";
+    add(host);
+    add(host + ":" + std::to_string(port));
+  }
+  if (auto scheme = portal_url.find("://"); scheme != std::string_view::npos) {
+    std::string_view rest = portal_url.substr(scheme + 3);
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+    add(std::string(authority));
+    // Without the port: "[v6]:8511" -> "[v6]", "name:8511" -> "name".
+    auto colon = authority.rfind(':');
+    auto bracket = authority.rfind(']');
+    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+      add(std::string(authority.substr(0, colon)));
+    } else {
+      add(std::string(authority) + ":" + std::to_string(port));
+    }
+  }
+  return hosts;
 }
 
-void Handler::handle(const Request& request, const packet::IpAddr& client, Reply reply) {
+bool Handler::host_is_ours(std::string_view host) const {
+  std::string lower(host);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::find(settings_.hosts.begin(), settings_.hosts.end(), lower) != settings_.hosts.end();
+}
+
+Handler::Identity Handler::identify(const Client& client) {
+  Identity id;
+  auto wire = deps_.peers.lookup(client);
+  if (!wire) {
+    LOG_WARN("portal: peer lookup: %s", wire.error().message().c_str());
+    return id;
+  }
+  if (!wire->has_value()) return id;  // not seen established on the LAN: unknown
+  id.mac = **wire;
+  id.outcome = Identity::Outcome::known;
+  // Cross-check: the kernel's neighbour entry for the address, if any, must
+  // name the same MAC. A different one means two devices claim the address
+  // (spoofing, or a stale entry after the address moved): sign in neither.
+  auto from_kernel = deps_.neighbours.lookup(client.address);
+  if (!from_kernel) {
+    LOG_WARN("portal: neighbour lookup of %s: %s", client.address.to_string().c_str(),
+             from_kernel.error().message().c_str());
+  } else if (from_kernel->has_value() && **from_kernel != id.mac) {
+    ++stats_.identity_mismatch;
+    LOG_WARN("portal: %s: the connection came from %s but the neighbour table says %s; refused",
+             client.address.to_string().c_str(), id.mac.to_string().c_str(),
+             (*from_kernel)->to_string().c_str());
+    id.outcome = Identity::Outcome::mismatch;
+  }
+  return id;
+}
+
+std::optional<Response> Handler::refuse_unidentified(const Request& request, const Identity& identity) {
+  switch (identity.outcome) {
+    case Identity::Outcome::known: return std::nullopt;
+    case Identity::Outcome::unknown:
+      ++stats_.unknown_client;
+      return respond(request, http::status::forbidden,
+                     page("Cannot sign in", "<p>This device could not be identified on the local network. "
+                                            "Make sure it is connected to this network directly, then reload.</p>"));
+    case Identity::Outcome::mismatch:
+      return respond(request, http::status::forbidden,
+                     page("Cannot sign in",
+                          "<p>Another device on this network is using the same address as this one, so this "
+                          "device cannot be signed in safely. Reconnect to the network to get a new address, "
+                          "then reload this page.</p>"));
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Handler::refuse_wrong_host(const Request& request) {
+  // RFC 9112 §3.2: exactly one Host, else 400. RFC 9110 §15.5.20: 421 for a
+  // request not meant for this server - what a page of another origin gets
+  // after rebinding its name to our address.
+  if (request.count(http::field::host) != 1) {
+    ++stats_.wrong_host;
+    return respond(request, http::status::bad_request,
+                   page("Bad request", "<p>The request must name the sign-in page's host exactly once.</p>"));
+  }
+  if (auto host = request[http::field::host]; !host_is_ours(std::string_view(host.data(), host.size()))) {
+    ++stats_.wrong_host;
+    return respond(request, http::status::misdirected_request,
+                   page("Wrong address", "<p>This server only serves the sign-in page of this network, "
+                                         "under its own address. <a href=\"/\">Sign in</a>.</p>"));
+  }
+  return std::nullopt;
+}
+
+void Handler::handle(const Request& request, const Client& client, Reply reply) {
+  if (auto refused = refuse_wrong_host(request)) return reply(std::move(*refused));
   if (path_of(request.target()) == "/login" && request.method() == http::verb::post)
     return login(request, client, std::move(reply));
   reply(answer(request, client));
 }
 
-Response Handler::answer(const Request& request, const packet::IpAddr& client) {
+Response Handler::answer(const Request& request, const Client& client) {
   std::string path = path_of(request.target());
   if (path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head)) {
     ++stats_.pages;
     std::string url = return_url(form_value(query_of(request.target()), "url").value_or("")).value_or("");
-    auto mac = identify(client);
-    if (!mac) {
-      ++stats_.unknown_client;
-      return respond(request, http::status::forbidden,
-                     page("Cannot sign in", "<p>This device could not be identified on the local network. "
-                                            "Make sure it is connected to this network directly, then reload.</p>"));
-    }
+    Identity id = identify(client);
+    if (auto refused = refuse_unidentified(request, id)) return std::move(*refused);
+    const packet::MacAddr* mac = &id.mac;
     if (auto signed_in = deps_.registry.find(*mac)) {
       std::string body = "<p>This device is signed in until " + format_time(*signed_in->expires_at) + ".</p>";
       if (!url.empty()) body += "<p><a href=\"" + html_escape(url) + "\">Continue to " + html_escape(url) + "</a></p>";
@@ -121,29 +210,29 @@ Response Handler::sign_in_page(const Request& request, const packet::MacAddr& ma
           "considerately; access may be logged and ended at any time.</p>\n"
           "<form method=\"post\" action=\"/login\">\n"
           "<input type=\"hidden\" name=\"token\" value=\"" +
-          deps_.tokens.issue(mac, deps_.now_seconds()) +
+          deps_.tokens.issue(mac, url, deps_.now_seconds()) +
           "\">\n<input type=\"hidden\" name=\"url\" value=\"" + html_escape(url) +
           "\">\n<p><label><input type=\"checkbox\" name=\"accept_terms\" value=\"yes\" required> "
           "I accept the terms of use</label></p>\n<p><button type=\"submit\">Connect</button></p>\n</form>";
   return respond(request, status, page(settings_.site_name, body));
 }
 
-void Handler::login(const Request& request, const packet::IpAddr& client, Reply reply) {
+void Handler::login(const Request& request, const Client& client, Reply reply) {
   const std::string& form = request.body();
   std::string url = return_url(form_value(form, "url").value_or("")).value_or("");
-  auto mac = identify(client);
-  if (!mac) {
-    ++stats_.unknown_client;
-    return reply(respond(request, http::status::forbidden,
-                         page("Cannot sign in", "<p>This device could not be identified on the local network.</p>")));
-  }
+  Identity id = identify(client);
+  if (auto refused = refuse_unidentified(request, id)) return reply(std::move(*refused));
+  const packet::MacAddr* mac = &id.mac;
+  // The token covers the URL the form was rendered with: a form whose url
+  // was changed (or a forged one) fails here, and the form shown again
+  // carries no URL, so the browser lands nowhere of anyone's choosing.
   auto token = form_value(form, "token");
-  if (!token || !deps_.tokens.verify(*token, *mac, deps_.now_seconds())) {
+  if (!token || !deps_.tokens.verify(*token, *mac, url, deps_.now_seconds())) {
     ++stats_.bad_token;
     return reply(
-        sign_in_page(request, *mac, url, "This form has expired. Please try again.", http::status::forbidden));
+        sign_in_page(request, *mac, {}, "This form has expired. Please try again.", http::status::forbidden));
   }
-  auth::Decision decision = deps_.backend.judge(auth::Attempt{*mac, client, form});
+  auth::Decision decision = deps_.backend.judge(auth::Attempt{*mac, client.address, form});
   if (!decision.accepted) {
     ++stats_.refused;
     return reply(sign_in_page(request, *mac, url, decision.reason, http::status::forbidden));
@@ -151,7 +240,7 @@ void Handler::login(const Request& request, const packet::IpAddr& client, Reply 
   // The page is written once the kernel has the MAC: a "you are online"
   // before that would send the browser into the gate.
   deps_.registry.sign_in(
-      *mac, client, settings_.session_timeout, deps_.backend.name(),
+      *mac, client.address, settings_.session_timeout, deps_.backend.name(),
       [this, &request, client, mac = *mac, url = std::move(url), reply = std::move(reply)](Result<void> signed_in) {
         if (!signed_in) {
           ++stats_.set_errors;
@@ -161,7 +250,7 @@ void Handler::login(const Request& request, const packet::IpAddr& client, Reply 
                                     "<p>Signing in failed on the router. Please try again in a moment.</p>")));
         }
         ++stats_.sign_ins;
-        LOG_INFO("signed in %s from %s (%s)", mac.to_string().c_str(), client.to_string().c_str(),
+        LOG_INFO("signed in %s from %s (%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
                  deps_.backend.name());
         if (!url.empty()) {
           Response response =

@@ -5,9 +5,12 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <algorithm>
+#include <list>
+#include <map>
 #include <optional>
 
 #include "captive/util/log.hpp"
@@ -29,24 +32,55 @@ packet::IpAddr to_ip(const tcp::endpoint& endpoint) {
   return packet::IpAddr::v6(b.data()).unmapped();
 }
 
+class Session;
+
+}  // namespace
+
+LimitKey limit_key(const packet::IpAddr& address, const std::optional<packet::MacAddr>& mac) {
+  LimitKey key{};
+  if (mac) {
+    key[0] = 0;
+    std::copy(mac->bytes.begin(), mac->bytes.end(), key.begin() + 1);
+  } else if (address.is_v4()) {
+    key[0] = 4;
+    std::copy_n(address.bytes.begin(), 4, key.begin() + 1);
+  } else {
+    key[0] = 6;
+    std::copy_n(address.bytes.begin(), 8, key.begin() + 1);  // the /64
+  }
+  return key;
+}
+
+// Every open connection in the order it was accepted, and how many each
+// client holds. Shared with the sessions, which leave it when they end or
+// are evicted (all on the io_context's thread).
+struct Server::Open {
+  std::list<std::weak_ptr<Session>> order;
+  std::map<LimitKey, std::size_t> per_client;
+
+  std::size_t of(const LimitKey& key) const {
+    auto it = per_client.find(key);
+    return it == per_client.end() ? 0 : it->second;
+  }
+};
+
+namespace {
+
 // One HTTP exchange per connection: read a request (bounded size and time),
 // answer, close. Sign-in traffic is a handful of requests per client.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Open = Server::Open;
-  Session(tcp::socket socket, const packet::IpAddr& client, const ServerSettings& settings, Handler& handler,
-          std::shared_ptr<Open> open)
-      : stream_(std::move(socket)), settings_(settings), handler_(handler), open_(std::move(open)), client_(client) {
-    ++open_->total;
-    ++open_->per_client[client_];
-  }
-  ~Session() {
-    --open_->total;
-    auto it = open_->per_client.find(client_);
-    if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
-  }
+  Session(tcp::socket socket, const Client& client, const LimitKey& key, const ServerSettings& settings,
+          Handler& handler, std::shared_ptr<Open> open)
+      : stream_(std::move(socket)), settings_(settings), handler_(handler), open_(std::move(open)),
+        client_(client), key_(key) {}
+  ~Session() { leave(); }
 
   void start() {
+    ++open_->per_client[key_];
+    place_ = open_->order.insert(open_->order.end(), weak_from_this());
+    in_open_ = true;
     parser_.emplace();
     parser_->body_limit(settings_.max_body);
     parser_->header_limit(8 * 1024);
@@ -55,8 +89,31 @@ class Session : public std::enable_shared_from_this<Session> {
                             [self = shared_from_this()](beast::error_code rec, std::size_t) { self->on_read(rec); });
   }
 
+  // Idle: still waiting for (the rest of) its request. Once the request is
+  // read the connection is answered and closed within the write timeout.
+  bool idle() const { return idle_; }
+  const LimitKey& key() const { return key_; }
+
+  // Gives the slot back at once and closes the socket; the pending read ends
+  // with operation_aborted and the session goes away.
+  void evict() {
+    leave();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
  private:
+  void leave() {
+    if (!in_open_) return;
+    in_open_ = false;
+    open_->order.erase(place_);
+    auto it = open_->per_client.find(key_);
+    if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
+  }
+
   void on_read(beast::error_code ec) {
+    idle_ = false;
     if (ec == beast::http::error::body_limit || ec == beast::http::error::header_limit) {
       response_ = Response{beast::http::status::payload_too_large, 11};
       response_.set(beast::http::field::content_type, "text/plain; charset=UTF-8");
@@ -66,7 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
       write();
       return;
     }
-    if (ec) return;  // timeout, reset, malformed request: just close
+    if (ec) return;  // timeout, reset, eviction, malformed request: just close
     // A sign-in answers when the kernel has the MAC; until then the
     // completion holds this session (and the request it reads) alive.
     handler_.handle(parser_->get(), client_, [self = shared_from_this()](Response response) {
@@ -76,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write() {
+    stream_.expires_after(settings_.request_timeout);
     beast::http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, std::size_t) {
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -89,17 +147,39 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_{8 * 1024};
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   Response response_;
-  packet::IpAddr client_;
+  Client client_;
+  LimitKey key_;
+  std::list<std::weak_ptr<Session>>::iterator place_;
+  bool in_open_ = false;
+  bool idle_ = true;
 };
+
+// The oldest idle connection, of `key` if given.
+std::shared_ptr<Session> oldest_idle(Server::Open& open, const LimitKey* key) {
+  for (const auto& weak : open.order) {
+    auto s = weak.lock();
+    if (s && s->idle() && (key == nullptr || s->key() == *key)) return s;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
-Server::Server(asio::io_context& io, ServerSettings settings, Handler& handler)
-    : acceptor_(io), settings_(std::move(settings)), handler_(handler) {}
+Server::Server(asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers)
+    : acceptor_(io), settings_(std::move(settings)), handler_(handler), peers_(peers),
+      open_(std::make_shared<Open>()) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::port() const {
+  boost::system::error_code ec;
+  auto endpoint = acceptor_.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
 
 Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const ServerSettings& settings,
-                                              Handler& handler) {
-  std::unique_ptr<Server> server(new Server(io, settings, handler));
+                                              Handler& handler, nft::PeerResolver& peers) {
+  std::unique_ptr<Server> server(new Server(io, settings, handler, peers));
   auto& acceptor = server->acceptor_;
   std::string what = "portal: listen on [::]:" + std::to_string(settings.port) + " (" + settings.device + ")";
   boost::system::error_code ec;
@@ -108,7 +188,8 @@ Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const Server
   // Dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d.
   acceptor.set_option(asio::ip::v6_only(false), ec);
   acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_BINDTODEVICE, settings.device.c_str(),
+  if (!settings.device.empty() &&
+      ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_BINDTODEVICE, settings.device.c_str(),
                    static_cast<socklen_t>(settings.device.size())) != 0)
     return errno_error(what + ": SO_BINDTODEVICE");
   acceptor.bind(tcp::endpoint(tcp::v6(), settings.port), ec);
@@ -125,13 +206,38 @@ void Server::accept() {
       boost::system::error_code rec;
       auto remote = socket.remote_endpoint(rec);
       if (!rec) {
-        packet::IpAddr client = to_ip(remote);
-        auto it = open_->per_client.find(client);
-        std::size_t mine = it == open_->per_client.end() ? 0 : it->second;
-        if (open_->total >= settings_.max_connections || mine >= settings_.max_connections_per_client) {
-          ++refused_;  // closing the socket answers: too many at once
+        const Client client{to_ip(remote), remote.port()};
+        std::optional<packet::MacAddr> mac;
+        if (auto wire = peers_.lookup(client); wire) mac = *wire;
+        const LimitKey key = limit_key(client.address, mac);
+        // Full: make room by closing the oldest idle connection - of this
+        // client when it is the client's limit, of anyone when it is the
+        // total. A client that holds its slots idle (slowloris) loses the
+        // oldest, never another client's; a new connection is refused only
+        // when every one in the way is busy being answered.
+        bool room = true;
+        if (open_->of(key) >= settings_.max_connections_per_client) {
+          auto victim = oldest_idle(*open_, &key);
+          if (victim) {
+            victim->evict();
+            ++evicted_;
+          } else {
+            room = false;
+          }
+        }
+        if (room && open_->order.size() >= settings_.max_connections) {
+          auto victim = oldest_idle(*open_, nullptr);
+          if (victim) {
+            victim->evict();
+            ++evicted_;
+          } else {
+            room = false;
+          }
+        }
+        if (room) {
+          std::make_shared<Session>(std::move(socket), client, key, settings_, handler_, open_)->start();
         } else {
-          std::make_shared<Session>(std::move(socket), client, settings_, handler_, open_)->start();
+          ++refused_;  // closing the socket answers: too many at once
         }
       }
     }

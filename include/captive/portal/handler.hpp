@@ -1,12 +1,20 @@
-// The sign-in pages, as a function of (request, client address): no sockets,
+// The sign-in pages, as a function of (request, client address and port): no sockets,
 // so every page and every refusal is unit-tested against fakes.
 //
 //   GET  /          the terms and the "accept" form (or "you are signed in")
 //   POST /login     judge the form; on success add the MAC to @allowed and
 //                   send the browser on (303) to the URL it first asked for
 //
-// The client is whoever the kernel says owns the source address (neighbour
-// table, else the MAC seen on the queue), never anything in the form.
+// The client is the source MAC of this very connection's packets, as the
+// ruleset recorded it for the connection's (address, port) once the
+// handshake completed (nft::PeerResolver; chain portal_input of
+// nft/captive.nft): never anything in the form, never a MAC learnt from other packets (a spoofed SYN
+// could plant one). The neighbour table is a cross-check only: an entry that
+// names another MAC is refused (counted as identity_mismatch).
+//
+// Only requests for the portal itself are served: a Host that is not one of
+// HandlerSettings::hosts gets 421 (DNS rebinding: a page of another origin
+// whose name now resolves to the router must not read our pages).
 #pragma once
 
 #include <boost/beast/http/message.hpp>
@@ -15,14 +23,17 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/neigh/neighbours.hpp"
+#include "captive/nft/portal_peers.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/session/registry.hpp"
-#include "captive/session/seen_addresses.hpp"
 
 namespace captive::portal {
 
@@ -33,7 +44,13 @@ using Response = http::response<http::string_body>;
 struct HandlerSettings {
   std::chrono::seconds session_timeout{24 * 3600};
   std::string site_name = "Guest Wi-Fi";
+  // Host header values we answer (lower case; see accepted_hosts). Empty:
+  // every request is refused.
+  std::vector<std::string> hosts;
 };
+
+// The remote end of the connection a request came on.
+using Client = nft::PortalPeer;
 
 // The sign-in outcomes, each counted.
 struct Stats {
@@ -43,34 +60,45 @@ struct Stats {
   std::uint64_t bad_token = 0;
   std::uint64_t refused = 0;
   std::uint64_t set_errors = 0;
+  std::uint64_t identity_mismatch = 0;  // neighbour table names another MAC than the wire
+  std::uint64_t wrong_host = 0;         // Host not ours (421) or missing/repeated (400)
 };
 
 class Handler {
  public:
   struct Deps {
     session::Registry& registry;
-    neigh::Resolver& neighbours;
-    const session::SeenAddresses& seen;
+    nft::PeerResolver& peers;       // the MAC of this connection (the identity)
+    neigh::Resolver& neighbours;    // cross-check only
     const auth::TokenIssuer& tokens;
     auth::Backend& backend;
-    std::function<std::uint64_t()> now_seconds;  // for tokens and the seen table
+    std::function<std::uint64_t()> now_seconds;  // for tokens
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
 
   // Answers through `reply`: at once, or for a sign-in when the kernel has
   // taken the MAC (on the registry's home thread). `request` must live until
-  // then (the connection keeps it).
+  // then (the connection keeps it). Identifying the client may block for two
+  // kernel round trips (peer map, neighbour table).
   using Reply = std::function<void(Response)>;
-  void handle(const Request& request, const packet::IpAddr& client, Reply reply);
+  void handle(const Request& request, const Client& client, Reply reply);
   const Stats& stats() const { return stats_; }
 
  private:
-  std::optional<packet::MacAddr> identify(const packet::IpAddr& client);
+  struct Identity {
+    enum class Outcome { known, unknown, mismatch } outcome = Outcome::unknown;
+    packet::MacAddr mac;
+  };
+  Identity identify(const Client& client);
+  std::optional<Response> refuse_unidentified(const Request& request, const Identity& identity);
+  bool host_is_ours(std::string_view host) const;
+  // 400 without exactly one Host, 421 for a Host that is not ours; nullopt if fine.
+  std::optional<Response> refuse_wrong_host(const Request& request);
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
                         const std::string& notice, http::status status);
-  Response answer(const Request& request, const packet::IpAddr& client);
-  void login(const Request& request, const packet::IpAddr& client, Reply reply);
+  Response answer(const Request& request, const Client& client);
+  void login(const Request& request, const Client& client, Reply reply);
 
   HandlerSettings settings_;
   Deps deps_;
@@ -80,5 +108,12 @@ class Handler {
 // The `url` we were given, if it is safe to send the browser back to:
 // http(s), no control characters, at most 2048 bytes.
 std::optional<std::string> return_url(std::string_view candidate);
+
+// The Host values under which the portal is reached: each LAN address
+// ("192.0.2.1", "[2001:db8::1]") with and without ":port", and the
+// authority of `portal_url` (when given) with and without its port. Lower
+// case. Link-local addresses are not included (the 511 never links to them).
+std::vector<std::string> accepted_hosts(std::span<const packet::IpAddr> lan_addresses, std::uint16_t port,
+                                        std::string_view portal_url);
 
 }  // namespace captive::portal

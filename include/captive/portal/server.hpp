@@ -4,11 +4,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 
+#include "captive/nft/portal_peers.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/util/result.hpp"
 
@@ -19,34 +20,50 @@ struct ServerSettings {
   std::uint16_t port = 8511;
   std::chrono::seconds request_timeout{10};
   std::size_t max_body = 16 * 1024;   // a sign-in form is a few hundred bytes
-  std::size_t max_connections = 256;  // beyond that new connections are closed at once
-  // Per source address, so one client cannot hold all of them (measured:
-  // 300 idle connections from one client locked every other out for 10 s).
+  std::size_t max_connections = 256;  // in all
+  // Per client, so one client cannot hold all of them (measured: 300 idle
+  // connections from one client locked every other out for 10 s). A client
+  // is its MAC (from the connection's own packets, nft::PeerResolver), so
+  // one device cannot dodge the limit by taking many addresses (IPv6 gives
+  // every device as many as it likes). Without a known MAC: its IPv4
+  // address, or its IPv6 /64 (RFC 4291 §2.5.4: a /64 is one link's prefix;
+  // a device picks any number of interface ids in it, RFC 8981).
   std::size_t max_connections_per_client = 16;
 };
 
+// What the per-client limit counts by: 0 + MAC, 4 + IPv4 address, or
+// 6 + the first 8 bytes of the IPv6 address (its /64).
+using LimitKey = std::array<std::uint8_t, 17>;
+LimitKey limit_key(const packet::IpAddr& address, const std::optional<packet::MacAddr>& mac);
+
 class Server {
  public:
+  // `peers` names the client of each connection for the per-client limit;
+  // it must outlive the server.
   static Result<std::unique_ptr<Server>> start(boost::asio::io_context& io, const ServerSettings& settings,
-                                               Handler& handler);
+                                               Handler& handler, nft::PeerResolver& peers);
+  ~Server();
+  // New connections closed at once: the limit was full and no connection
+  // in it was idle (all were past reading their request).
   std::uint64_t connections_refused() const { return refused_; }
+  // Idle connections (still waiting for their request, oldest first) closed
+  // to make room for a new one of the same client, or any when all are taken.
+  std::uint64_t connections_evicted() const { return evicted_; }
+  std::uint16_t port() const;
 
-  // Open connections, in all and per client; shared with the sessions, which
-  // give theirs back when they end (all on the io_context's thread).
-  struct Open {
-    std::size_t total = 0;
-    std::map<packet::IpAddr, std::size_t> per_client;
-  };
+  struct Open;  // the open connections, oldest first (server.cpp)
 
  private:
-  Server(boost::asio::io_context& io, ServerSettings settings, Handler& handler);
+  Server(boost::asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers);
   void accept();
 
   boost::asio::ip::tcp::acceptor acceptor_;
   ServerSettings settings_;
   Handler& handler_;
-  std::shared_ptr<Open> open_ = std::make_shared<Open>();
+  nft::PeerResolver& peers_;
+  std::shared_ptr<Open> open_;
   std::uint64_t refused_ = 0;
+  std::uint64_t evicted_ = 0;
 };
 
 }  // namespace captive::portal

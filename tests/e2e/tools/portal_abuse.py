@@ -13,6 +13,8 @@ import sys
 import time
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
+# The portal's own name for itself, as a browser following its link sends it.
+OWN = ("[%s]:%d" % (HOST, PORT) if ":" in HOST else "%s:%d" % (HOST, PORT)).encode()
 
 
 class Fail(Exception):
@@ -57,9 +59,9 @@ def status(resp):
     return int(m.group(1)) if m else None
 
 
-def post(form, extra_headers=b"", source=None, path=b"/login"):
+def post(form, extra_headers=b"", source=None, path=b"/login", host=None):
     body = form if isinstance(form, bytes) else form.encode()
-    req = (b"POST " + path + b" HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\n"
+    req = (b"POST " + path + b" HTTP/1.1\r\nHost: " + (host or HOST.encode()) + b"\r\n"
            b"Content-Type: application/x-www-form-urlencoded\r\n" + extra_headers +
            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     return exchange(req, source=source)
@@ -130,36 +132,37 @@ def case_garbage(args):
 
 def case_odd_requests(args):
     notes = []
+    # RFC 9112 §3.2: a request without Host, or with two, is a bad request.
     r = exchange(b"GET / HTTP/1.0\r\n\r\n")
-    expect(status(r) == 200 and b'name="token"' in r, "no Host, HTTP/1.0: %r" % r[:80])
+    expect(status(r) == 400 and b'name="token"' not in r, "no Host, HTTP/1.0: %r" % r[:80])
     r = exchange(b"GET / HTTP/1.1\r\nHost: " + b"h" * 4000 + b"\r\n\r\n")
-    expect(status(r) == 200, "4 KB Host: %r" % r[:80])
-    r = exchange(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
-    expect(status(r) in (200, 400) or r == b"", "two Hosts: %r" % r[:80])
-    notes.append("no/4KB/two Host")
-    two = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    expect(status(r) == 421, "4 KB Host: %r" % r[:80])
+    r = exchange(b"GET / HTTP/1.1\r\nHost: " + OWN + b"\r\nHost: b\r\n\r\n")
+    expect(status(r) == 400 or r == b"", "two Hosts: %r" % r[:80])
+    notes.append("no Host 400, 4KB Host 421, two Hosts 400")
+    two = b"GET / HTTP/1.1\r\nHost: " + OWN + b"\r\n\r\n"
     r = exchange(two * 5)
     expect(r.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in r, "pipelined: %d answers" % r.count(b"HTTP/1.1 "))
     notes.append("5 pipelined: one answer, close")
     for target, want in ((b"/login", 405), (b"/../../etc/passwd", 404), (b"http://evil.test/", 404),
                          (b"/%00", 404), (b"*", 404), (b"/?url=%", 200), (b"/?url=%zz%E0%A4", 200)):
-        r = exchange(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = exchange(b"GET " + target + b" HTTP/1.1\r\nHost: " + OWN + b"\r\n\r\n")
         expect(status(r) == want, "GET %r: %r" % (target, r[:60]))
     for method, want in ((b"PUT", 405), (b"DELETE", 405), (b"TRACE", 405), (b"OPTIONS", 405)):
-        r = exchange(method + b" / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        r = exchange(method + b" / HTTP/1.1\r\nHost: " + OWN + b"\r\nContent-Length: 0\r\n\r\n")
         expect(status(r) == want, "%r /: %r" % (method, r[:60]))
-    r = exchange(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = exchange(b"HEAD / HTTP/1.1\r\nHost: " + OWN + b"\r\n\r\n")
     expect(status(r) == 200 and r.endswith(b"\r\n\r\n"), "HEAD with a body: %r" % r[-40:])
     notes.append("405/404 for other methods and paths, HEAD bodiless")
     # The return URL is reflected escaped, and only http(s) URLs are kept.
     evil = b"/?url=http%3A%2F%2Fx.test%2F%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"
-    r = exchange(b"GET " + evil + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = exchange(b"GET " + evil + b" HTTP/1.1\r\nHost: " + OWN + b"\r\n\r\n")
     expect(status(r) == 200 and b"<script>" not in r and b"&lt;script&gt;" in r, "url markup: %r" % r[-400:])
-    r = exchange(b"GET /?url=javascript%3Aalert(1) HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = exchange(b"GET /?url=javascript%3Aalert(1) HTTP/1.1\r\nHost: " + OWN + b"\r\n\r\n")
     expect(b"javascript" not in r, "javascript: URL kept")
     notes.append("return URL escaped, javascript: dropped")
     # Slow but complete: a request trickled in 40 pieces is still answered.
-    req = b"GET / HTTP/1.1\r\nHost: trickle.test\r\nAccept: */*\r\n\r\n"
+    req = b"GET / HTTP/1.1\r\nHost: " + OWN + b"\r\nAccept: */*\r\n\r\n"
     s = connect(10)
     for i in range(0, len(req), 2):
         s.sendall(req[i:i + 2])
@@ -173,6 +176,26 @@ def case_odd_requests(args):
     s.close()
     expect(status(r) == 200, "trickled request: %r" % r[:60])
     notes.append("request in %d pieces answered" % ((len(req) + 1) // 2))
+    return ", ".join(notes)
+
+
+def case_hosts(args):
+    """DNS rebinding: a page of another origin whose name now resolves to the
+    portal sends its own name in Host. 421 with a page saying so, no form,
+    whatever the path or method; the portal's own names are served."""
+    notes = []
+    for host in (b"evil.example", b"evil.example:" + str(PORT).encode(), HOST.encode() + b".evil.example",
+                 b"localhost", b"127.0.0.1", HOST.encode() + b":80", b"[::1]:" + str(PORT).encode()):
+        r = exchange(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        expect(status(r) == 421 and b'name="token"' not in r and b"only serves the sign-in page" in r,
+               "Host %r: %r" % (host, r[:120]))
+        r = post("accept_terms=yes", extra_headers=b"", host=host)
+        expect(status(r) == 421, "POST with Host %r: %r" % (host, r[:80]))
+    notes.append("foreign Hosts: 421 for GET and POST")
+    for host in (HOST.encode(), OWN, OWN.upper()):
+        r = exchange(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+        expect(status(r) in (200, 403), "own Host %r: %r" % (host, r[:80]))
+    notes.append("own Hosts served")
     return ", ".join(notes)
 
 
@@ -195,14 +218,17 @@ def case_tokens(args):
     return ", ".join(notes)
 
 
+RETURN_URL = b"http%3A%2F%2F198.51.100.2%2F"
+
+
 def case_token(args):
-    """Prints this client's current form token."""
-    return token_of(get())
+    """Prints this client's current form token (for the return URL `login` posts)."""
+    return token_of(get(b"/?url=" + RETURN_URL))
 
 
 def case_login(args):
     """login TOKEN [EXTRA_FORM]: prints the status (and Location)."""
-    form = "token=" + args[0] + "&accept_terms=yes&url=http%3A%2F%2F198.51.100.2%2F"
+    form = "token=" + args[0] + "&accept_terms=yes&url=" + RETURN_URL.decode()
     if len(args) > 1:
         form += "&" + args[1]
     r = post(form)
@@ -265,7 +291,7 @@ def case_trickle(args):
     return "cut after %.1f s" % cut
 
 
-CASES = {"limits": case_limits, "garbage": case_garbage, "odd_requests": case_odd_requests,
+CASES = {"limits": case_limits, "garbage": case_garbage, "odd_requests": case_odd_requests, "hosts": case_hosts,
          "tokens": case_tokens, "token": case_token, "login": case_login, "idle": case_idle,
          "trickle": case_trickle}
 

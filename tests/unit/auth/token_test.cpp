@@ -22,32 +22,66 @@ TEST(Token, VerifiesForSameMacWithinTwoSlots) {
   TokenIssuer issuer(key_of(1));
   const auto m = mac("02:00:00:00:00:01");
   const std::uint64_t t = 1'700'000'000;
-  std::string token = issuer.issue(m, t);
+  std::string token = issuer.issue(m, "", t);
   EXPECT_EQ(token.size(), 64u);
-  EXPECT_TRUE(issuer.verify(token, m, t));
-  EXPECT_TRUE(issuer.verify(token, m, t + TokenIssuer::kSlotSeconds));
-  EXPECT_FALSE(issuer.verify(token, m, t + 2 * TokenIssuer::kSlotSeconds + TokenIssuer::kSlotSeconds));
+  EXPECT_TRUE(issuer.verify(token, m, "", t));
+  EXPECT_TRUE(issuer.verify(token, m, "", t + TokenIssuer::kSlotSeconds));
+  EXPECT_FALSE(issuer.verify(token, m, "", t + 2 * TokenIssuer::kSlotSeconds + TokenIssuer::kSlotSeconds));
 }
 
 TEST(Token, BoundToMacAndKey) {
   TokenIssuer issuer(key_of(1));
   TokenIssuer other(key_of(2));
   const std::uint64_t t = 1'700'000'000;
-  std::string token = issuer.issue(mac("02:00:00:00:00:01"), t);
-  EXPECT_FALSE(issuer.verify(token, mac("02:00:00:00:00:02"), t));
-  EXPECT_FALSE(other.verify(token, mac("02:00:00:00:00:01"), t));
+  std::string token = issuer.issue(mac("02:00:00:00:00:01"), "", t);
+  EXPECT_FALSE(issuer.verify(token, mac("02:00:00:00:00:02"), "", t));
+  EXPECT_FALSE(other.verify(token, mac("02:00:00:00:00:01"), "", t));
+}
+
+// The return URL is part of what the token vouches for: a form rendered for
+// URL A and submitted with URL B (an attacker's link or a tampered form) is
+// refused, whichever of the two is empty.
+TEST(Token, BoundToReturnUrl) {
+  TokenIssuer issuer(key_of(1));
+  const auto m = mac("02:00:00:00:00:01");
+  const std::uint64_t t = 1'700'000'000;
+  std::string for_a = issuer.issue(m, "http://example.com/a", t);
+  EXPECT_TRUE(issuer.verify(for_a, m, "http://example.com/a", t));
+  EXPECT_FALSE(issuer.verify(for_a, m, "http://evil.example/", t));
+  EXPECT_FALSE(issuer.verify(for_a, m, "http://example.com/a/", t));
+  EXPECT_FALSE(issuer.verify(for_a, m, "", t));
+  EXPECT_FALSE(issuer.verify(issuer.issue(m, "", t), m, "http://example.com/a", t));
+}
+
+// The streamed HMAC is crypto_auth (HMAC-SHA-512-256) of
+// MAC . slot (u64 LE) . URL length (u64 LE) . URL, as documented.
+TEST(Token, IsCryptoAuthOfTheDocumentedMessage) {
+  TokenIssuer::Key k = key_of(3);
+  TokenIssuer issuer(k);
+  const auto m = mac("02:00:00:00:00:09");
+  const std::string url = "http://example.com/";
+  const std::uint64_t t = 7 * TokenIssuer::kSlotSeconds + 5;
+  std::string message(reinterpret_cast<const char*>(m.bytes.data()), 6);
+  for (std::uint64_t v : {std::uint64_t{7}, std::uint64_t{url.size()}})
+    for (int i = 0; i < 8; ++i) message.push_back(static_cast<char>(v >> (8 * i)));
+  message += url;
+  unsigned char tag[crypto_auth_BYTES];
+  crypto_auth(tag, reinterpret_cast<const unsigned char*>(message.data()), message.size(), k.data());
+  char hex[crypto_auth_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, tag, sizeof tag);
+  EXPECT_EQ(issuer.issue(m, url, t), hex);
 }
 
 TEST(Token, RejectsMalformed) {
   TokenIssuer issuer(key_of(1));
   const auto m = mac("02:00:00:00:00:01");
-  std::string token = issuer.issue(m, 100);
-  EXPECT_FALSE(issuer.verify("", m, 100));
-  EXPECT_FALSE(issuer.verify(token.substr(0, 63), m, 100));
-  EXPECT_FALSE(issuer.verify(token + "0", m, 100));
+  std::string token = issuer.issue(m, "", 100);
+  EXPECT_FALSE(issuer.verify("", m, "", 100));
+  EXPECT_FALSE(issuer.verify(token.substr(0, 63), m, "", 100));
+  EXPECT_FALSE(issuer.verify(token + "0", m, "", 100));
   std::string flipped = token;
   flipped[10] = flipped[10] == 'a' ? 'b' : 'a';
-  EXPECT_FALSE(issuer.verify(flipped, m, 100));
+  EXPECT_FALSE(issuer.verify(flipped, m, "", 100));
 }
 
 TEST(ClickThrough, AcceptsOnlyTickedTerms) {

@@ -6,23 +6,40 @@
 
 #include "captive/http/text.hpp"
 #include "../fakes/fakes.hpp"
+#include "fake_peers.hpp"
 
 namespace captive::portal {
 namespace {
 using captive::testing::FakeNeighbours;
+using captive::testing::FakePeers;
 using captive::testing::FakeSet;
 using captive::testing::ip;
 using captive::testing::mac;
 using namespace std::chrono_literals;
+
+constexpr std::uint16_t kPort = 40000;  // the client's source port of "the" connection
 
 class PortalHandler : public ::testing::Test {
  protected:
   PortalHandler()
       : registry_(set_),
         tokens_(key()),
-        handler_(HandlerSettings{3600s, "Cafe <Test>"},
-                 Handler::Deps{registry_, neighbours_, *seen_, tokens_, backend_, [this] { return now_; }}) {
+        handler_(HandlerSettings{3600s, "Cafe <Test>", hosts()},
+                 Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }}) {
+    // 192.0.2.2 is 02:..:02 on the wire (its connections) and in the
+    // neighbour table.
+    connect("192.0.2.2", kPort, "02:00:00:00:00:02");
     neighbours_.table[ip("192.0.2.2")] = mac("02:00:00:00:00:02");
+  }
+
+  static std::vector<std::string> hosts() {
+    const packet::IpAddr lan[] = {ip("192.0.2.1"), ip("2001:db8:1::1")};
+    return accepted_hosts(lan, 8511, "");
+  }
+
+  // The ruleset saw an established connection from (address, port) with this MAC.
+  void connect(const char* address, std::uint16_t port, const char* m) {
+    peers_.table[{ip(address), port}] = mac(m);
   }
 
   static auth::TokenIssuer::Key key() {
@@ -31,23 +48,27 @@ class PortalHandler : public ::testing::Test {
     return k;
   }
 
-  Response get(std::string target, const char* from = "192.0.2.2") {
+  Response get(std::string target, const char* from = "192.0.2.2", std::uint16_t port = kPort,
+               const char* host = "192.0.2.1:8511") {
     Request r{http::verb::get, target, 11};
-    return answer(r, from);
+    if (host != nullptr) r.set(http::field::host, host);
+    return answer(r, Client{ip(from), port});
   }
 
-  Response post(std::string body, const char* from = "192.0.2.2", std::string target = "/login") {
+  Response post(std::string body, const char* from = "192.0.2.2", std::string target = "/login",
+                std::uint16_t port = kPort, const char* host = "192.0.2.1:8511") {
     Request r{http::verb::post, target, 11};
+    if (host != nullptr) r.set(http::field::host, host);
     r.set(http::field::content_type, "application/x-www-form-urlencoded");
     r.body() = std::move(body);
     r.prepare_payload();
-    return answer(r, from);
+    return answer(r, Client{ip(from), port});
   }
 
   // Without executors the registry answers a sign-in before handle returns.
-  Response answer(const Request& r, const char* from) {
+  Response answer(const Request& r, const Client& client) {
     std::optional<Response> out;
-    handler_.handle(r, ip(from), [&](Response response) { out = std::move(response); });
+    handler_.handle(r, client, [&](Response response) { out = std::move(response); });
     EXPECT_TRUE(out) << "no answer";
     return out ? std::move(*out) : Response{};
   }
@@ -60,8 +81,8 @@ class PortalHandler : public ::testing::Test {
   }
 
   FakeSet set_;
+  FakePeers peers_;
   FakeNeighbours neighbours_;
-  std::unique_ptr<session::SeenAddresses> seen_ = std::make_unique<session::SeenAddresses>();
   session::Registry registry_;
   auth::TokenIssuer tokens_;
   auth::ClickThrough backend_;
@@ -81,8 +102,9 @@ TEST_F(PortalHandler, FormCarriesTokenAndOriginalUrl) {
 }
 
 TEST_F(PortalHandler, SignInAddsMacAndRedirectsToOriginalUrl) {
-  std::string token = token_in(get("/"));
-  auto r = post("token=" + token + "&url=" + captive::http::url_encode("http://198.51.100.2/page") + "&accept_terms=yes");
+  const std::string url = captive::http::url_encode("http://198.51.100.2/page");
+  std::string token = token_in(get("/?url=" + url));
+  auto r = post("token=" + token + "&url=" + url + "&accept_terms=yes");
   EXPECT_EQ(r.result(), http::status::see_other);
   EXPECT_EQ(r[http::field::location], "http://198.51.100.2/page");
   ASSERT_EQ(set_.elements.count(mac("02:00:00:00:00:02")), 1u);
@@ -102,10 +124,33 @@ TEST_F(PortalHandler, WithoutUrlSaysOnline) {
 }
 
 TEST_F(PortalHandler, UnsafeReturnUrlIsDropped) {
-  std::string token = token_in(get("/"));
-  auto r = post("token=" + token + "&accept_terms=yes&url=" + captive::http::url_encode("javascript:alert(1)"));
+  const std::string url = captive::http::url_encode("javascript:alert(1)");
+  auto page = get("/?url=" + url);
+  EXPECT_EQ(page.body().find("javascript"), std::string::npos);
+  auto r = post("token=" + token_in(page) + "&accept_terms=yes&url=" + url);
   EXPECT_EQ(r.result(), http::status::ok);
   EXPECT_EQ(r[http::field::location], "");
+}
+
+// The token vouches for the URL the form was rendered with: a form whose url
+// was swapped for another (a crafted sign-in form) signs no one in and sends
+// the browser nowhere; the form shown again carries no URL.
+TEST_F(PortalHandler, ReturnUrlSwappedAfterRenderingIsRefused) {
+  const std::string a = captive::http::url_encode("http://example.com/a");
+  const std::string b = captive::http::url_encode("http://evil.example/");
+  std::string token = token_in(get("/?url=" + a));
+  auto r = post("token=" + token + "&accept_terms=yes&url=" + b);
+  EXPECT_EQ(r.result(), http::status::forbidden);
+  EXPECT_EQ(r[http::field::location], "");
+  EXPECT_EQ(r.body().find("evil.example"), std::string::npos);
+  EXPECT_TRUE(set_.elements.empty());
+  EXPECT_EQ(handler_.stats().bad_token, 1u);
+  // Dropping the URL is a change too.
+  EXPECT_EQ(post("token=" + token + "&accept_terms=yes").result(), http::status::forbidden);
+  // The one it was rendered with works.
+  r = post("token=" + token + "&accept_terms=yes&url=" + a);
+  EXPECT_EQ(r.result(), http::status::see_other);
+  EXPECT_EQ(r[http::field::location], "http://example.com/a");
 }
 
 TEST_F(PortalHandler, TermsMustBeAccepted) {
@@ -118,7 +163,7 @@ TEST_F(PortalHandler, TermsMustBeAccepted) {
 }
 
 TEST_F(PortalHandler, ForgedOrForeignTokenIsRefused) {
-  neighbours_.table[ip("192.0.2.3")] = mac("02:00:00:00:00:03");
+  connect("192.0.2.3", kPort, "02:00:00:00:00:03");
   std::string theirs = token_in(get("/", "192.0.2.3"));
   auto r = post("token=" + theirs + "&accept_terms=yes");  // 192.0.2.2 replays 192.0.2.3's token
   EXPECT_EQ(r.result(), http::status::forbidden);
@@ -153,12 +198,102 @@ TEST_F(PortalHandler, UnknownClientCannotSignIn) {
   EXPECT_EQ(handler_.stats().unknown_client, 2u);
 }
 
-TEST_F(PortalHandler, SeenOnQueueIdentifiesWithoutNeighbourEntry) {
-  seen_->record(ip("2001:db8:1::5"), mac("02:00:00:00:00:05"), now_);
-  std::string token = token_in(get("/", "2001:db8:1::5"));
+// The identity is the wire MAC of this connection; no neighbour entry is needed.
+TEST_F(PortalHandler, WireMacIdentifiesWithoutNeighbourEntry) {
+  connect("2001:db8:1::5", 41000, "02:00:00:00:00:05");
+  std::string token = token_in(get("/", "2001:db8:1::5", 41000, "[2001:db8:1::1]:8511"));
   ASSERT_FALSE(token.empty());
-  EXPECT_EQ(post("token=" + token + "&accept_terms=yes", "2001:db8:1::5").result(), http::status::ok);
+  EXPECT_EQ(post("token=" + token + "&accept_terms=yes", "2001:db8:1::5", "/login", 41000,
+                 "[2001:db8:1::1]:8511").result(),
+            http::status::ok);
   EXPECT_EQ(set_.elements.count(mac("02:00:00:00:00:05")), 1u);
+}
+
+// A neighbour entry alone identifies no one: that address's portal
+// connection was not seen established on the LAN (or the ruleset lacks the
+// map), and a MAC learnt from other packets may be a spoofer's.
+TEST_F(PortalHandler, NeighbourEntryWithoutWireEntryIsUnknown) {
+  neighbours_.table[ip("192.0.2.7")] = mac("02:00:00:00:00:07");
+  EXPECT_EQ(get("/", "192.0.2.7").result(), http::status::forbidden);
+  EXPECT_EQ(post("accept_terms=yes", "192.0.2.7").result(), http::status::forbidden);
+  EXPECT_TRUE(set_.elements.empty());
+  EXPECT_EQ(handler_.stats().unknown_client, 2u);
+}
+
+// The element is per connection: the same address on another source port
+// (an attacker's spoofed, never-established connection) is not identified.
+TEST_F(PortalHandler, IdentityIsPerConnection) {
+  EXPECT_EQ(get("/", "192.0.2.2", kPort + 1).result(), http::status::forbidden);
+  // A form rendered on one connection is posted on another of the same device.
+  connect("192.0.2.2", kPort + 2, "02:00:00:00:00:02");
+  std::string token = token_in(get("/"));
+  EXPECT_EQ(post("token=" + token + "&accept_terms=yes", "192.0.2.2", "/login", kPort + 2).result(),
+            http::status::ok);
+  EXPECT_EQ(set_.elements.count(mac("02:00:00:00:00:02")), 1u);
+}
+
+// Wire and neighbour table disagree: refused with a page saying why, counted,
+// nobody signed in - neither the wire MAC nor the table's.
+TEST_F(PortalHandler, NeighbourMismatchIsRefusedAndCounted) {
+  connect("192.0.2.9", kPort, "02:00:00:00:00:99");  // the wire says 99
+  neighbours_.table[ip("192.0.2.9")] = mac("02:00:00:00:00:09");
+  auto page = get("/", "192.0.2.9");
+  EXPECT_EQ(page.result(), http::status::forbidden);
+  EXPECT_NE(page.body().find("same address"), std::string::npos);
+  EXPECT_TRUE(token_in(page).empty());
+  // Even with a token the wire MAC would have had.
+  std::string token = tokens_.issue(mac("02:00:00:00:00:99"), "", now_);
+  EXPECT_EQ(post("token=" + token + "&accept_terms=yes", "192.0.2.9").result(), http::status::forbidden);
+  EXPECT_TRUE(set_.elements.empty());
+  EXPECT_EQ(handler_.stats().identity_mismatch, 2u);
+  EXPECT_EQ(handler_.stats().unknown_client, 0u);
+}
+
+TEST_F(PortalHandler, PeerLookupFailureIsUnknownNotSignedIn) {
+  std::string token = token_in(get("/"));
+  peers_.fail_next = true;
+  EXPECT_EQ(post("token=" + token + "&accept_terms=yes").result(), http::status::forbidden);
+  EXPECT_TRUE(set_.elements.empty());
+}
+
+// DNS rebinding: a page of another origin whose name now resolves to the
+// router reaches us with its own name in Host. It gets 421 and no form,
+// whatever else the request carries.
+TEST_F(PortalHandler, ForeignHostIsMisdirected) {
+  for (const char* host : {"evil.example", "evil.example:8511", "192.0.2.1.evil.example", "192.0.2.1:80",
+                           "", "[2001:db8:1::2]:8511"}) {
+    auto r = get("/", "192.0.2.2", kPort, host);
+    EXPECT_EQ(r.result(), http::status::misdirected_request) << host;
+    EXPECT_TRUE(token_in(r).empty()) << host;
+    EXPECT_EQ(r[http::field::cache_control], "no-store");
+  }
+  std::string token = token_in(get("/"));
+  EXPECT_EQ(post("token=" + token + "&accept_terms=yes", "192.0.2.2", "/login", kPort, "evil.example").result(),
+            http::status::misdirected_request);
+  EXPECT_TRUE(set_.elements.empty());
+  // RFC 9112 §3.2: no Host at all (or two) is a bad request.
+  EXPECT_EQ(get("/", "192.0.2.2", kPort, nullptr).result(), http::status::bad_request);
+  Request twice{http::verb::get, "/", 11};
+  twice.insert(http::field::host, "192.0.2.1");
+  twice.insert(http::field::host, "evil.example");
+  EXPECT_EQ(answer(twice, Client{ip("192.0.2.2"), kPort}).result(), http::status::bad_request);
+  EXPECT_EQ(handler_.stats().wrong_host, 9u);
+}
+
+TEST_F(PortalHandler, OwnHostsAreServed) {
+  for (const char* host : {"192.0.2.1", "192.0.2.1:8511", "[2001:db8:1::1]", "[2001:DB8:1::1]:8511"})
+    EXPECT_EQ(get("/", "192.0.2.2", kPort, host).result(), http::status::ok) << host;
+}
+
+TEST(AcceptedHosts, LanAddressesAndPortalUrl) {
+  const packet::IpAddr lan[] = {ip("192.0.2.1"), ip("2001:db8:1::1")};
+  auto hosts = accepted_hosts(lan, 8511, "http://Portal.Example:8080/signin?x=1");
+  const std::vector<std::string> want = {"192.0.2.1",         "192.0.2.1:8511",      "[2001:db8:1::1]",
+                                         "[2001:db8:1::1]:8511", "portal.example:8080", "portal.example"};
+  EXPECT_EQ(hosts, want);
+  hosts = accepted_hosts({}, 8511, "https://[2001:db8::9]/");
+  EXPECT_EQ(hosts, (std::vector<std::string>{"[2001:db8::9]", "[2001:db8::9]:8511"}));
+  EXPECT_TRUE(accepted_hosts({}, 8511, "").empty());
 }
 
 TEST_F(PortalHandler, KernelFailureIsReportedNotSignedIn) {
@@ -175,7 +310,8 @@ TEST_F(PortalHandler, OtherPathsAndMethods) {
   EXPECT_EQ(post("x", "192.0.2.2", "/").result(), http::status::method_not_allowed);
   EXPECT_EQ(post("x", "192.0.2.2", "/elsewhere").result(), http::status::not_found);
   Request head{http::verb::head, "/", 11};
-  auto r = answer(head, "192.0.2.2");
+  head.set(http::field::host, "192.0.2.1:8511");
+  auto r = answer(head, Client{ip("192.0.2.2"), kPort});
   EXPECT_EQ(r.result(), http::status::ok);
   EXPECT_TRUE(r.body().empty());
 }

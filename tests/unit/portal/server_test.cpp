@@ -1,0 +1,193 @@
+// portal::Server with real sockets on loopback (no root, no namespace): the
+// per-client connection limit counts per MAC (two addresses of one device
+// share it), and when it is full the oldest idle connection is closed to
+// make room for the new one instead of the new one being refused; the same
+// for the total. limit_key: per MAC, else per IPv4 address or IPv6 /64.
+#include "captive/portal/server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <map>
+#include <thread>
+
+#include "../fakes/fakes.hpp"
+
+namespace captive::portal {
+namespace {
+using captive::testing::ip;
+using captive::testing::mac;
+using namespace std::chrono_literals;
+
+// The wire MAC by address alone (any port): all of a device's connections.
+class PeersByAddress final : public nft::PeerResolver {
+ public:
+  Result<std::optional<packet::MacAddr>> lookup(const nft::PortalPeer& peer) override {
+    auto it = table.find(peer.address.unmapped());
+    if (it == table.end()) return std::optional<packet::MacAddr>();
+    return std::optional<packet::MacAddr>(it->second);
+  }
+  std::map<packet::IpAddr, packet::MacAddr> table;
+};
+
+TEST(LimitKey, PerMacElsePerAddressOrSlash64) {
+  const auto m = mac("02:00:00:00:00:01");
+  EXPECT_EQ(limit_key(ip("192.0.2.2"), m), limit_key(ip("2001:db8::9"), m));
+  EXPECT_NE(limit_key(ip("192.0.2.2"), m), limit_key(ip("192.0.2.2"), mac("02:00:00:00:00:02")));
+  EXPECT_NE(limit_key(ip("192.0.2.2"), std::nullopt), limit_key(ip("192.0.2.3"), std::nullopt));
+  EXPECT_EQ(limit_key(ip("2001:db8:1:2::1"), std::nullopt), limit_key(ip("2001:db8:1:2:ffff::7"), std::nullopt));
+  EXPECT_NE(limit_key(ip("2001:db8:1:2::1"), std::nullopt), limit_key(ip("2001:db8:1:3::1"), std::nullopt));
+  EXPECT_NE(limit_key(ip("192.0.2.2"), std::nullopt), limit_key(ip("192.0.2.2"), m));
+}
+
+class PortalServer : public ::testing::Test {
+ protected:
+  void start(std::size_t total, std::size_t per_client) {
+    ServerSettings settings;
+    settings.device = "";  // no SO_BINDTODEVICE: loopback, no privilege
+    settings.port = 0;
+    settings.request_timeout = 5s;
+    settings.max_connections = total;
+    settings.max_connections_per_client = per_client;
+    auto server = Server::start(io_, settings, handler_, peers_);
+    ASSERT_TRUE(server) << server.error().message();
+    server_ = std::move(*server);
+    port_ = server_->port();
+    ASSERT_NE(port_, 0);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    for (int fd : fds_) ::close(fd);
+    stop();
+  }
+  // Ends the io thread; the server's counters are read after this (they
+  // are the io thread's).
+  void stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // A connection from 127.0.0.N (blocking, connected when this returns).
+  int open_from(const char* source) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &src.sin_addr);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+    sockaddr_in dst{};
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(port_);
+    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);
+    fds_.push_back(fd);
+    // The server accepts asynchronously: wait until it counted this one.
+    return fd;
+  }
+
+  // True if the server closed `fd` (EOF or reset) within `wait`.
+  static bool closed_within(int fd, std::chrono::milliseconds wait) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+    char c;
+    return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+  }
+
+  // Sends a request and reads the status line of the answer.
+  static std::string status_line(int fd) {
+    const char request[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request, sizeof request - 1, MSG_NOSIGNAL) < 0) return "send failed";
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 3000) <= 0) return "no answer";
+    char buf[64] = {};
+    ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return "closed";
+    std::string s(buf, static_cast<std::size_t>(n));
+    return s.substr(0, s.find('\r'));
+  }
+
+  // Gives the io thread time to accept what was connected.
+  static void settle() { std::this_thread::sleep_for(150ms); }
+
+  testing::FakeSet set_;
+  testing::FakeNeighbours neighbours_;
+  PeersByAddress peers_;
+  session::Registry registry_{set_};
+  auth::TokenIssuer tokens_{auth::TokenIssuer::Key{}};
+  auth::ClickThrough backend_;
+  Handler handler_{HandlerSettings{3600s, "Test", {"127.0.0.1"}},
+                   Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [] { return 1'700'000'000ull; }}};
+  boost::asio::io_context io_{1};
+  std::unique_ptr<Server> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  std::vector<int> fds_;
+};
+
+// Two addresses of one device (same MAC) share its limit of 3; the fourth
+// connection closes the device's oldest idle one and is itself served.
+TEST_F(PortalServer, PerMacLimitEvictsTheOldestIdle) {
+  peers_.table[ip("127.0.0.1")] = mac("02:00:00:00:00:01");
+  peers_.table[ip("127.0.0.2")] = mac("02:00:00:00:00:01");
+  start(256, 3);
+  int first = open_from("127.0.0.1");
+  settle();
+  int second = open_from("127.0.0.2");
+  settle();
+  int third = open_from("127.0.0.1");
+  settle();
+  int fourth = open_from("127.0.0.2");
+  EXPECT_TRUE(closed_within(first, 2000ms)) << "the oldest idle connection of the MAC was not evicted";
+  EXPECT_FALSE(closed_within(second, 200ms));
+  EXPECT_FALSE(closed_within(third, 200ms));
+  EXPECT_EQ(status_line(fourth), "HTTP/1.1 200 OK");
+  stop();
+  EXPECT_EQ(server_->connections_evicted(), 1u);
+  EXPECT_EQ(server_->connections_refused(), 0u);
+}
+
+// Another device is not touched by one device's eviction.
+TEST_F(PortalServer, EvictionStaysWithinTheClient) {
+  peers_.table[ip("127.0.0.1")] = mac("02:00:00:00:00:01");
+  peers_.table[ip("127.0.0.3")] = mac("02:00:00:00:00:03");
+  start(256, 2);
+  int other = open_from("127.0.0.3");
+  settle();
+  int a1 = open_from("127.0.0.1");
+  settle();
+  int a2 = open_from("127.0.0.1");
+  settle();
+  int a3 = open_from("127.0.0.1");
+  EXPECT_TRUE(closed_within(a1, 2000ms));
+  EXPECT_FALSE(closed_within(other, 200ms)) << "another client's connection was evicted";
+  EXPECT_FALSE(closed_within(a2, 100ms));
+  EXPECT_EQ(status_line(a3), "HTTP/1.1 200 OK");
+  EXPECT_EQ(status_line(other), "HTTP/1.1 200 OK");
+}
+
+// Without a known MAC each IPv4 address is a client; when the total is full
+// the oldest idle connection of anyone makes room.
+TEST_F(PortalServer, TotalLimitEvictsTheOldestIdleOfAnyone) {
+  start(3, 16);
+  int first = open_from("127.0.0.11");
+  settle();
+  int second = open_from("127.0.0.12");
+  settle();
+  int third = open_from("127.0.0.13");
+  settle();
+  int fourth = open_from("127.0.0.14");
+  EXPECT_TRUE(closed_within(first, 2000ms));
+  EXPECT_FALSE(closed_within(second, 200ms));
+  EXPECT_FALSE(closed_within(third, 100ms));
+  // Unknown on the wire: served, with the "cannot identify" page.
+  EXPECT_EQ(status_line(fourth), "HTTP/1.1 403 Forbidden");
+  stop();
+  EXPECT_EQ(server_->connections_evicted(), 1u);
+}
+
+}  // namespace
+}  // namespace captive::portal
