@@ -34,7 +34,6 @@
 #include "captive/portal/server.hpp"
 #include "captive/responder/responder.hpp"
 #include "captive/session/registry.hpp"
-#include "captive/session/seen_addresses.hpp"
 #include "captive/util/log.hpp"
 
 namespace captive::daemon {
@@ -94,7 +93,6 @@ struct App::Impl {
   KernelWorker kernel;
   std::optional<neigh::NeighbourTable> neighbours;
   std::optional<nft::PortalPeers> portal_peers;
-  session::SeenAddresses seen;
   std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
@@ -444,11 +442,10 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   // Bind the queues before the rule points at them, so no packet meets a
   // rule with nobody behind it (with bypass it would pass to the forward drop).
   for (std::uint16_t i = 0; i < config.queues; ++i) {
-    // Cookie slots run on CLOCK_BOOTTIME (NTP stepping the wall clock must
-    // not expire or revive them); the seen-addresses table on the clock the
-    // portal reads it with.
-    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), rs, s.device, s.seen,
-                                     worker::boottime_seconds, now_seconds);
+    // Cookie slots run on CLOCK_BOOTTIME: NTP stepping the wall clock must
+    // not expire or revive them.
+    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), rs, s.device,
+                                     worker::boottime_seconds);
     if (!worker) return worker.error();
     s.workers.push_back(std::move(*worker));
   }

@@ -55,12 +55,6 @@ const char* outcome_name(Outcome o) {
   return "unknown";
 }
 
-bool well_formed(Outcome o) {
-  // A frame from a group MAC is nobody's: it names no client.
-  return o != Outcome::bad_packet && o != Outcome::bad_checksum && o != Outcome::not_unicast &&
-         o != Outcome::count_;
-}
-
 Responder::Responder(Settings settings)
     : settings_(std::move(settings)), cookies_(settings_.cookie_key) {
   // crypto_shorthash needs no initialisation, but libsodium wants
@@ -69,16 +63,14 @@ Responder::Responder(Settings settings)
 }
 
 Outcome Responder::handle(const Packet& in, std::uint64_t now_seconds, Output& out) {
-  FrameSink sink{out.frames.data(), out.lengths.data(), kMaxFrames, 0, std::nullopt};
+  FrameSink sink{out.frames.data(), out.lengths.data(), kMaxFrames, 0};
   const Outcome o = handle(in, now_seconds, sink);
   out.count = sink.count;
-  out.source = sink.source;
   return o;
 }
 
 Outcome Responder::handle(const Packet& in, std::uint64_t now_seconds, FrameSink& out) {
   out.count = 0;
-  out.source.reset();
   const Outcome o = decide(in, now_seconds, out);
   stats_.outcomes[static_cast<std::size_t>(o)].fetch_add(1, std::memory_order_relaxed);
   return o;
@@ -214,7 +206,6 @@ Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, FrameSink
   // With NFQA_SKB_CSUMNOTREADY the field holds only the pseudo-header sum
   // (the NIC would finish it); a cut-short packet cannot be summed at all.
   if (!in.checksum_not_ready && !truncated && !seg.checksum_valid()) return Outcome::bad_checksum;
-  out.source = seg.src();
 
   const FourTuple tuple = client_tuple(seg);
   const std::uint8_t flags = tcp.flags();

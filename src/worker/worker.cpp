@@ -29,18 +29,15 @@ std::uint64_t boottime_seconds() {
 }
 
 Worker::Worker(std::uint16_t queue_num, const responder::Settings& settings, nfq::Source& source,
-               inject::Sender& sender, session::SeenAddresses& seen, Clock clock, Clock seen_clock)
+               inject::Sender& sender, Clock clock)
     : queue_num_(queue_num),
       source_(source),
       sender_(sender),
       responder_(settings),
-      seen_(seen),
-      clock_(clock != nullptr ? clock : boottime_seconds),
-      seen_clock_(seen_clock != nullptr ? seen_clock : clock_) {}
+      clock_(clock != nullptr ? clock : boottime_seconds) {}
 
 bool Worker::step() {
   now_ = clock_();
-  seen_now_ = seen_clock_ == clock_ ? now_ : seen_clock_();
   auto round = source_.drain_round(*this);
   flush_frames();
   if (!round) {
@@ -64,12 +61,8 @@ void Worker::on_packet(const nfq::QueuedPacket& p) {
   sink.lengths = batch_->lengths.data() + batch_->count;
   sink.capacity = responder::kMaxFrames;
   const responder::Packet in{p.payload, p.original_length, *p.hwaddr, p.checksum_not_ready};
-  const auto outcome = responder_.handle(in, now_, sink);
+  responder_.handle(in, now_, sink);
   batch_->count += sink.count;
-  // Only a well-formed segment says whose MAC its source address is: a
-  // packet with a bad checksum or bad headers naming another client's
-  // address must not make the portal take that client for its sender.
-  if (responder::well_formed(outcome) && sink.source) seen_.record(*sink.source, *p.hwaddr, seen_now_);
 }
 
 void Worker::flush_frames() {
@@ -122,8 +115,7 @@ void Worker::add_counters(Counters& out) const {
 }
 
 Result<std::unique_ptr<PacketWorker>> PacketWorker::open(std::uint16_t queue_num, const responder::Settings& settings,
-                                                         const inject::Device& device, session::SeenAddresses& seen,
-                                                         Clock clock, Clock seen_clock) {
+                                                         const inject::Device& device, Clock clock) {
   nfq::Options options;
   options.queue_num = queue_num;
   auto queue = nfq::Queue::open(options);
@@ -134,16 +126,16 @@ Result<std::unique_ptr<PacketWorker>> PacketWorker::open(std::uint16_t queue_num
   if (stop_fd < 0) return errno_error("eventfd for queue " + std::to_string(queue_num));
   return std::unique_ptr<PacketWorker>(new PacketWorker(
       queue_num, std::make_unique<nfq::Queue>(std::move(*queue)),
-      std::make_unique<inject::PacketSocketSender>(std::move(*sender)), settings, seen, clock, seen_clock, stop_fd));
+      std::make_unique<inject::PacketSocketSender>(std::move(*sender)), settings, clock, stop_fd));
 }
 
 PacketWorker::PacketWorker(std::uint16_t queue_num, std::unique_ptr<nfq::Queue> queue,
                            std::unique_ptr<inject::PacketSocketSender> sender, const responder::Settings& settings,
-                           session::SeenAddresses& seen, Clock clock, Clock seen_clock, int stop_fd)
+                           Clock clock, int stop_fd)
     : queue_num_(queue_num),
       queue_(std::move(queue)),
       sender_(std::move(sender)),
-      worker_(queue_num, settings, *queue_, *sender_, seen, clock, seen_clock),
+      worker_(queue_num, settings, *queue_, *sender_, clock),
       stop_fd_(stop_fd) {}
 
 PacketWorker::~PacketWorker() {

@@ -96,7 +96,7 @@ uk0=$(stat_of portal.unknown_client)
 [ "$(page_from_routed)" = 403 ] || fail "address without a wire record got the page: $(cat "$WORK/routed.html")"
 [ "$(stat_of portal.unknown_client)" -gt "$uk0" ] || fail "portal.unknown_client not counted"
 in_gw nft delete rule inet captive portal_input handle "$handle"
-pass "a connection the ruleset did not record: 403, counted as unknown_client"
+pass "an address with no neighbour entry and no wire record: 403, counted as unknown_client"
 
 # c2 forges packets from that address: bad checksum, SYN+FIN, cut short.
 in_c2 "$SCAPY_PYTHON" - "$C2_MAC" "$GW_MAC" "$ROUTED" "$UP_V4" <<'PY' || fail "forging packets from c2"

@@ -57,15 +57,12 @@ using FrameSlot = std::array<std::byte, kMaxFrameSize>;
 
 // Where handle() writes its frames: `capacity` free slots owned by the
 // caller (an Output, or the tail of the worker's send batch, so frames are
-// built where they are sent from and never copied). handle() sets `count`
-// and, once the segment parsed, `source` (the client's address, for the
-// seen-addresses table: nobody parses the packet twice).
+// built where they are sent from and never copied). handle() sets `count`.
 struct FrameSink {
   FrameSlot* frames = nullptr;
   std::size_t* lengths = nullptr;
   std::size_t capacity = 0;  // handle() needs kMaxFrames to send a whole window
   std::size_t count = 0;
-  std::optional<packet::IpAddr> source;
   std::span<const std::byte> frame(std::size_t i) const { return {frames[i].data(), lengths[i]}; }
 };
 
@@ -74,11 +71,7 @@ struct Output {
   std::array<FrameSlot, kMaxFrames> frames;
   std::array<std::size_t, kMaxFrames> lengths{};
   std::size_t count = 0;
-  std::optional<packet::IpAddr> source;
-  void clear() {
-    count = 0;
-    source.reset();
-  }
+  void clear() { count = 0; }
   std::span<const std::byte> frame(std::size_t i) const { return {frames[i].data(), lengths[i]}; }
 };
 
@@ -106,12 +99,6 @@ struct Stats {
 
 const char* outcome_name(Outcome o);
 
-// Whether the packet was a well-formed TCP segment (parsed, checksum right
-// where it can be checked): only such a packet may tell the daemon which MAC
-// an address belongs to (session::SeenAddresses). Garbage naming somebody
-// else's address must not make that address the sender's.
-bool well_formed(Outcome o);
-
 class Responder {
  public:
   explicit Responder(Settings settings);
@@ -122,7 +109,7 @@ class Responder {
   // differences matter, and a step would expire or extend every cookie.
   // Never throws, never reads outside in.l3, never allocates.
   Outcome handle(const Packet& in, std::uint64_t now_seconds, Output& out);
-  // The same into caller-owned slots (count and source reset first). With
+  // The same into caller-owned slots (count reset first). With
   // fewer than kMaxFrames slots a window's worth is cut to what fits.
   Outcome handle(const Packet& in, std::uint64_t now_seconds, FrameSink& out);
 

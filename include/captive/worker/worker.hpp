@@ -1,8 +1,7 @@
 // The packet path of one NFQUEUE: drain a bounded round of queued packets
 // (nfq::Source), answer each through the responder straight into the send
-// batch, send the batch (inject::Sender), and record who sent what
-// (session::SeenAddresses). With --queues N there are N of these, one per
-// queue, sharing nothing but the seen-addresses table.
+// batch, and send the batch (inject::Sender). With --queues N there are N
+// of these, one per queue, sharing nothing: no lock on the packet path.
 //
 // `Worker` is the path without a thread or a kernel: it runs against fakes
 // in tests (tests/unit/worker). `PacketWorker` is what the daemon runs: a
@@ -22,7 +21,6 @@
 #include "captive/inject/sender.hpp"
 #include "captive/nfq/queue.hpp"
 #include "captive/responder/responder.hpp"
-#include "captive/session/seen_addresses.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::worker {
@@ -32,8 +30,7 @@ using Counters = std::vector<std::pair<std::string, std::uint64_t>>;
 // Adds `value` to the counter `name` in `out`, appending it if new.
 void add_counter(Counters& out, const std::string& name, std::uint64_t value);
 
-// Seconds for the SYN cookie slots and the seen-addresses table: a clock
-// NTP cannot step. A router without a real-time clock sets its wall clock
+// Seconds for the SYN cookie slots: a clock NTP cannot step. A router without a real-time clock sets its wall clock
 // at boot, often by years; cookies timed by it would all expire (or old ones
 // revive) at that moment.
 using Clock = std::uint64_t (*)();
@@ -44,12 +41,9 @@ class Worker final : private nfq::PacketHandler {
  public:
   static constexpr std::size_t kBatchFrames = 64;
 
-  // `clock` times the SYN cookies; `seen_clock` the seen-addresses table,
-  // which the portal reads with its own clock: the two must be the same
-  // (nullptr: `clock`).
+  // `clock` times the SYN cookies (nullptr: boottime_seconds).
   Worker(std::uint16_t queue_num, const responder::Settings& settings, nfq::Source& source,
-         inject::Sender& sender, session::SeenAddresses& seen, Clock clock = boottime_seconds,
-         Clock seen_clock = nullptr);
+         inject::Sender& sender, Clock clock = boottime_seconds);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -71,11 +65,8 @@ class Worker final : private nfq::PacketHandler {
   nfq::Source& source_;
   inject::Sender& sender_;
   responder::Responder responder_;
-  session::SeenAddresses& seen_;
   Clock clock_;
-  Clock seen_clock_;
-  std::uint64_t now_ = 0;       // of the current round, for the cookies
-  std::uint64_t seen_now_ = 0;  // of the current round, for the seen table
+  std::uint64_t now_ = 0;  // of the current round, for the cookies
   // Frames of the current round, built in place by the responder and sent
   // together at its end (or when fewer than kMaxFrames slots are left).
   struct Batch {
@@ -96,8 +87,8 @@ class PacketWorker {
  public:
   // Binds the queue and opens this worker's own AF_PACKET socket.
   static Result<std::unique_ptr<PacketWorker>> open(std::uint16_t queue_num, const responder::Settings& settings,
-                                                    const inject::Device& device, session::SeenAddresses& seen,
-                                                    Clock clock = boottime_seconds, Clock seen_clock = nullptr);
+                                                    const inject::Device& device,
+                                                    Clock clock = boottime_seconds);
   ~PacketWorker();  // stops and joins
 
   void start();
@@ -107,7 +98,7 @@ class PacketWorker {
  private:
   PacketWorker(std::uint16_t queue_num, std::unique_ptr<nfq::Queue> queue,
                std::unique_ptr<inject::PacketSocketSender> sender, const responder::Settings& settings,
-               session::SeenAddresses& seen, Clock clock, Clock seen_clock, int stop_fd);
+               Clock clock, int stop_fd);
   void run();
 
   std::uint16_t queue_num_;

@@ -363,26 +363,6 @@ TEST_F(ResponderTest, BadChecksumAndBadPackets) {
   EXPECT_STREQ(outcome_name(Outcome::ignored_ack), "ignored_ack");
 }
 
-// Only well-formed segments may tell the daemon whose MAC an address is
-// (session::SeenAddresses): garbage from one client naming another's address
-// must not count (e2e 085).
-TEST_F(ResponderTest, OnlyWellFormedSegmentsIdentifyTheirSender) {
-  const auto c = Client::v4();
-  auto bad_sum = c.segment(kTcpSyn, c.isn, 0, {}, 1460);
-  bad_sum[25] ^= std::byte{1};
-  EXPECT_FALSE(well_formed(handle(c, bad_sum)));
-  EXPECT_FALSE(well_formed(handle(c, std::vector<std::byte>(10))));
-  EXPECT_FALSE(well_formed(handle(c, c.segment(kTcpSyn | kTcpFin, 1, 0))));
-  EXPECT_FALSE(well_formed(handle(c, c.segment(kTcpPsh, 1, 0, "GET / HTTP/1.1\r\n\r\n"))));
-  EXPECT_TRUE(well_formed(handle(c, c.segment(kTcpSyn, c.isn, 0, {}, 1460))));
-  EXPECT_TRUE(well_formed(handle(c, c.segment(kTcpAck, 1, 2))));  // reset
-  for (auto o : {Outcome::syn_ack, Outcome::answered, Outcome::fin_ack, Outcome::reset, Outcome::ignored_ack,
-                 Outcome::not_http})
-    EXPECT_TRUE(well_formed(o)) << outcome_name(o);
-  EXPECT_FALSE(well_formed(Outcome::bad_packet));
-  EXPECT_FALSE(well_formed(Outcome::bad_checksum));
-}
-
 // Random and mutated input never crashes, and whatever goes out is well formed.
 TEST_F(ResponderTest, PropertyRandomInput) {
   std::mt19937 rng(12345);

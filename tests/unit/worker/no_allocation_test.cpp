@@ -1,6 +1,5 @@
 // The whole worker step must not allocate (STYLE.md rule 6), not only the
-// responder: drain round, responder into the send batch, seen-addresses
-// record, send. The global operator new is replaced in this test binary and
+// responder: drain round, responder into the send batch, send. The global operator new is replaced in this test binary and
 // counts while `g_counting` is set; the fakes reserve their storage first.
 #include <gtest/gtest.h>
 
@@ -41,10 +40,9 @@ using captive::testing::FakeSender;
 using captive::testing::FakeSource;
 
 TEST(WorkerNoAllocation, StepDoesNotAllocate) {
-  session::SeenAddresses seen;
   FakeSource source(8);
   FakeSender sender(8192);
-  Worker worker(0, settings(), source, sender, seen, test_clock);
+  Worker worker(0, settings(), source, sender, test_clock);
 
   // The cookies, learnt before counting starts.
   const auto syn4 = fixtures::l3_bytes(fixtures::kV4SynFrame);

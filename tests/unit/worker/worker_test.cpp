@@ -41,10 +41,9 @@ class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override { g_now = 64 * 5000 + 3; }
 
-  session::SeenAddresses seen_;
   FakeSource source_{32};
   FakeSender sender_;
-  std::unique_ptr<Worker> worker_ = std::make_unique<Worker>(0, settings(), source_, sender_, seen_, test_clock);
+  std::unique_ptr<Worker> worker_ = std::make_unique<Worker>(0, settings(), source_, sender_, test_clock);
 
   packet::SegmentView sent_segment(std::size_t i) {
     auto eth = packet::EthernetView::parse(sender_.frame(i));
@@ -105,9 +104,6 @@ TEST_F(WorkerTest, CapturedExchangeGoldenFramesAndVerdicts) {
               std::string::npos)
         << text;
   }
-  // Who sent them: the seen-addresses table has the client's MAC.
-  EXPECT_EQ(seen_.find(*packet::IpAddr::parse("192.0.2.10"), g_now), kClientMac);
-  EXPECT_EQ(seen_.find(*packet::IpAddr::parse("2001:db8::10"), g_now), kClientMac);
 
   Counters counters;
   worker_->add_counters(counters);
@@ -128,7 +124,7 @@ TEST_F(WorkerTest, CapturedExchangeGoldenFramesAndVerdicts) {
 // frames and returns "more"; every round ends with its own verdict.
 TEST_F(WorkerTest, EveryRoundHasItsVerdictAndItsFrames) {
   FakeSource source(2);
-  Worker worker(0, settings(), source, sender_, seen_, test_clock);
+  Worker worker(0, settings(), source, sender_, test_clock);
   const auto syn4 = fixtures::l3_bytes(fixtures::kV4SynFrame);
   source.load({queued(1, syn4), queued(2, syn4), queued(3, syn4), queued(4, syn4), queued(5, syn4)});
   EXPECT_TRUE(worker.step());
@@ -149,7 +145,7 @@ TEST_F(WorkerTest, FullBatchIsFlushedMidRound) {
   std::vector<nfq::QueuedPacket> many;
   for (std::uint32_t id = 1; id <= 200; ++id) many.push_back(queued(id, syn4));
   FakeSource source(200);
-  Worker worker(0, settings(), source, sender_, seen_, test_clock);
+  Worker worker(0, settings(), source, sender_, test_clock);
   source.load(many);
   EXPECT_FALSE(worker.step());
   EXPECT_EQ(sender_.count(), 200u);
@@ -180,15 +176,17 @@ TEST_F(WorkerTest, NoHwaddrSendErrorsAndDrainErrorsAreCounted) {
   EXPECT_EQ(by_name["queue.kernel_waiting"], 4096u);
 }
 
-// Garbage naming an address does not make it the sender's (seen table).
-TEST_F(WorkerTest, OnlyWellFormedPacketsAreRecordedAsSeen) {
+// A SYN+FIN (a scan, not a client opening a connection) gets nothing back,
+// and its packet still gets its verdict.
+TEST_F(WorkerTest, SynFinScanGetsNothing) {
   std::vector<std::byte> bad(fixtures::l3_bytes(fixtures::kV4SynFrame).begin(),
                              fixtures::l3_bytes(fixtures::kV4SynFrame).end());
   bad[20 + 13] = std::byte{0x03};  // SYN+FIN: a scan
   source_.load({queued(1, bad)});
   worker_->step();
   EXPECT_EQ(sender_.count(), 0u);
-  EXPECT_FALSE(seen_.find(*packet::IpAddr::parse("192.0.2.10"), g_now));
+  ASSERT_EQ(source_.verdicts.size(), 1u);
+  EXPECT_EQ(source_.verdicts[0].id, 1u);
 }
 
 // Item 6: cookie slots run on the worker's clock, CLOCK_BOOTTIME by
@@ -203,10 +201,9 @@ TEST(WorkerClock, DefaultIsBoottimeNotWallClock) {
   // Not the wall clock: seconds since boot are far from seconds since 1970.
   EXPECT_LT(ours + 1000000, static_cast<std::uint64_t>(std::time(nullptr)));
 
-  session::SeenAddresses seen;
   FakeSource source;
   FakeSender sender;
-  Worker worker(0, settings(), source, sender, seen);  // default clock
+  Worker worker(0, settings(), source, sender);  // default clock
   const auto syn4 = fixtures::l3_bytes(fixtures::kV4SynFrame);
   source.load({queued(1, syn4)});
   worker.step();
@@ -240,30 +237,6 @@ TEST_F(WorkerTest, CookieValidityFollowsTheInjectedClock) {
   worker_->step();
   ASSERT_EQ(sender_.count(), 1u);
   EXPECT_EQ(sent_segment(0).tcp().flags(), packet::kTcpRst);
-}
-
-}  // namespace
-}  // namespace captive::worker
-
-namespace captive::worker {
-namespace {
-
-using namespace captive::worker::testing;  // NOLINT
-
-std::uint64_t g_portal_now = 1'800'000'000;
-std::uint64_t portal_clock() { return g_portal_now; }
-
-// The seen-addresses table is read by the portal with the portal's clock:
-// the worker writes it with that clock, whatever times its cookies.
-TEST(WorkerClock, SeenTableUsesThePortalsClock) {
-  session::SeenAddresses seen;
-  captive::testing::FakeSource source;
-  captive::testing::FakeSender sender;
-  Worker worker(0, settings(), source, sender, seen, test_clock, portal_clock);
-  source.load({queued(1, fixtures::l3_bytes(fixtures::kV4SynFrame))});
-  worker.step();
-  ASSERT_EQ(sender.count(), 1u);
-  EXPECT_EQ(seen.find(*packet::IpAddr::parse("192.0.2.10"), g_portal_now + 5), kClientMac);
 }
 
 }  // namespace
