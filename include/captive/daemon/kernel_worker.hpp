@@ -19,7 +19,8 @@ class KernelWorker {
  public:
   using Job = std::function<void()>;
 
-  KernelWorker();
+  // `name` (at most 15 bytes) shows in `top -H` and perf.
+  explicit KernelWorker(const char* name = "captived-kernel");
   // Runs the jobs already posted, then joins the thread.
   ~KernelWorker();
   KernelWorker(const KernelWorker&) = delete;
