@@ -178,6 +178,15 @@ std::shared_ptr<Session> oldest_idle(Server::Open& open, const LimitKey* key) {
   return nullptr;
 }
 
+// What a connection counts under while its peer lookup is pending: 1 (IPv4)
+// or 2 (IPv6) + the whole address; never equal to a limit_key.
+LimitKey pending_key(const packet::IpAddr& address) {
+  LimitKey key{};
+  key[0] = address.is_v4() ? 1 : 2;
+  std::copy_n(address.bytes.begin(), std::min<std::size_t>(address.bytes.size(), key.size() - 1), key.begin() + 1);
+  return key;
+}
+
 // Makes room for one more connection of `key`: closes the oldest idle
 // connection of this client when it is at its limit, of anyone when the
 // total is reached. A client that holds its slots idle (slowloris) loses
@@ -283,11 +292,13 @@ void Server::admit(tcp::socket socket, const Client& client) {
     return;
   }
   // The peer map is a kernel round trip: it runs on the lookup thread, and
-  // until it answers the connection counts under its IPv4 address or IPv6
-  // /64, which is what it stays under if the map has no element for it. It
-  // is read meanwhile (the handler does its own lookup), and is re-keyed to
-  // its MAC when the answer comes back (settle_key).
-  const LimitKey provisional = limit_key(client.address, std::nullopt);
+  // until it answers the connection counts under its own full address (not
+  // the /64: every IPv6 device of the LAN shares its prefix, and a kernel
+  // answer held up for a second must not let the new connections of some
+  // devices evict those of others). It is read meanwhile (the handler does
+  // its own lookup) and is re-keyed when the answer comes back (settle_key):
+  // to its MAC, or to its IPv4 address or /64 if the map has no element.
+  const LimitKey provisional = pending_key(client.address);
   if (!make_room(*open_, provisional, settings_, true)) {
     ++open_->refused;
     return;

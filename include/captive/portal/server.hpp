@@ -29,7 +29,7 @@ struct ServerSettings {
   // address, or its IPv6 /64 (RFC 4291 §2.5.4: a /64 is one link's prefix;
   // a device picks any number of interface ids in it, RFC 8981). While the
   // peer map's answer is pending (a kernel round trip, off the event loop)
-  // a connection counts under its address or /64, then under its MAC.
+  // a connection counts under its full address, then as above.
   std::size_t max_connections_per_client = 16;
 };
 

@@ -225,6 +225,23 @@ TEST_F(PortalServer, PerMacLimitHoldsWithAsynchronousLookups) {
   EXPECT_EQ(server_->connections_refused(), 0u);
 }
 
+// Not in the peer map: once the (empty) answer is back the connections of
+// an address count under it, as with inline lookups.
+TEST_F(PortalServer, UnknownClientLimitHoldsWithAsynchronousLookups) {
+  start(256, 2, true);
+  int first = open_from("127.0.0.5");
+  settle();
+  int second = open_from("127.0.0.5");
+  settle();
+  int third = open_from("127.0.0.5");
+  EXPECT_TRUE(closed_within(first, 2000ms)) << "the address's oldest idle connection was not evicted";
+  EXPECT_FALSE(closed_within(second, 200ms));
+  EXPECT_EQ(status_line(third), "HTTP/1.1 403 Forbidden");  // served: "cannot identify"
+  stop();
+  EXPECT_EQ(server_->connections_evicted(), 1u);
+  EXPECT_EQ(server_->connections_refused(), 0u);
+}
+
 // While the peer map is slow to answer for one new connection (a kernel
 // round trip held up), the event loop still accepts and answers others.
 TEST_F(PortalServer, SlowPeerLookupDoesNotStallOtherConnections) {
