@@ -91,6 +91,10 @@ struct App::Impl {
   // shutdown use it on the main thread while the worker is idle or stopped).
   std::optional<nft::Netlink> netlink;
   KernelWorker kernel;
+  // The portal's identity lookups (peer map, neighbour table): their own
+  // thread and sockets, used by nothing else, so a page load or a new
+  // connection never waits behind a bulk restore on `kernel`.
+  KernelWorker lookups{"captived-lookup"};
   std::optional<neigh::NeighbourTable> neighbours;
   std::optional<nft::PortalPeers> portal_peers;
   std::vector<std::unique_ptr<PacketWorker>> workers;
@@ -132,6 +136,7 @@ struct App::Impl {
   ~Impl() {
     // Nothing else may use the netlink socket from here on.
     kernel.stop();
+    lookups.stop();
     // The rule goes first: from then on no packet is queued to us.
     if (queue_rule_installed && netlink) {
       if (auto removed = netlink->remove_queue_rule(); !removed)
@@ -424,13 +429,15 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   std::vector<packet::IpAddr> lan_ips;
   if (addresses.v4) lan_ips.push_back(*addresses.v4);
   if (addresses.v6) lan_ips.push_back(*addresses.v6);
+  const portal::Executors portal_executors{[&s](portal::Executors::Job job) { s.lookups.post(std::move(job)); },
+                                           [&s](portal::Executors::Job job) { asio::post(s.io, std::move(job)); }};
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name,
                                             portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url)},
                     portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
-                                          now_seconds});
+                                          now_seconds, portal_executors});
 
   auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler,
-                                             *s.portal_peers);
+                                             *s.portal_peers, portal_executors);
   if (!portal_server) return portal_server.error();
   s.portal_server = std::move(*portal_server);
 

@@ -4,9 +4,9 @@
 
 namespace captive::daemon {
 
-KernelWorker::KernelWorker() : thread_([this] { run(); }) {
+KernelWorker::KernelWorker(const char* name) : thread_([this] { run(); }) {
   // Named, so `top -H` and perf show where the kernel waits are.
-  ::pthread_setname_np(thread_.native_handle(), "captived-kernel");
+  ::pthread_setname_np(thread_.native_handle(), name);
 }
 
 KernelWorker::~KernelWorker() { stop(); }

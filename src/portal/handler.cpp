@@ -110,9 +110,9 @@ bool Handler::host_is_ours(std::string_view host) const {
   return std::find(settings_.hosts.begin(), settings_.hosts.end(), lower) != settings_.hosts.end();
 }
 
-Handler::Identity Handler::identify(const Client& client) {
+Handler::Identity Handler::look_up(nft::PeerResolver& peers, neigh::Resolver& neighbours, const Client& client) {
   Identity id;
-  auto wire = deps_.peers.lookup(client);
+  auto wire = peers.lookup(client);
   if (!wire) {
     LOG_WARN("portal: peer lookup: %s", wire.error().message().c_str());
     return id;
@@ -123,18 +123,33 @@ Handler::Identity Handler::identify(const Client& client) {
   // Cross-check: the kernel's neighbour entry for the address, if any, must
   // name the same MAC. A different one means two devices claim the address
   // (spoofing, or a stale entry after the address moved): sign in neither.
-  auto from_kernel = deps_.neighbours.lookup(client.address);
+  auto from_kernel = neighbours.lookup(client.address);
   if (!from_kernel) {
     LOG_WARN("portal: neighbour lookup of %s: %s", client.address.to_string().c_str(),
              from_kernel.error().message().c_str());
   } else if (from_kernel->has_value() && **from_kernel != id.mac) {
-    ++stats_.identity_mismatch;
     LOG_WARN("portal: %s: the connection came from %s but the neighbour table says %s; refused",
              client.address.to_string().c_str(), id.mac.to_string().c_str(),
              (*from_kernel)->to_string().c_str());
     id.outcome = Identity::Outcome::mismatch;
   }
   return id;
+}
+
+void Handler::identify(const Client& client, std::function<void(Identity)> then) {
+  // Counted on the home thread, where stats_ lives.
+  auto finish = [this, then = std::move(then)](const Identity& id) {
+    if (id.outcome == Identity::Outcome::mismatch) ++stats_.identity_mismatch;
+    then(id);
+  };
+  const Executors& run = deps_.executors;
+  if (!run.lookup) return finish(look_up(deps_.peers, deps_.neighbours, client));
+  run.lookup([&peers = deps_.peers, &neighbours = deps_.neighbours, home = run.home, client,
+              finish = std::move(finish)] {
+    Identity id = look_up(peers, neighbours, client);
+    if (!home) return finish(id);
+    home([finish, id] { finish(id); });
+  });
 }
 
 std::optional<Response> Handler::refuse_unidentified(const Request& request, const Identity& identity) {
@@ -175,17 +190,23 @@ std::optional<Response> Handler::refuse_wrong_host(const Request& request) {
 
 void Handler::handle(const Request& request, const Client& client, Reply reply) {
   if (auto refused = refuse_wrong_host(request)) return reply(std::move(*refused));
-  if (path_of(request.target()) == "/login" && request.method() == http::verb::post)
-    return login(request, client, std::move(reply));
-  reply(answer(request, client));
+  const std::string path = path_of(request.target());
+  const bool sign_in = path == "/login" && request.method() == http::verb::post;
+  const bool wants_page =
+      path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head);
+  // Everything else (404, 405) is answered without asking the kernel.
+  if (!sign_in && !wants_page) return reply(answer(request, Identity{}));
+  identify(client, [this, &request, client, sign_in, reply = std::move(reply)](const Identity& id) {
+    if (sign_in) return login(request, client, id, reply);
+    reply(answer(request, id));
+  });
 }
 
-Response Handler::answer(const Request& request, const Client& client) {
+Response Handler::answer(const Request& request, const Identity& id) {
   std::string path = path_of(request.target());
   if (path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head)) {
     ++stats_.pages;
     std::string url = return_url(form_value(query_of(request.target()), "url").value_or("")).value_or("");
-    Identity id = identify(client);
     if (auto refused = refuse_unidentified(request, id)) return std::move(*refused);
     const packet::MacAddr* mac = &id.mac;
     if (auto signed_in = deps_.registry.find(*mac)) {
@@ -217,10 +238,9 @@ Response Handler::sign_in_page(const Request& request, const packet::MacAddr& ma
   return respond(request, status, page(settings_.site_name, body));
 }
 
-void Handler::login(const Request& request, const Client& client, Reply reply) {
+void Handler::login(const Request& request, const Client& client, const Identity& id, Reply reply) {
   const std::string& form = request.body();
   std::string url = return_url(form_value(form, "url").value_or("")).value_or("");
-  Identity id = identify(client);
   if (auto refused = refuse_unidentified(request, id)) return reply(std::move(*refused));
   const packet::MacAddr* mac = &id.mac;
   // The token covers the URL the form was rendered with: a form whose url

@@ -57,6 +57,10 @@ LimitKey limit_key(const packet::IpAddr& address, const std::optional<packet::Ma
 struct Server::Open {
   std::list<std::weak_ptr<Session>> order;
   std::map<LimitKey, std::size_t> per_client;
+  // Here rather than in Server: a peer lookup's answer may arrive (posted to
+  // the io_context) after the Server is gone.
+  std::uint64_t refused = 0;
+  std::uint64_t evicted = 0;
 
   std::size_t of(const LimitKey& key) const {
     auto it = per_client.find(key);
@@ -93,6 +97,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // read the connection is answered and closed within the write timeout.
   bool idle() const { return idle_; }
   const LimitKey& key() const { return key_; }
+
+  // Counts the connection under `key` from now on (its MAC, once the peer
+  // map has answered). Nothing if it has already left.
+  void rekey(const LimitKey& key) {
+    if (!in_open_ || key == key_) return;
+    auto it = open_->per_client.find(key_);
+    if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
+    key_ = key;
+    ++open_->per_client[key_];
+  }
+  bool open() const { return in_open_; }
 
   // Gives the slot back at once and closes the socket; the pending read ends
   // with operation_aborted and the session goes away.
@@ -163,11 +178,63 @@ std::shared_ptr<Session> oldest_idle(Server::Open& open, const LimitKey* key) {
   return nullptr;
 }
 
+// What a connection counts under while its peer lookup is pending: 1 (IPv4)
+// or 2 (IPv6) + the whole address; never equal to a limit_key.
+LimitKey pending_key(const packet::IpAddr& address) {
+  LimitKey key{};
+  key[0] = address.is_v4() ? 1 : 2;
+  std::copy_n(address.bytes.begin(), std::min<std::size_t>(address.bytes.size(), key.size() - 1), key.begin() + 1);
+  return key;
+}
+
+// Makes room for one more connection of `key`: closes the oldest idle
+// connection of this client when it is at its limit, of anyone when the
+// total is reached. A client that holds its slots idle (slowloris) loses
+// its oldest, never another client's; false (nothing closed for the
+// client's limit) when every connection in the way is busy being answered.
+bool make_room(Server::Open& open, const LimitKey& key, const ServerSettings& settings, bool total_too) {
+  if (open.of(key) >= settings.max_connections_per_client) {
+    auto victim = oldest_idle(open, &key);
+    if (!victim) return false;
+    victim->evict();
+    ++open.evicted;
+  }
+  if (total_too && open.order.size() >= settings.max_connections) {
+    auto victim = oldest_idle(open, nullptr);
+    if (!victim) return false;
+    victim->evict();
+    ++open.evicted;
+  }
+  return true;
+}
+
+// The peer map answered for `session`: count it under its MAC from now on.
+// When that MAC is at its limit the MAC's oldest idle connection goes, or,
+// if all of them are busy, this one (if still idle) - as if it had been
+// refused at accept.
+void settle_key(Server::Open& open, Session& session, const LimitKey& key, const ServerSettings& settings) {
+  if (!session.open() || session.key() == key) return;
+  if (!make_room(open, key, settings, false)) {
+    if (session.idle()) {
+      session.evict();
+      ++open.refused;
+      return;
+    }
+    // Past reading its request: answered and closed within the write
+    // timeout; the client is one over its limit until then.
+  }
+  session.rekey(key);
+}
+
 }  // namespace
 
-Server::Server(asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers)
+Server::Server(asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers,
+               Executors executors)
     : acceptor_(io), settings_(std::move(settings)), handler_(handler), peers_(peers),
-      open_(std::make_shared<Open>()) {}
+      executors_(std::move(executors)), open_(std::make_shared<Open>()) {}
+
+std::uint64_t Server::connections_refused() const { return open_->refused; }
+std::uint64_t Server::connections_evicted() const { return open_->evicted; }
 
 Server::~Server() = default;
 
@@ -178,8 +245,8 @@ std::uint16_t Server::port() const {
 }
 
 Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const ServerSettings& settings,
-                                              Handler& handler, nft::PeerResolver& peers) {
-  std::unique_ptr<Server> server(new Server(io, settings, handler, peers));
+                                              Handler& handler, nft::PeerResolver& peers, Executors executors) {
+  std::unique_ptr<Server> server(new Server(io, settings, handler, peers, std::move(executors)));
   auto& acceptor = server->acceptor_;
   std::string what = "portal: listen on [::]:" + std::to_string(settings.port) + " (" + settings.device + ")";
   boost::system::error_code ec;
@@ -205,43 +272,50 @@ void Server::accept() {
     if (!ec) {
       boost::system::error_code rec;
       auto remote = socket.remote_endpoint(rec);
-      if (!rec) {
-        const Client client{to_ip(remote), remote.port()};
-        std::optional<packet::MacAddr> mac;
-        if (auto wire = peers_.lookup(client); wire) mac = *wire;
-        const LimitKey key = limit_key(client.address, mac);
-        // Full: make room by closing the oldest idle connection - of this
-        // client when it is the client's limit, of anyone when it is the
-        // total. A client that holds its slots idle (slowloris) loses the
-        // oldest, never another client's; a new connection is refused only
-        // when every one in the way is busy being answered.
-        bool room = true;
-        if (open_->of(key) >= settings_.max_connections_per_client) {
-          auto victim = oldest_idle(*open_, &key);
-          if (victim) {
-            victim->evict();
-            ++evicted_;
-          } else {
-            room = false;
-          }
-        }
-        if (room && open_->order.size() >= settings_.max_connections) {
-          auto victim = oldest_idle(*open_, nullptr);
-          if (victim) {
-            victim->evict();
-            ++evicted_;
-          } else {
-            room = false;
-          }
-        }
-        if (room) {
-          std::make_shared<Session>(std::move(socket), client, key, settings_, handler_, open_)->start();
-        } else {
-          ++refused_;  // closing the socket answers: too many at once
-        }
-      }
+      if (!rec) admit(std::move(socket), Client{to_ip(remote), remote.port()});
     }
     accept();
+  });
+}
+
+void Server::admit(tcp::socket socket, const Client& client) {
+  if (!executors_.lookup) {
+    // Inline (unit tests): the key is known before the connection counts.
+    std::optional<packet::MacAddr> mac;
+    if (auto wire = peers_.lookup(client); wire) mac = *wire;
+    const LimitKey key = limit_key(client.address, mac);
+    if (!make_room(*open_, key, settings_, true)) {
+      ++open_->refused;  // closing the socket answers: too many at once
+      return;
+    }
+    std::make_shared<Session>(std::move(socket), client, key, settings_, handler_, open_)->start();
+    return;
+  }
+  // The peer map is a kernel round trip: it runs on the lookup thread, and
+  // until it answers the connection counts under its own full address (not
+  // the /64: every IPv6 device of the LAN shares its prefix, and a kernel
+  // answer held up for a second must not let the new connections of some
+  // devices evict those of others). It is read meanwhile (the handler does
+  // its own lookup) and is re-keyed when the answer comes back (settle_key):
+  // to its MAC, or to its IPv4 address or /64 if the map has no element.
+  const LimitKey provisional = pending_key(client.address);
+  if (!make_room(*open_, provisional, settings_, true)) {
+    ++open_->refused;
+    return;
+  }
+  auto session = std::make_shared<Session>(std::move(socket), client, provisional, settings_, handler_, open_);
+  session->start();
+  executors_.lookup([&peers = peers_, home = executors_.home, client, weak = std::weak_ptr<Session>(session),
+                     open = open_, settings = settings_] {
+    std::optional<packet::MacAddr> mac;
+    if (auto wire = peers.lookup(client); wire) mac = *wire;
+    auto on_home = [weak, open, client, mac, settings] {
+      auto session = weak.lock();
+      if (!session) return;  // already closed (or evicted)
+      settle_key(*open, *session, limit_key(client.address, mac), settings);
+    };
+    if (home) return home(on_home);
+    on_home();
   });
 }
 

@@ -4,6 +4,9 @@
 // job at a time in the order they were posted, so that none of them ever
 // stalls the event loop (sign-in pages, control socket, table watch).
 // Results go back to the event loop with asio::post, by the jobs themselves.
+// captived runs two: "captived-kernel" (the nft socket: sessions, reconcile)
+// and "captived-lookup" (the portal's peer-map and neighbour lookups, so a
+// page load never queues behind a restore batch; docs/design.md "Threads").
 #pragma once
 
 #include <condition_variable>
@@ -19,7 +22,8 @@ class KernelWorker {
  public:
   using Job = std::function<void()>;
 
-  KernelWorker();
+  // `name` (at most 15 bytes) shows in `top -H` and perf.
+  explicit KernelWorker(const char* name = "captived-kernel");
   // Runs the jobs already posted, then joins the thread.
   ~KernelWorker();
   KernelWorker(const KernelWorker&) = delete;

@@ -64,6 +64,18 @@ struct Stats {
   std::uint64_t wrong_host = 0;         // Host not ours (421) or missing/repeated (400)
 };
 
+// Where the identity lookups run (two kernel round trips: the peer map, up
+// to a 1 s receive timeout, and the neighbour table) and where their answer
+// continues. The daemon gives them a thread of their own (the only user of
+// the PortalPeers and NeighbourTable sockets) and asio::post to the event
+// loop, so a slow kernel answer never stalls other connections. Empty:
+// inline, on the caller's thread (unit tests).
+struct Executors {
+  using Job = std::function<void()>;
+  std::function<void(Job)> lookup;  // runs jobs one at a time, in order
+  std::function<void(Job)> home;    // the event loop (the handler's and server's thread)
+};
+
 class Handler {
  public:
   struct Deps {
@@ -73,14 +85,16 @@ class Handler {
     const auth::TokenIssuer& tokens;
     auth::Backend& backend;
     std::function<std::uint64_t()> now_seconds;  // for tokens
+    Executors executors{};  // `peers` and `neighbours` are used on executors.lookup only
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
 
-  // Answers through `reply`: at once, or for a sign-in when the kernel has
-  // taken the MAC (on the registry's home thread). `request` must live until
-  // then (the connection keeps it). Identifying the client may block for two
-  // kernel round trips (peer map, neighbour table).
+  // Answers through `reply`, on the home thread: at once, or once the
+  // client is identified (GET /, POST /login: two kernel round trips on
+  // executors.lookup), and for a sign-in once the kernel has taken the MAC
+  // (on the registry's home thread). `request` must live until then (the
+  // connection keeps it). Never blocks on the kernel when executors are given.
   using Reply = std::function<void(Response)>;
   void handle(const Request& request, const Client& client, Reply reply);
   const Stats& stats() const { return stats_; }
@@ -90,15 +104,19 @@ class Handler {
     enum class Outcome { known, unknown, mismatch } outcome = Outcome::unknown;
     packet::MacAddr mac;
   };
-  Identity identify(const Client& client);
+  // Looks the client up on executors.lookup; `then` runs on executors.home.
+  void identify(const Client& client, std::function<void(Identity)> then);
+  // The two round trips themselves (on the lookup thread: touches no state
+  // of the handler but the sockets of `peers` and `neighbours`).
+  static Identity look_up(nft::PeerResolver& peers, neigh::Resolver& neighbours, const Client& client);
   std::optional<Response> refuse_unidentified(const Request& request, const Identity& identity);
   bool host_is_ours(std::string_view host) const;
   // 400 without exactly one Host, 421 for a Host that is not ours; nullopt if fine.
   std::optional<Response> refuse_wrong_host(const Request& request);
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
                         const std::string& notice, http::status status);
-  Response answer(const Request& request, const Client& client);
-  void login(const Request& request, const Client& client, Reply reply);
+  Response answer(const Request& request, const Identity& id);
+  void login(const Request& request, const Client& client, const Identity& id, Reply reply);
 
   HandlerSettings settings_;
   Deps deps_;

@@ -27,7 +27,9 @@ struct ServerSettings {
   // one device cannot dodge the limit by taking many addresses (IPv6 gives
   // every device as many as it likes). Without a known MAC: its IPv4
   // address, or its IPv6 /64 (RFC 4291 §2.5.4: a /64 is one link's prefix;
-  // a device picks any number of interface ids in it, RFC 8981).
+  // a device picks any number of interface ids in it, RFC 8981). While the
+  // peer map's answer is pending (a kernel round trip, off the event loop)
+  // a connection counts under its full address, then as above.
   std::size_t max_connections_per_client = 16;
 };
 
@@ -39,31 +41,35 @@ LimitKey limit_key(const packet::IpAddr& address, const std::optional<packet::Ma
 class Server {
  public:
   // `peers` names the client of each connection for the per-client limit;
-  // it must outlive the server.
+  // it must outlive the server, and is used on executors.lookup only (the
+  // answer continues on executors.home, the io_context's thread). Empty
+  // executors: inline.
   static Result<std::unique_ptr<Server>> start(boost::asio::io_context& io, const ServerSettings& settings,
-                                               Handler& handler, nft::PeerResolver& peers);
+                                               Handler& handler, nft::PeerResolver& peers,
+                                               Executors executors = {});
   ~Server();
   // New connections closed at once: the limit was full and no connection
   // in it was idle (all were past reading their request).
-  std::uint64_t connections_refused() const { return refused_; }
+  std::uint64_t connections_refused() const;
   // Idle connections (still waiting for their request, oldest first) closed
   // to make room for a new one of the same client, or any when all are taken.
-  std::uint64_t connections_evicted() const { return evicted_; }
+  std::uint64_t connections_evicted() const;
   std::uint16_t port() const;
 
   struct Open;  // the open connections, oldest first (server.cpp)
 
  private:
-  Server(boost::asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers);
+  Server(boost::asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers,
+         Executors executors);
   void accept();
+  void admit(boost::asio::ip::tcp::socket socket, const Client& client);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   ServerSettings settings_;
   Handler& handler_;
   nft::PeerResolver& peers_;
+  Executors executors_;
   std::shared_ptr<Open> open_;
-  std::uint64_t refused_ = 0;
-  std::uint64_t evicted_ = 0;
 };
 
 }  // namespace captive::portal

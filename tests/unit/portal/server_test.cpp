@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <map>
 #include <thread>
 
 #include "../fakes/fakes.hpp"
+#include "fake_peers.hpp"
 
 namespace captive::portal {
 namespace {
@@ -28,11 +30,13 @@ using namespace std::chrono_literals;
 class PeersByAddress final : public nft::PeerResolver {
  public:
   Result<std::optional<packet::MacAddr>> lookup(const nft::PortalPeer& peer) override {
+    if (gate) gate->pass();
     auto it = table.find(peer.address.unmapped());
     if (it == table.end()) return std::optional<packet::MacAddr>();
     return std::optional<packet::MacAddr>(it->second);
   }
   std::map<packet::IpAddr, packet::MacAddr> table;
+  testing::Gate* gate = nullptr;  // if set, every lookup passes it first
 };
 
 TEST(LimitKey, PerMacElsePerAddressOrSlash64) {
@@ -47,14 +51,23 @@ TEST(LimitKey, PerMacElsePerAddressOrSlash64) {
 
 class PortalServer : public ::testing::Test {
  protected:
-  void start(std::size_t total, std::size_t per_client) {
+  // `async`: lookups on a thread of their own, answers posted to the
+  // io_context (as captived runs them); else inline.
+  void start(std::size_t total, std::size_t per_client, bool async = false) {
     ServerSettings settings;
     settings.device = "";  // no SO_BINDTODEVICE: loopback, no privilege
     settings.port = 0;
     settings.request_timeout = 5s;
     settings.max_connections = total;
     settings.max_connections_per_client = per_client;
-    auto server = Server::start(io_, settings, handler_, peers_);
+    Executors executors;
+    if (async)
+      executors = Executors{[this](Executors::Job job) { lookups_.post(std::move(job)); },
+                            [this](Executors::Job job) { boost::asio::post(io_, std::move(job)); }};
+    handler_.emplace(HandlerSettings{3600s, "Test", {"127.0.0.1"}},
+                     Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [] { return 1'700'000'000ull; },
+                                   executors});
+    auto server = Server::start(io_, settings, *handler_, peers_, executors);
     ASSERT_TRUE(server) << server.error().message();
     server_ = std::move(*server);
     port_ = server_->port();
@@ -98,9 +111,9 @@ class PortalServer : public ::testing::Test {
   }
 
   // Sends a request and reads the status line of the answer.
-  static std::string status_line(int fd) {
-    const char request[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::send(fd, request, sizeof request - 1, MSG_NOSIGNAL) < 0) return "send failed";
+  static std::string status_line(int fd, const std::string& target = "/") {
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "send failed";
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 3000) <= 0) return "no answer";
     char buf[64] = {};
@@ -119,9 +132,9 @@ class PortalServer : public ::testing::Test {
   session::Registry registry_{set_};
   auth::TokenIssuer tokens_{auth::TokenIssuer::Key{}};
   auth::ClickThrough backend_;
-  Handler handler_{HandlerSettings{3600s, "Test", {"127.0.0.1"}},
-                   Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [] { return 1'700'000'000ull; }}};
+  std::optional<Handler> handler_;
   boost::asio::io_context io_{1};
+  testing::JobThread lookups_;
   std::unique_ptr<Server> server_;
   std::uint16_t port_ = 0;
   std::thread thread_;
@@ -187,6 +200,68 @@ TEST_F(PortalServer, TotalLimitEvictsTheOldestIdleOfAnyone) {
   EXPECT_EQ(status_line(fourth), "HTTP/1.1 403 Forbidden");
   stop();
   EXPECT_EQ(server_->connections_evicted(), 1u);
+}
+
+// As captived runs it: the peer lookup of each new connection on the lookup
+// thread. Until it answers a connection counts under its address, then
+// under its MAC: two addresses of one device still share its limit.
+TEST_F(PortalServer, PerMacLimitHoldsWithAsynchronousLookups) {
+  peers_.table[ip("127.0.0.1")] = mac("02:00:00:00:00:01");
+  peers_.table[ip("127.0.0.2")] = mac("02:00:00:00:00:01");
+  start(256, 3, true);
+  int first = open_from("127.0.0.1");
+  settle();
+  int second = open_from("127.0.0.2");
+  settle();
+  int third = open_from("127.0.0.1");
+  settle();
+  int fourth = open_from("127.0.0.2");
+  EXPECT_TRUE(closed_within(first, 2000ms)) << "the oldest idle connection of the MAC was not evicted";
+  EXPECT_FALSE(closed_within(second, 200ms));
+  EXPECT_FALSE(closed_within(third, 200ms));
+  EXPECT_EQ(status_line(fourth), "HTTP/1.1 200 OK");
+  stop();
+  EXPECT_EQ(server_->connections_evicted(), 1u);
+  EXPECT_EQ(server_->connections_refused(), 0u);
+}
+
+// Not in the peer map: once the (empty) answer is back the connections of
+// an address count under it, as with inline lookups.
+TEST_F(PortalServer, UnknownClientLimitHoldsWithAsynchronousLookups) {
+  start(256, 2, true);
+  int first = open_from("127.0.0.5");
+  settle();
+  int second = open_from("127.0.0.5");
+  settle();
+  int third = open_from("127.0.0.5");
+  EXPECT_TRUE(closed_within(first, 2000ms)) << "the address's oldest idle connection was not evicted";
+  EXPECT_FALSE(closed_within(second, 200ms));
+  EXPECT_EQ(status_line(third), "HTTP/1.1 403 Forbidden");  // served: "cannot identify"
+  stop();
+  EXPECT_EQ(server_->connections_evicted(), 1u);
+  EXPECT_EQ(server_->connections_refused(), 0u);
+}
+
+// While the peer map is slow to answer for one new connection (a kernel
+// round trip held up), the event loop still accepts and answers others.
+TEST_F(PortalServer, SlowPeerLookupDoesNotStallOtherConnections) {
+  testing::Gate gate;
+  peers_.gate = &gate;
+  peers_.table[ip("127.0.0.1")] = mac("02:00:00:00:00:01");
+  peers_.table[ip("127.0.0.2")] = mac("02:00:00:00:00:02");
+  start(256, 16, true);
+  gate.close();
+  int slow = open_from("127.0.0.1");
+  ASSERT_TRUE(gate.wait_for_held()) << "no peer lookup for the new connection";
+  int other = open_from("127.0.0.2");
+  // Answered without asking the kernel (404), while the lookup is held.
+  EXPECT_EQ(status_line(other, "/nothing-here"), "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(gate.passed(), 0) << "the lookup was let go before the other connection was answered";
+  gate.open();
+  EXPECT_EQ(status_line(slow), "HTTP/1.1 200 OK");
+  stop();
+  EXPECT_EQ(server_->connections_evicted(), 0u);
+  EXPECT_EQ(server_->connections_refused(), 0u);
 }
 
 }  // namespace
