@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "captive/http/answer.hpp"
+#include "captive/http/link_signature.hpp"
+#include "captive/http/text.hpp"
 #include "captive/http/original_url.hpp"
 #include "captive/http/request.hpp"
 #include "fuzz_check.hpp"
@@ -88,6 +90,24 @@ void check_answer(AnswerKind kind, const Request& request, const AnswerContext& 
   FUZZ_CHECK(cl != std::string_view::npos);
   FUZZ_CHECK(std::stoul(std::string(head.substr(cl + 18))) == body.size());
   FUZZ_CHECK(tags(body) == template_tags(kind));
+
+  // The link's url comes back, decoded, as exactly what its sig signs for
+  // this device; with any other URL the sig fails.
+  const std::string_view start = "<a href=\"http://192.0.2.1:8511/?";
+  if (context.portal_url == "http://192.0.2.1:8511/") {
+    const auto at = body.find(start);
+    FUZZ_CHECK(at != std::string_view::npos);
+    std::string query(body.substr(at + start.size(), body.find('"', at + start.size()) - at - start.size()));
+    for (std::size_t amp; (amp = query.find("&amp;")) != std::string::npos;) query.replace(amp, 5, "&");
+    const auto url = form_value(query, "url");
+    FUZZ_CHECK(url.has_value() && url->size() <= context.max_original_url);
+    const auto sig = form_value(query, "sig");
+    FUZZ_CHECK(sig.has_value() == !url->empty());
+    if (sig) {
+      FUZZ_CHECK(link_signature_valid(context.link_key, context.client_mac, *url, *sig));
+      FUZZ_CHECK(!link_signature_valid(context.link_key, context.client_mac, *url + "/", *sig));
+    }
+  }
 }
 
 }  // namespace
@@ -121,6 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::uint8_t addr[16] = {192, 0, 2, 9, 0x20, 0x01, 0x0d, 0xb8};
   context.destination = (options & 0x02) ? packet::IpAddr::v6(addr) : packet::IpAddr::v4(addr);
   context.destination_port = (options & 0x04) ? 8080 : 80;
+  for (std::size_t i = 0; i < context.link_key.size(); ++i) context.link_key[i] = static_cast<std::uint8_t>(options + i);
+  context.client_mac.bytes = {0x02, 0, 0, 0, 0, options};
   const std::size_t caps[] = {kMaxOriginalUrl, 256, 0, 1, 2048};
   context.max_original_url = caps[(options >> 3) % 5];
 

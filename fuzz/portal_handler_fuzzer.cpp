@@ -6,13 +6,16 @@
 // is the portal's own unless bit 0x80 of the options leaves the input's
 // own Host (or none) in place.
 // The literal TOKEN in a body is replaced by a valid token for the client
-// (which a fuzzer cannot guess), so the sign-in path itself is reached.
+// (which a fuzzer cannot guess), so the sign-in path itself is reached; the
+// literal SIG in a target likewise by the link signature of its url for the
+// client, so GET / with a signed link is reached too.
 //
 // handle() must not throw (an exception would end the daemon's io_context),
 // every header value must be free of CR/LF, a 303 goes only to a URL
 // return_url accepts, and only the wire MAC of the client that asked, never
 // a contradicted one, is ever added to the set; a foreign or missing Host
-// gets 421/400 and changes nothing.
+// gets 421/400 and changes nothing. GET / keeps a url (in the form or the
+// "continue" link) only when its sig verifies for the client's wire MAC.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -27,6 +30,7 @@
 #include "../tests/unit/portal/fake_peers.hpp"
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
+#include "captive/http/link_signature.hpp"
 #include "captive/http/text.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/session/registry.hpp"
@@ -67,8 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auth::TokenIssuer tokens(key);
   auth::ClickThrough backend;
   const packet::IpAddr lan[] = {testing::ip("192.0.2.1"), testing::ip("2001:db8:1::1")};
+  captive::http::LinkKey link_key{};
+  link_key[1] = static_cast<std::uint8_t>(options);
   portal::Handler handler(
-      portal::HandlerSettings{std::chrono::seconds(3600), "Cafe <Test> & \"Co\"", portal::accepted_hosts(lan, 8511, "")},
+      portal::HandlerSettings{std::chrono::seconds(3600), "Cafe <Test> & \"Co\"", portal::accepted_hosts(lan, 8511, ""),
+                              link_key},
       portal::Handler::Deps{registry, peers, neighbours, tokens, backend, [&] { return now; }});
   if (options & 0x02)
     registry.sign_in(wire_mac, testing::ip("192.0.2.2"), std::chrono::seconds(60), "x", [](Result<void>) {});
@@ -104,6 +111,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (auto at = body.find("TOKEN"); at != std::string::npos; at = body.find("TOKEN", at))
         body.replace(at, 5, tokens.issue(*client_mac, url, now));
     }
+    const std::string target(request.target());
+    const auto query_at = target.find('?');
+    const std::string query = query_at == std::string::npos ? std::string() : target.substr(query_at + 1);
+    if (client_mac) {
+      if (auto at = target.find("SIG"); at != std::string::npos) {
+        const auto sig = captive::http::sign_link(link_key, *client_mac,
+                                                  captive::http::form_value(query, "url").value_or(""));
+        request.target(target.substr(0, at) + std::string(sig.data(), sig.size()) + target.substr(at + 3));
+      }
+    }
+    const std::string signed_target(request.target());
+    const auto signed_query_at = signed_target.find('?');
+    const std::string signed_query =
+        signed_query_at == std::string::npos ? std::string() : signed_target.substr(signed_query_at + 1);
+    const auto link_url = captive::http::form_value(signed_query, "url");
+    const auto link_sig = captive::http::form_value(signed_query, "sig");
+    const bool link_signed = client_mac && link_url && link_sig &&
+                             captive::http::link_signature_valid(link_key, *client_mac, *link_url, *link_sig);
     const std::size_t before = set.elements.size();
     // Must not throw; without executors the answer comes before handle returns, once.
     int answers = 0;
@@ -128,6 +153,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(portal::return_url(std::string_view(location.data(), location.size())).has_value());
     }
     if (request.method() == bhttp::verb::head) FUZZ_CHECK(response.body().empty());
+    if (request.method() == bhttp::verb::get && signed_target.substr(0, signed_target.find('?')) == "/" &&
+        !link_signed) {
+      const std::string& page = response.body();
+      const auto field = page.find("name=\"url\" value=\"");
+      FUZZ_CHECK(field == std::string::npos || page[field + 18] == '"');
+      FUZZ_CHECK(page.find("Continue to") == std::string::npos);
+    }
     for (const auto& [mac, timeout] : set.elements) {
       FUZZ_CHECK(mac == wire_mac || mac == wire_only_mac);
       FUZZ_CHECK(timeout == std::chrono::seconds(60) || timeout == std::chrono::seconds(3600));

@@ -229,6 +229,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     default: break;
   }
   for (auto& b : settings.cookie_key) b = fdp.ConsumeIntegral<std::uint8_t>();
+  // A key of its own, as the daemon's (no input consumed: corpora keep their meaning).
+  for (std::size_t i = 0; i < settings.link_key.size(); ++i)
+    settings.link_key[i] = static_cast<std::uint8_t>(settings.cookie_key[i] ^ 0x5a);
   settings.lan_mac = *MacAddr::parse("02:00:00:00:00:01");
   responder::Responder r(settings);
 

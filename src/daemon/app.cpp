@@ -326,6 +326,7 @@ struct App::Impl {
     add_counter(out, "portal.set_errors", p.set_errors);
     add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
     add_counter(out, "portal.wrong_host", p.wrong_host);
+    add_counter(out, "portal.unsigned_url", p.unsigned_url);
     add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
     add_counter(out, "nft.restores", restores.load());
@@ -367,6 +368,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
     secrets = ephemeral_secrets();
   }
   rs.cookie_key = secrets.cookie_key;
+  rs.link_key = secrets.link_key;
   rs.lan_mac = s.device.mac;
   rs.lan_mtu = s.device.mtu;
   s.tokens.emplace(secrets.token_key);
@@ -432,7 +434,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   const portal::Executors portal_executors{[&s](portal::Executors::Job job) { s.lookups.post(std::move(job)); },
                                            [&s](portal::Executors::Job job) { asio::post(s.io, std::move(job)); }};
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name,
-                                            portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url)},
+                                            portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url),
+                                            secrets.link_key},
                     portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
                                           now_seconds, portal_executors});
 

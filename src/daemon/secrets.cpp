@@ -22,10 +22,22 @@ Result<void> make_dirs(const std::string& path) {
   return {};
 }
 
+// crypto_kdf contexts are 8 bytes; subkey 1 of this context is the link key.
+constexpr char kLinkKeyContext[crypto_kdf_CONTEXTBYTES + 1] = "captlink";
+static_assert(sizeof kLinkKeyContext == crypto_kdf_CONTEXTBYTES + 1);
+
 Secrets from_bytes(const std::uint8_t* b) {
   Secrets s;
   std::copy(b, b + 16, s.cookie_key.begin());
   std::copy(b + 16, b + kSecretBytes, s.token_key.begin());
+  // The link key is derived, not stored: the file keeps its 48-byte format
+  // (files written before the key existed give the same key as new ones),
+  // and crypto_kdf (keyed BLAKE2b with the context as personalisation)
+  // makes a subkey that reveals nothing of the token key nor of the cookie
+  // key, so a leak of one signature scheme's key forges nothing in another.
+  static_assert(crypto_kdf_KEYBYTES == 32 && sizeof s.token_key == crypto_kdf_KEYBYTES);
+  static_assert(sizeof s.link_key >= crypto_kdf_BYTES_MIN && sizeof s.link_key <= crypto_kdf_BYTES_MAX);
+  crypto_kdf_derive_from_key(s.link_key.data(), s.link_key.size(), 1, kLinkKeyContext, s.token_key.data());
   return s;
 }
 

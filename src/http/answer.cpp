@@ -3,16 +3,19 @@
 #include <array>
 
 #include "captive/http/buffer_writer.hpp"
+#include "captive/http/link_signature.hpp"
 #include "captive/http/text.hpp"
 
 namespace captive::http {
 namespace {
 
-// The sign-in link: portal URL + ?url= + the url-encoded original URL (the
-// portal reads it back with form_value(query, "url")).
+// The sign-in link: portal URL + ?url= + the url-encoded original URL +
+// &sig= + its signature (the portal reads them back with form_value(query,
+// "url") and "sig", and keeps the URL only if the signature verifies).
 struct Link {
   std::string_view portal;
   std::string_view original;
+  LinkSignature signature;
 
   // As a header value: control characters in a configured URL would split
   // the header (response splitting), so they are dropped.
@@ -35,6 +38,12 @@ struct Link {
     w.put("url=");
     // url_encode leaves only [A-Za-z0-9-._~%]: nothing HTML would change.
     url_encode_into(w, original);
+    // No URL (cut to nothing to fit a small MSS) has nothing to protect, and
+    // the answer stays as short as it was.
+    if (original.empty()) return;
+    w.put(ampersand);
+    w.put("sig=");
+    w.put(std::string_view(signature.data(), signature.size()));
   }
 };
 
@@ -88,7 +97,9 @@ std::size_t render_answer(std::span<char> out, AnswerKind kind, const Request& r
       context.max_original_url < url_buffer.size() ? context.max_original_url : url_buffer.size();
   const std::size_t url_length = original_url(std::span(url_buffer.data(), cap), request,
                                               context.destination, context.destination_port);
-  const Link link{context.portal_url, std::string_view(url_buffer.data(), url_length)};
+  // Signed as cut to the cap: the portal verifies the URL the link carries.
+  const std::string_view original(url_buffer.data(), url_length);
+  const Link link{context.portal_url, original, sign_link(context.link_key, context.client_mac, original)};
 
   BufferWriter measure({});
   put_body(measure, kind, link);

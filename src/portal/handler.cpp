@@ -206,9 +206,9 @@ Response Handler::answer(const Request& request, const Identity& id) {
   std::string path = path_of(request.target());
   if (path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head)) {
     ++stats_.pages;
-    std::string url = return_url(form_value(query_of(request.target()), "url").value_or("")).value_or("");
     if (auto refused = refuse_unidentified(request, id)) return std::move(*refused);
     const packet::MacAddr* mac = &id.mac;
+    std::string url = signed_link_url(request.target(), *mac);
     if (auto signed_in = deps_.registry.find(*mac)) {
       std::string body = "<p>This device is signed in until " + format_time(*signed_in->expires_at) + ".</p>";
       if (!url.empty()) body += "<p><a href=\"" + html_escape(url) + "\">Continue to " + html_escape(url) + "</a></p>";
@@ -220,6 +220,23 @@ Response Handler::answer(const Request& request, const Identity& id) {
     return respond(request, http::status::method_not_allowed, page("Not allowed", "<p>Method not allowed.</p>"));
   return respond(request, http::status::not_found,
                  page("Not found", "<p>Nothing here. <a href=\"/\">Sign in</a>.</p>"));
+}
+
+std::string Handler::signed_link_url(std::string_view target, const packet::MacAddr& mac) {
+  const std::string query = query_of(target);
+  auto given = form_value(query, "url");
+  if (!given || given->empty()) return {};
+  // form_value decodes both: the signature covers the decoded URL, which is
+  // what the responder signed before url-encoding it into the link.
+  auto sig = form_value(query, "sig");
+  auto url = return_url(*given);
+  if (!url || !sig || !captive::http::link_signature_valid(settings_.link_key, mac, *url, *sig)) {
+    // A link we did not render for this device: the form goes out without
+    // a return URL, so accepting it lands on "you are online", nowhere else.
+    ++stats_.unsigned_url;
+    return {};
+  }
+  return std::move(*url);
 }
 
 Response Handler::sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,

@@ -115,9 +115,12 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
   context.portal_url = own.empty() ? other : own;
   context.destination = seg.dst();
   context.destination_port = seg.tcp().dst_port();
+  context.link_key = settings_.link_key;
+  context.client_mac = in.client_mac;
   const auto kind = http::choose_answer(request);
 
-  // The rendering depends only on the request, the tuple and the MSS, so a
+  // The rendering depends only on the request, the tuple, the client's MAC
+  // (the link's signature) and the MSS, so a
   // retransmitted request renders byte for byte the same answer and a later
   // part continues the earlier one.
   std::array<char, kMaxAnswerSize> text;

@@ -26,11 +26,13 @@ check_511() {  # check_511 FAMILY URL
   pass "$family: 511 with text/html, no-store, close, Content-Length $length"
   local encoded portal_link
   encoded=$(urlencode "$url")
-  grep -q "<meta http-equiv=\"refresh\" content=\"0; url=[^\"]*?url=$encoded\"" <<<"$body" || fail "$family: no meta refresh carrying the original URL: $body"
+  # The URL travels with its signature (16 hex digits, docs/security.md).
+  grep -q "<meta http-equiv=\"refresh\" content=\"0; url=[^\"]*?url=$encoded&amp;sig=[0-9a-f]\{16\}\"" <<<"$body" ||
+    fail "$family: no meta refresh carrying the original URL and its signature: $body"
   portal_link=$(sed -n 's/.*<a href="\([^"]*\)".*/\1/p' <<<"$body" | head -n1)
   case "$portal_link" in
-    "$3?url=$encoded") pass "$family: body links to $portal_link" ;;
-    *) fail "$family: link is '$portal_link', want '$3?url=$encoded'" ;;
+    "$3?url=$encoded&amp;sig="????????????????) pass "$family: body links to $portal_link" ;;
+    *) fail "$family: link is '$portal_link', want '$3?url=$encoded&amp;sig=<16 hex digits>'" ;;
   esac
   # The link works: it is the sign-in page.
   local page_status

@@ -3,6 +3,10 @@
 #  - DNS rebinding: a page of another origin whose name now resolves to the
 #    router sends its own name in Host: 421 with a page saying so (IPv4 and
 #    IPv6); the portal's addresses, and the host of --portal-url, are served.
+#  - The return URL of a sign-in link counts only with the signature the 511
+#    gave it for this device: a crafted ?url= link gets a form without it
+#    (signed in to "you are online", no redirect); the 511's own link keeps it
+#    (303 to it after the sign-in).
 #  - The return URL is covered by the form's token: a form whose url was
 #    swapped for another signs no one in and redirects nowhere.
 #  - The connection limit counts per device (MAC), not per address: a device
@@ -46,9 +50,43 @@ code=$(body_of "$NS_C1" "http://evil.example:$PORTAL_PORT/" --resolve "evil.exam
 [ "$code" = 421 ] || fail "rebound name with --portal-url answered $code"
 pass "with --portal-url http://portal.example:$PORTAL_PORT/: that name and the LAN addresses served, others 421"
 
-# --- the return URL is bound to the token
+# --- the return URL of a sign-in link is signed (for this device)
 A="http://$UP_V4/a" B="http://evil.example/"
-page=$(in_c1 curl -sS --max-time 5 "http://$GW_V4:$PORTAL_PORT/?url=$(urlencode "$A")")
+form_url() { sed -n 's/.*name="url" value="\([^"]*\)".*/\1/p' <<<"$1" | head -n1; }
+token_of() { sed -n 's/.*name="token" value="\([0-9a-f]*\)".*/\1/p' <<<"$1" | head -n1; }
+uu0=$(stat_of portal.unsigned_url)
+# A crafted link (no sig, a sig of another URL): the form comes without the URL,
+# and accepting it ends on "you are online", redirected nowhere.
+link=$(in_c1 curl -sS --max-time 5 "$A" | sed -n 's/.*<a href="[^"?]*?\([^"]*\)".*/\1/p' | head -n1 | sed 's/&amp;/\&/g')
+sig=$(sed -n 's/.*&sig=\([0-9a-f]*\).*/\1/p' <<<"$link")
+[ ${#sig} = 16 ] || fail "the 511 for $A links without a signature: '$link'"
+for crafted in "url=$(urlencode "$B")" "url=$(urlencode "$B")&sig=$sig"; do
+  page=$(in_c1 curl -sS --max-time 5 "http://$GW_V4:$PORTAL_PORT/?$crafted")
+  token=$(token_of "$page")
+  [ -n "$token" ] || fail "no form for the crafted link ?$crafted: $page"
+  [ -z "$(form_url "$page")" ] || fail "the crafted link ?$crafted kept its url: $(form_url "$page")"
+  grep -q 'evil.example' <<<"$page" && fail "the page for ?$crafted names $B"
+  r=$(in_c1 curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 --data-urlencode "token=$token" \
+    --data-urlencode "url=" --data-urlencode "accept_terms=yes" "http://$GW_V4:$PORTAL_PORT/login")
+  [ "$r" = "200 " ] || fail "accepting the form of ?$crafted answered '$r' (want 200, no redirect)"
+  ctl revoke "$C1_MAC" >/dev/null
+done
+[ $(($(stat_of portal.unsigned_url) - uu0)) -eq 2 ] || fail "portal.unsigned_url went $uu0 -> $(stat_of portal.unsigned_url)"
+pass "a crafted sign-in link (?url=$B, bare or with another URL's sig): form without the URL, signed in to 'online', no redirect, counted"
+
+# The link of a real 511 keeps its URL through the sign-in: 303 to it.
+link=$(in_c1 curl -sS --max-time 5 "$A" | sed -n 's/.*<a href="[^"?]*?\([^"]*\)".*/\1/p' | head -n1 | sed 's/&amp;/\&/g')
+page=$(in_c1 curl -sS --max-time 5 "http://$GW_V4:$PORTAL_PORT/?$link")
+[ "$(form_url "$page")" = "$A" ] || fail "the 511's own link ?$link lost its url: '$(form_url "$page")'"
+r=$(in_c1 curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 --data-urlencode "token=$(token_of "$page")" \
+  --data-urlencode "url=$A" --data-urlencode "accept_terms=yes" "http://$GW_V4:$PORTAL_PORT/login")
+[ "$r" = "303 $A" ] || fail "signing in through the 511's link answered '$r'"
+ctl revoke "$C1_MAC" >/dev/null
+[ $(($(stat_of portal.unsigned_url) - uu0)) -eq 2 ] || fail "the 511's own link counted as unsigned"
+pass "the link of a real 511 for $A: its url kept, sign-in answers 303 to $A"
+
+# --- the return URL is bound to the token
+page=$(in_c1 curl -sS --max-time 5 "http://$GW_V4:$PORTAL_PORT/?$link")
 token=$(sed -n 's/.*name="token" value="\([0-9a-f]*\)".*/\1/p' <<<"$page" | head -n1)
 [ -n "$token" ] || fail "no token: $page"
 bt0=$(stat_of portal.bad_token)

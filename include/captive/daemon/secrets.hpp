@@ -1,5 +1,5 @@
-// The daemon's keys (SYN cookies, form tokens), kept in the state directory so
-// a restart does not break connections and forms already handed out.
+// The daemon's keys (SYN cookies, form tokens, sign-in links), kept in the
+// state directory so a restart does not break connections and forms already handed out.
 #pragma once
 
 #include <array>
@@ -13,6 +13,11 @@ namespace captive::daemon {
 struct Secrets {
   std::array<std::uint8_t, 16> cookie_key{};
   std::array<std::uint8_t, 32> token_key{};
+  // Signs the return URL of the sign-in links (http/link_signature.hpp).
+  // Not in the file: derived from token_key (crypto_kdf, context
+  // "captlink"), so it is the same after every restart and the file format
+  // (16 + 32 bytes) is unchanged.
+  std::array<std::uint8_t, 16> link_key{};
 };
 
 // Reads DIR/secret, or makes new keys and writes them there atomically

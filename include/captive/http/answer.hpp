@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "captive/http/link_signature.hpp"
 #include "captive/http/original_url.hpp"
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
@@ -29,8 +30,13 @@ AnswerKind choose_answer(const Request& request);
 
 struct AnswerContext {
   // Sign-in page, absolute ("http://192.0.2.1:8511/"). The original URL is
-  // appended as the query parameter `url` (with '?' or '&' as fits).
+  // appended as the query parameter `url` (with '?' or '&' as fits), then
+  // its signature as `sig` (link_signature.hpp).
   std::string_view portal_url;
+  // Key and device the link is signed for: the source MAC of the request's
+  // frame, which is the MAC the portal will see the link followed from.
+  LinkKey link_key{};
+  packet::MacAddr client_mac;
   // Where the request went: the original URL's authority when there is no Host.
   packet::IpAddr destination;
   std::uint16_t destination_port = 80;

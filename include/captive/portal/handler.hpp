@@ -1,7 +1,9 @@
 // The sign-in pages, as a function of (request, client address and port): no sockets,
 // so every page and every refusal is unit-tested against fakes.
 //
-//   GET  /          the terms and the "accept" form (or "you are signed in")
+//   GET  /          the terms and the "accept" form (or "you are signed in");
+//                   ?url=...&sig=... from the 511's link is kept only when
+//                   sig verifies (http/link_signature.hpp)
 //   POST /login     judge the form; on success add the MAC to @allowed and
 //                   send the browser on (303) to the URL it first asked for
 //
@@ -30,6 +32,7 @@
 
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
+#include "captive/http/link_signature.hpp"
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/portal_peers.hpp"
 #include "captive/packet/address.hpp"
@@ -47,6 +50,10 @@ struct HandlerSettings {
   // Host header values we answer (lower case; see accepted_hosts). Empty:
   // every request is refused.
   std::vector<std::string> hosts;
+  // Key of the signature that the 511's sign-in link carries with its `url`
+  // (responder::Settings::link_key): GET / keeps a `url` only when its
+  // `sig` verifies for the client's MAC.
+  captive::http::LinkKey link_key{};
 };
 
 // The remote end of the connection a request came on.
@@ -62,6 +69,7 @@ struct Stats {
   std::uint64_t set_errors = 0;
   std::uint64_t identity_mismatch = 0;  // neighbour table names another MAC than the wire
   std::uint64_t wrong_host = 0;         // Host not ours (421) or missing/repeated (400)
+  std::uint64_t unsigned_url = 0;       // GET / with a url whose sig is missing or wrong: url dropped
 };
 
 // Where the identity lookups run (two kernel round trips: the peer map, up
@@ -116,6 +124,10 @@ class Handler {
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
                         const std::string& notice, http::status status);
   Response answer(const Request& request, const Identity& id);
+  // The `url` of a GET / if it is a return_url and its `sig` is the one our
+  // links carry for `mac`; empty otherwise (counted as unsigned_url when a
+  // url was given).
+  std::string signed_link_url(std::string_view target, const packet::MacAddr& mac);
   void login(const Request& request, const Client& client, const Identity& id, Reply reply);
 
   HandlerSettings settings_;

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 
+#include "captive/http/link_signature.hpp"
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/packet/segment_view.hpp"
@@ -40,6 +41,9 @@ struct Settings {
   std::string portal_url_v6;
   // Key of the cookie hash (crypto_shorthash, SipHash-2-4).
   std::array<std::uint8_t, 16> cookie_key{};
+  // Key of the sign-in link's signature (http/link_signature.hpp); must
+  // differ from cookie_key and be the portal's (HandlerSettings::link_key).
+  http::LinkKey link_key{};
   // The LAN device: source MAC of our frames, and the MTU that caps our MSS.
   packet::MacAddr lan_mac;
   std::uint16_t lan_mtu = 1500;

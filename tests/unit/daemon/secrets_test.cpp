@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +61,38 @@ TEST_F(SecretsTest, CreatesPrivateFileOnceAndReadsItBack) {
   ASSERT_TRUE(second);
   EXPECT_EQ(second->cookie_key, first->cookie_key);
   EXPECT_EQ(second->token_key, first->token_key);
+  EXPECT_EQ(second->link_key, first->link_key);
+}
+
+// The link key is derived from the file, so a file written before it existed
+// (48 bytes, the same format) gives one, the same after every restart, and it
+// is neither the cookie key nor a piece of the token key.
+TEST_F(SecretsTest, LinkKeyIsDerivedFromTheFileAndDistinct) {
+  ASSERT_TRUE(fs::create_directories(dir_));
+  std::string bytes;
+  for (int i = 0; i < 48; ++i) bytes.push_back(static_cast<char>(i));
+  write_all(dir_ + "/secret", bytes);
+  auto a = load_or_create_secrets(dir_);
+  ASSERT_TRUE(a) << a.error().message();
+  auto b = load_or_create_secrets(dir_);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(a->link_key, b->link_key);
+  EXPECT_EQ(fs::file_size(dir_ + "/secret"), 48u);
+  EXPECT_EQ(a->cookie_key[0], 0);  // the file as it was
+  EXPECT_EQ(a->token_key[0], 16);
+  EXPECT_NE(a->link_key, decltype(a->link_key){});
+  EXPECT_NE(a->link_key, a->cookie_key);
+  for (std::size_t at = 0; at + a->link_key.size() <= a->token_key.size(); ++at)
+    EXPECT_FALSE(std::equal(a->link_key.begin(), a->link_key.end(), a->token_key.begin() + at));
+  // Another token key, another link key; fresh keys get their own too.
+  bytes[20] ^= 1;
+  write_all(dir_ + "/secret", bytes);
+  auto c = load_or_create_secrets(dir_);
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->link_key, a->link_key);
+  const auto e = ephemeral_secrets();
+  EXPECT_NE(e.link_key, decltype(e.link_key){});
+  EXPECT_NE(e.link_key, a->link_key);
 }
 
 // Keys the planter knows would let them forge sign-in tokens: refused.

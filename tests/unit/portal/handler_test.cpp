@@ -4,6 +4,8 @@
 
 #include <regex>
 
+#include "captive/http/answer.hpp"
+#include "captive/http/link_signature.hpp"
 #include "captive/http/text.hpp"
 #include "../fakes/fakes.hpp"
 #include "fake_peers.hpp"
@@ -24,7 +26,7 @@ class PortalHandler : public ::testing::Test {
   PortalHandler()
       : registry_(set_),
         tokens_(key()),
-        handler_(HandlerSettings{3600s, "Cafe <Test>", hosts()},
+        handler_(HandlerSettings{3600s, "Cafe <Test>", hosts(), link_key()},
                  Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }}) {
     // 192.0.2.2 is 02:..:02 on the wire (its connections) and in the
     // neighbour table.
@@ -40,6 +42,26 @@ class PortalHandler : public ::testing::Test {
   // The ruleset saw an established connection from (address, port) with this MAC.
   void connect(const char* address, std::uint16_t port, const char* m) {
     peers_.table[{ip(address), port}] = mac(m);
+  }
+
+  static captive::http::LinkKey link_key() {
+    captive::http::LinkKey k{};
+    k[3] = 9;
+    return k;
+  }
+
+  // The query of the link a 511 rendered for the device `for_mac` carries
+  // (url-encoded url, its signature).
+  static std::string signed_query(std::string_view url, const char* for_mac = "02:00:00:00:00:02",
+                                  const captive::http::LinkKey& k = link_key()) {
+    const auto sig = captive::http::sign_link(k, mac(for_mac), url);
+    return "url=" + captive::http::url_encode(url) + "&sig=" + std::string(sig.data(), sig.size());
+  }
+
+  static captive::http::LinkKey key_of_another_gateway() {
+    captive::http::LinkKey k = link_key();
+    k[0] ^= 0x80;
+    return k;
   }
 
   static auth::TokenIssuer::Key key() {
@@ -91,7 +113,7 @@ class PortalHandler : public ::testing::Test {
 };
 
 TEST_F(PortalHandler, FormCarriesTokenAndOriginalUrl) {
-  auto page = get("/?url=" + captive::http::url_encode("http://example.com/a?b=1&c=<x>"));
+  auto page = get("/?" + signed_query("http://example.com/a?b=1&c=<x>"));
   EXPECT_EQ(page.result(), http::status::ok);
   EXPECT_EQ(page[http::field::cache_control], "no-store");
   EXPECT_EQ(page[http::field::content_type], "text/html; charset=UTF-8");
@@ -103,7 +125,7 @@ TEST_F(PortalHandler, FormCarriesTokenAndOriginalUrl) {
 
 TEST_F(PortalHandler, SignInAddsMacAndRedirectsToOriginalUrl) {
   const std::string url = captive::http::url_encode("http://198.51.100.2/page");
-  std::string token = token_in(get("/?url=" + url));
+  std::string token = token_in(get("/?" + signed_query("http://198.51.100.2/page")));
   auto r = post("token=" + token + "&url=" + url + "&accept_terms=yes");
   EXPECT_EQ(r.result(), http::status::see_other);
   EXPECT_EQ(r[http::field::location], "http://198.51.100.2/page");
@@ -138,7 +160,7 @@ TEST_F(PortalHandler, UnsafeReturnUrlIsDropped) {
 TEST_F(PortalHandler, ReturnUrlSwappedAfterRenderingIsRefused) {
   const std::string a = captive::http::url_encode("http://example.com/a");
   const std::string b = captive::http::url_encode("http://evil.example/");
-  std::string token = token_in(get("/?url=" + a));
+  std::string token = token_in(get("/?" + signed_query("http://example.com/a")));
   auto r = post("token=" + token + "&accept_terms=yes&url=" + b);
   EXPECT_EQ(r.result(), http::status::forbidden);
   EXPECT_EQ(r[http::field::location], "");
@@ -151,6 +173,72 @@ TEST_F(PortalHandler, ReturnUrlSwappedAfterRenderingIsRefused) {
   r = post("token=" + token + "&accept_terms=yes&url=" + a);
   EXPECT_EQ(r.result(), http::status::see_other);
   EXPECT_EQ(r[http::field::location], "http://example.com/a");
+}
+
+// A sign-in link with a url of somebody's choosing (crafted, or rendered by
+// the gateway for another device, or signed with another key) gets the form
+// without that url: accepting it says "you are online" and redirects nowhere.
+TEST_F(PortalHandler, LinkWithoutOurSignatureLosesItsUrl) {
+  const std::string evil = "http://evil.example/";
+  const std::string wrong_sig = signed_query("http://example.com/a");
+  const std::string queries[] = {
+      "url=" + captive::http::url_encode(evil),                                   // no sig
+      "url=" + captive::http::url_encode(evil) + wrong_sig.substr(wrong_sig.find("&sig=")),  // another URL's
+      signed_query(evil, "02:00:00:00:00:99"),                                    // another device's link
+      signed_query(evil, "02:00:00:00:00:02", key_of_another_gateway()),          // another key
+      signed_query(evil) + "x",                                                   // sig not 16 digits
+      "url=" + captive::http::url_encode(evil) + "&sig=",
+  };
+  std::uint64_t n = 0;
+  for (const auto& query : queries) {
+    SCOPED_TRACE(query);
+    auto page = get("/?" + query);
+    EXPECT_EQ(page.result(), http::status::ok);
+    EXPECT_EQ(page.body().find("evil.example"), std::string::npos);
+    EXPECT_NE(page.body().find("name=\"url\" value=\"\""), std::string::npos);
+    EXPECT_EQ(handler_.stats().unsigned_url, ++n);
+    // Its form signs in, to "you are online", no 303 anywhere.
+    auto r = post("token=" + token_in(page) + "&accept_terms=yes&url=");
+    EXPECT_EQ(r.result(), http::status::ok);
+    EXPECT_EQ(r[http::field::location], "");
+    EXPECT_EQ(r.body().find("evil.example"), std::string::npos);
+    // Nor does its token cover the crafted url.
+    EXPECT_EQ(post("token=" + token_in(page) + "&accept_terms=yes&url=" + captive::http::url_encode(evil)).result(),
+              http::status::forbidden);
+    registry_.revoke(mac("02:00:00:00:00:02"), [](Result<void>) {});
+  }
+  // The same URL in a link signed for this device is kept.
+  auto page = get("/?" + signed_query(evil));
+  EXPECT_NE(page.body().find("value=\"http://evil.example/\""), std::string::npos);
+  EXPECT_EQ(handler_.stats().unsigned_url, n);
+}
+
+// The whole way: the link of a 511 the responder would render for this
+// device, followed and signed in through, ends with a 303 to the page asked for.
+TEST_F(PortalHandler, LinkFromA511KeepsItsUrl) {
+  std::array<char, 8192> buf{};
+  captive::http::AnswerContext context;
+  context.portal_url = "http://192.0.2.1:8511/";
+  context.destination = ip("198.51.100.7");
+  context.link_key = link_key();
+  context.client_mac = mac("02:00:00:00:00:02");
+  const auto n = captive::http::render_answer(
+      buf, captive::http::AnswerKind::network_authentication_required,
+      captive::http::parse_request("GET /news?id=1&x=%41 HTTP/1.1\r\nHost: example.com\r\n\r\n"), context);
+  ASSERT_GT(n, 0u);
+  const std::string answer(buf.data(), n);
+  const std::string start = "<a href=\"http://192.0.2.1:8511";
+  const auto at = answer.find(start);
+  ASSERT_NE(at, std::string::npos);
+  std::string target = answer.substr(at + start.size(), answer.find('"', at + start.size()) - at - start.size());
+  for (std::size_t amp; (amp = target.find("&amp;")) != std::string::npos;) target.replace(amp, 5, "&");
+
+  auto page = get(target);
+  EXPECT_EQ(handler_.stats().unsigned_url, 0u);
+  auto r = post("token=" + token_in(page) + "&accept_terms=yes&url=" +
+                captive::http::url_encode("http://example.com/news?id=1&x=%41"));
+  EXPECT_EQ(r.result(), http::status::see_other);
+  EXPECT_EQ(r[http::field::location], "http://example.com/news?id=1&x=%41");
 }
 
 TEST_F(PortalHandler, TermsMustBeAccepted) {
