@@ -41,7 +41,11 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::uint64_t now_seconds() { return static_cast<std::uint64_t>(std::time(nullptr)); }
+// The sign-in form's token slots: on CLOCK_BOOTTIME like the SYN cookies, so
+// the NTP step of a router without a real-time clock neither expires open
+// forms nor revives old ones (issue 8, item 6). A reboot restarts the count:
+// a form from before it is refused once, as after a key change.
+std::uint64_t now_seconds() { return worker::boottime_seconds(); }
 
 struct LanAddresses {
   std::optional<packet::IpAddr> v4;
