@@ -29,6 +29,8 @@ expect_error 1 "ruleset $WORK/none.nft" in_gw "$CAPTIVED" --lan br0 --state-dir 
 expect_error 2 "no such interface\|does not exist" in_gw "$INSTALL_RULESET" --lan nosuch0
 expect_error 2 "port" in_gw "$INSTALL_RULESET" --lan br0 --portal-port 0
 expect_error 2 "--lan" in_gw "$INSTALL_RULESET"
+expect_error 2 "not an interface name" in_gw "$INSTALL_RULESET" --lan -br0
+expect_error 2 "not an interface name" in_gw "$INSTALL_RULESET" --lan 'br0"'
 ruleset_up
 ruleset_up
 [ "$(in_gw nft list tables | grep -c 'inet captive')" = 1 ] || fail "install twice: $(in_gw nft list tables)"
