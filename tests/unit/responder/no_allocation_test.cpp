@@ -2,32 +2,9 @@
 // replaced in this test binary and counts while `g_counting` is set.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "captive/packet/tcp_view.hpp"
 #include "responder_fixture.hpp"
-
-// Our operator new is malloc and our delete is free; GCC cannot see they
-// pair up once std::vector's deletes are inlined into this file.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "../fakes/counting_new.hpp"
 
 namespace captive::responder {
 namespace {
@@ -38,6 +15,8 @@ using packet::kTcpFin;
 using packet::kTcpPsh;
 using packet::kTcpRst;
 using packet::kTcpSyn;
+
+TEST(NoAllocation, TheCounterSeesAnAllocation) { EXPECT_EQ(count_one_allocation(), 1u); }
 
 TEST(NoAllocation, HandleDoesNotAllocate) {
   const auto settings = test_settings();

@@ -1,11 +1,8 @@
 // The whole worker step must not allocate (STYLE.md rule 6), not only the
-// responder: drain round, responder into the send batch, send. The global operator new is replaced in this test binary and
+// responder: drain round, responder into the send batch, send. The global
+// operator new is replaced in this test binary (fakes/counting_new.hpp) and
 // counts while `g_counting` is set; the fakes reserve their storage first.
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
 #include "captive/packet/ethernet_view.hpp"
 #include "captive/packet/segment_view.hpp"
@@ -13,24 +10,7 @@
 #include "captive/worker/worker.hpp"
 #include "fakes/packet_path.hpp"
 #include "worker_fixture.hpp"
-
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "fakes/counting_new.hpp"
 
 namespace captive::worker {
 namespace {
@@ -38,6 +18,8 @@ namespace {
 using namespace captive::worker::testing;  // NOLINT
 using captive::testing::FakeSender;
 using captive::testing::FakeSource;
+
+TEST(WorkerNoAllocation, TheCounterSeesAnAllocation) { EXPECT_EQ(count_one_allocation(), 1u); }
 
 TEST(WorkerNoAllocation, StepDoesNotAllocate) {
   FakeSource source(8);
