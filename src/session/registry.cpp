@@ -1,5 +1,7 @@
 #include "captive/session/registry.hpp"
 
+#include <set>
+
 #include <algorithm>
 #include <cerrno>
 #include <future>
@@ -117,7 +119,16 @@ void Registry::list(Done<std::vector<Client>> done) {
       std::vector<Client> clients;
       clients.reserve(elements->size());
       std::map<packet::MacAddr, Record> still_in;
+      // A dump that met a resize of the kernel's hash table repeats some
+      // elements and misses others (see adopt()): a repeat says the dump
+      // is no judge of which sessions are over.
+      std::set<nft::Key> keys;
+      bool torn = false;
       for (const auto& element : *elements) {
+        if (!keys.insert(nft::Key(element.mac, element.ip)).second) {
+          torn = true;
+          continue;
+        }
         Client client;
         client.mac = element.mac;
         client.ip = element.ip;
@@ -134,7 +145,7 @@ void Registry::list(Done<std::vector<Client>> done) {
       }
       for (const auto& [mac, record] : records_)
         if (record.written > asked_at) still_in.insert_or_assign(mac, record);
-      if (!partial) records_ = std::move(still_in);
+      if (!partial && !torn) records_ = std::move(still_in);
       done(std::move(clients));
     });
   });

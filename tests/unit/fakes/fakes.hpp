@@ -45,6 +45,8 @@ class FakeSet final : public nft::SetWriter {
       e.packets = 10;
       out.push_back(e);
     }
+    // ... and repeats others (the dump resumes by count in a reordered walk).
+    if (lists <= torn_lists && !out.empty()) out.push_back(out.front());
     return out;
   }
 
@@ -52,7 +54,7 @@ class FakeSet final : public nft::SetWriter {
   bool fail_next = false;
   int bulk_adds = 0;
   int lists = 0;       // list() calls so far
-  int torn_lists = 0;  // the first this many list() calls each miss a third of the elements
+  int torn_lists = 0;  // the first this many list() calls miss a third of the elements, repeat one
 };
 
 class FakeNeighbours final : public neigh::Resolver {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <set>
 
 #include "../fakes/fakes.hpp"
 
@@ -211,6 +212,27 @@ TEST(Registry, AdoptTakesOverWhatATornDumpMissed) {
   Registry other(steady);
   EXPECT_EQ(*other.adopt(), 1u);
   EXPECT_EQ(steady.lists, 2) << "a consistent set costs one more dump, not more";
+}
+
+// list() forgets the records of sessions the kernel no longer has; a torn
+// dump (elements missed, others repeated) must not make it forget live ones.
+TEST(Registry, ATornDumpForgetsNobody) {
+  FakeSet set;
+  Registry registry(set);
+  for (unsigned i = 0; i < 9; ++i)
+    ASSERT_TRUE(sign_in(registry, packet::MacAddr{{2, 0, 0, 0, 0, static_cast<std::uint8_t>(i)}}, std::nullopt,
+                        3600s, "x"));
+  set.torn_lists = set.lists + 1;  // the next dump is torn
+  auto torn = list(registry);
+  ASSERT_TRUE(torn);
+  std::set<packet::MacAddr> listed;
+  for (const auto& c : *torn) EXPECT_TRUE(listed.insert(c.mac).second) << "listed twice: " << c.mac.to_string();
+  for (unsigned i = 0; i < 9; ++i)
+    EXPECT_TRUE(registry.find(packet::MacAddr{{2, 0, 0, 0, 0, static_cast<std::uint8_t>(i)}}))
+        << "forgot a live session after a torn dump";
+  set.elements.erase(nft::Key(packet::MacAddr{{2, 0, 0, 0, 0, 0}}));  // deleted by somebody else
+  ASSERT_TRUE(list(registry));                                       // an honest dump
+  EXPECT_FALSE(registry.find(packet::MacAddr{{2, 0, 0, 0, 0, 0}}));
 }
 
 TEST(Registry, AdoptedSessionsFromBeforeARestartAreRestored) {
