@@ -28,7 +28,7 @@ void print_usage(FILE* out) {
       "Usage: captivectl [--socket PATH] COMMAND\n"
       "\n"
       "Commands:\n"
-      "  list [--json]   clients signed in: MAC, IP, signed in at, expires, bytes sent\n"
+      "  list [--json]   clients signed in: MAC, IP, signed in at, expires, bytes up and down\n"
       "  revoke MAC      end a client's session: its next packet is dropped and it\n"
       "                  has to sign in again\n"
       "  stats [--json]  captived's counters: packets queued and answered by kind,\n"
@@ -149,7 +149,7 @@ int list(const std::string& socket_path, bool as_json) {
     std::printf("%s\n", json::serialize(*clients).c_str());
     return 0;
   }
-  std::printf("%-17s  %-39s  %-19s  %-19s  %s\n", "MAC", "IP", "SIGNED IN", "EXPIRES", "BYTES");
+  std::printf("%-17s  %-39s  %-19s  %-19s  %-12s  %s\n", "MAC", "IP", "SIGNED IN", "EXPIRES", "BYTES UP", "BYTES DOWN");
   for (const auto& c : clients->get_array()) {
     if (!c.is_object()) continue;
     const auto& o = c.get_object();
@@ -158,9 +158,9 @@ int list(const std::string& socket_path, bool as_json) {
       const json::value* v = o.if_contains(k);
       return v ? *v : kNull;
     };
-    std::printf("%-17s  %-39s  %-19s  %-19s  %s\n", text_of(field("mac")).c_str(), text_of(field("ip")).c_str(),
+    std::printf("%-17s  %-39s  %-19s  %-19s  %-12s  %s\n", text_of(field("mac")).c_str(), text_of(field("ip")).c_str(),
                 format_time(field("signed_in_at")).c_str(), format_time(field("expires_at")).c_str(),
-                number_of(field("bytes")).c_str());
+                number_of(field("bytes_up")).c_str(), number_of(field("bytes_down")).c_str());
   }
   return 0;
 }

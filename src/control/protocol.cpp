@@ -34,8 +34,13 @@ void do_list(session::Registry& registry, Reply reply) {
       row["signed_in_at"] = epoch_or_null(c.signed_in_at);
       row["expires_at"] = epoch_or_null(c.expires_at);
       row["method"] = c.method;
-      row["bytes"] = c.bytes;
-      row["packets"] = c.packets;
+      row["user"] = c.user;
+      row["bytes_up"] = c.traffic.bytes_up;
+      row["bytes_down"] = c.traffic.bytes_down;
+      row["packets_up"] = c.traffic.packets_up;
+      row["packets_down"] = c.traffic.packets_down;
+      row["idle_timeout"] = c.limits.idle_timeout ? json::value(c.limits.idle_timeout->count()) : json::value(nullptr);
+      row["quota_bytes"] = c.limits.quota_bytes ? json::value(*c.limits.quota_bytes) : json::value(nullptr);
       rows.push_back(std::move(row));
     }
     json::object out;

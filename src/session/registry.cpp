@@ -4,10 +4,61 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 #include <future>
 #include <memory>
 
+#include "captive/session/state_file.hpp"
+#include "captive/util/log.hpp"
+
 namespace captive::session {
+
+namespace {
+
+// What the kernel element has counted. The set's counter sits in the
+// forward path of the client's own packets: "up". A download counter is
+// one field more here (branch `kernel`).
+Traffic counted(const nft::Element& e) {
+  Traffic t;
+  t.bytes_up = e.bytes;
+  t.packets_up = e.packets;
+  return t;
+}
+
+// A counter below the one read before: the element was re-created (by a
+// flush and restore we did not see, or by hand) and counts from 0 again.
+bool went_back(const Traffic& now, const Traffic& before) {
+  return now.bytes_up < before.bytes_up || now.packets_up < before.packets_up || now.bytes_down < before.bytes_down ||
+         now.packets_down < before.packets_down;
+}
+
+Traffic minus(const Traffic& a, const Traffic& b) {
+  return Traffic{a.bytes_up - b.bytes_up, a.packets_up - b.packets_up, a.bytes_down - b.bytes_down,
+                 a.packets_down - b.packets_down};
+}
+
+constexpr std::chrono::seconds kMaxSession{365LL * 86400};
+
+}  // namespace
+
+Traffic operator+(const Traffic& a, const Traffic& b) {
+  return Traffic{a.bytes_up + b.bytes_up, a.packets_up + b.packets_up, a.bytes_down + b.bytes_down,
+                 a.packets_down + b.packets_down};
+}
+
+std::string end_line(const Ended& e) {
+  std::string duration = "-";
+  if (e.signed_in_at)
+    duration = std::to_string(
+                   std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(e.ended_at - *e.signed_in_at).count())) +
+               "s";
+  char counts[160];
+  std::snprintf(counts, sizeof counts, " bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " packets_up=%" PRIu64 " packets_down=%" PRIu64,
+                e.traffic.bytes_up, e.traffic.bytes_down, e.traffic.packets_up, e.traffic.packets_down);
+  return "session end mac=" + e.mac.to_string() + " ip=" + (e.ip ? e.ip->to_string() : "-") +
+         " cause=" + std::string(to_string(e.cause)) + " method=" + (e.method.empty() ? "-" : e.method) +
+         " duration=" + duration + counts;
+}
 
 Registry::Registry(nft::SetWriter& set, Clocks clocks, Binding binding, Executors executors)
     : set_(set), clocks_(std::move(clocks)), binding_(binding), executors_(std::move(executors)) {}
@@ -26,8 +77,50 @@ void Registry::on_home(Job job) {
     job();
 }
 
+Limits Registry::effective(const Limits& own) const {
+  Limits l = own;
+  if (!l.idle_timeout) l.idle_timeout = defaults_.idle_timeout;
+  if (!l.quota_bytes) l.quota_bytes = defaults_.quota_bytes;
+  if (!l.rate_down) l.rate_down = defaults_.rate_down;
+  if (!l.rate_up) l.rate_up = defaults_.rate_up;
+  return l;
+}
+
+void Registry::carry(Record& record) {
+  record.offset = record.offset + record.element;
+  record.element = Traffic{};
+}
+
+Client Registry::client_of(const packet::MacAddr& mac, const Record& record) const {
+  Client client;
+  client.mac = mac;
+  client.ip = record.ip;
+  client.signed_in_at = record.signed_in_at;
+  client.expires_at =
+      clocks_.wall() + std::chrono::duration_cast<Clock::duration>(record.expires_at - clocks_.session());
+  client.method = record.method;
+  client.user = record.user;
+  client.limits = effective(record.limits);
+  client.traffic = record.offset + record.element;
+  return client;
+}
+
+void Registry::ended(const packet::MacAddr& mac, const Record& record, EndCause cause) {
+  Ended e{mac, record.ip, cause, record.method, record.signed_in_at, clocks_.wall(), record.offset + record.element};
+  LOG_INFO("%s", end_line(e).c_str());
+  if (hooks_.on_end) hooks_.on_end(e);
+  changed(true);
+}
+
 void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip, std::chrono::seconds timeout,
                        std::string method, Done<void> done) {
+  sign_in(mac, ip, SignIn{timeout, std::move(method), {}, {}}, std::move(done));
+}
+
+void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip, SignIn how, Done<void> done) {
+  const std::chrono::seconds timeout = how.duration;
+  if (timeout.count() <= 0 || timeout > kMaxSession)
+    return done(make_error(EINVAL, "sign in " + mac.to_string() + ": a session lasts 1 s to 365 days"));
   nft::Key key(mac);
   if (binding_ == Binding::mac_ip) {
     if (!ip) return done(make_error(EINVAL, "sign in " + mac.to_string() + ": no address to bind the session to"));
@@ -43,7 +136,25 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
   // Recorded now, so a revoke or list issued before the kernel answers sees
   // it; the kernel jobs run in issue order, so they see the element too.
   std::uint64_t written = ++sequence_;
-  records_[mac] = Record{key, ip, clocks_.wall(), clocks_.session() + timeout, std::move(method), written};
+  Record record;
+  record.key = key;
+  record.ip = ip;
+  record.signed_in_at = clocks_.wall();
+  record.expires_at = clocks_.session() + timeout;
+  record.method = std::move(how.method);
+  record.user = std::move(how.user);
+  record.limits = how.limits;
+  record.written = written;
+  record.active_at = clocks_.session();
+  // Signed in already: the same session goes on, its counts too (the
+  // element is re-created and counts from 0).
+  if (previous) {
+    record.offset = previous->offset;
+    record.element = previous->element;
+    carry(record);
+  }
+  records_[mac] = std::move(record);
+  changed(true);
   on_kernel([this, mac, key, old_key, timeout, previous = std::move(previous), written,
              done = std::move(done)]() mutable {
     if (restoring_) touched_.insert(mac);
@@ -64,19 +175,24 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
           else
             records_.erase(it);
         }
+        changed(true);
       }
       done(std::move(result));
     });
   });
 }
 
-void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
+void Registry::revoke(const packet::MacAddr& mac, EndCause cause, Done<void> done) {
   // The recorded key first: one netlink round-trip in the common case.
   std::optional<nft::Key> recorded;
-  if (auto it = records_.find(mac); it != records_.end()) recorded = it->second.key;
-  records_.erase(mac);  // whatever the kernel says, our record is over
+  std::optional<Record> record;
+  if (auto it = records_.find(mac); it != records_.end()) {
+    recorded = it->second.key;
+    record = std::move(it->second);
+    records_.erase(it);  // whatever the kernel says, our record is over
+  }
   ++sequence_;
-  on_kernel([this, mac, recorded, done = std::move(done)]() mutable {
+  on_kernel([this, mac, cause, recorded, record = std::move(record), done = std::move(done)]() mutable {
     // Mid-restore, a session we know of may be missing from the half-built
     // set: it is skipped now (touched_), so the revoke did its work.
     bool was_pending = restoring_ && (recorded || to_restore_.count(mac) != 0);
@@ -101,7 +217,62 @@ void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
       if (!any && !was_pending) return make_error(ENOENT, "revoke " + mac.to_string() + ": not signed in");
       return {};
     }();
-    on_home([result = std::move(result), done = std::move(done)]() mutable { done(std::move(result)); });
+    on_home([this, mac, cause, record = std::move(record), result = std::move(result),
+             done = std::move(done)]() mutable {
+      Record what = record ? *record : Record{};
+      if (result) {
+        ended(mac, what, cause);
+      } else if (record && result.error().code == ENOENT) {
+        // Gone from the kernel before we came: its time was up, or somebody
+        // deleted it by hand.
+        ended(mac, what, record->expires_at <= clocks_.session() ? EndCause::timeout : EndCause::admin);
+      }
+      done(std::move(result));
+    });
+  });
+}
+
+void Registry::extend(const packet::MacAddr& mac, std::chrono::seconds more, Done<std::chrono::seconds> done) {
+  if (more.count() <= 0 || more > kMaxSession)
+    return done(make_error(EINVAL, "extend " + mac.to_string() + ": by 1 s to 365 days"));
+  auto it = records_.find(mac);
+  if (it == records_.end() || it->second.expires_at <= clocks_.session())
+    return done(make_error(ENOENT, "extend " + mac.to_string() + ": not signed in"));
+  const nft::Key key = it->second.key;
+  const std::uint64_t written = ++sequence_;
+  it->second.written = written;
+  on_kernel([this, mac, key, more, written, done = std::move(done)]() mutable {
+    // The kernel's time left is the truth, and its counter is what the
+    // re-created element would lose: read both first. A dump costs, but
+    // extend is an operator's command, not a packet's.
+    struct Outcome {
+      std::chrono::seconds left{0};
+      Traffic counts;
+    };
+    auto result = [&]() -> Result<Outcome> {
+      auto elements = set_.list();
+      if (!elements) return elements.error();
+      for (const auto& e : *elements) {
+        if (nft::Key(e.mac, e.ip) != key || !e.expires) continue;
+        auto left = std::chrono::ceil<std::chrono::seconds>(*e.expires) + more;
+        if (left > kMaxSession) return make_error(EINVAL, "extend " + mac.to_string() + ": longer than 365 days in all");
+        if (auto added = set_.add(key, left); !added) return added.error();
+        return Outcome{left, counted(e)};
+      }
+      return make_error(ENOENT, "extend " + mac.to_string() + ": not signed in");
+    }();
+    on_home([this, mac, written, result = std::move(result), done = std::move(done)]() mutable {
+      if (!result) return done(result.error());
+      if (auto it = records_.find(mac); it != records_.end() && it->second.written == written) {
+        Record& r = it->second;
+        if (went_back(result->counts, r.element)) carry(r);
+        r.element = result->counts;
+        carry(r);
+        r.expires_at = clocks_.session() + result->left;
+        changed(true);
+      }
+      done(result->left);
+    });
   });
 }
 
@@ -116,6 +287,8 @@ void Registry::list(Done<std::vector<Client>> done) {
     on_home([this, asked_at, partial, elements = std::move(elements), done = std::move(done)]() mutable {
       if (!elements) return done(elements.error());
       auto wall = clocks_.wall();
+      auto now = clocks_.session();
+      bool counts_moved = false;
       std::vector<Client> clients;
       clients.reserve(elements->size());
       std::map<packet::MacAddr, Record> still_in;
@@ -132,22 +305,70 @@ void Registry::list(Done<std::vector<Client>> done) {
         Client client;
         client.mac = element.mac;
         client.ip = element.ip;
-        client.bytes = element.bytes;
-        client.packets = element.packets;
+        client.traffic = counted(element);
+        client.limits = defaults_;
         if (element.expires) client.expires_at = wall + std::chrono::duration_cast<Clock::duration>(*element.expires);
         if (auto it = records_.find(element.mac); it != records_.end()) {
-          if (!client.ip) client.ip = it->second.ip;
-          client.signed_in_at = it->second.signed_in_at;
-          client.method = it->second.method;
+          Record& r = it->second;
+          // Counts of a record changed after we asked belong to an element
+          // this answer does not show yet.
+          if (r.written <= asked_at && r.key == nft::Key(element.mac, element.ip)) {
+            const Traffic now_counted = counted(element);
+            if (went_back(now_counted, r.element)) carry(r);
+            if (now_counted != r.element) {
+              r.active_at = now;
+              counts_moved = true;
+            }
+            r.element = now_counted;
+          }
+          if (!client.ip) client.ip = r.ip;
+          client.signed_in_at = r.signed_in_at;
+          client.method = r.method;
+          client.user = r.user;
+          client.limits = effective(r.limits);
+          client.traffic = r.offset + r.element;
           still_in.insert(*it);
         }
         clients.push_back(std::move(client));
       }
       for (const auto& [mac, record] : records_)
         if (record.written > asked_at) still_in.insert_or_assign(mac, record);
-      if (!partial && !torn) records_ = std::move(still_in);
+      if (!partial && !torn) {
+        std::vector<std::pair<packet::MacAddr, Record>> over;
+        for (auto& [mac, record] : records_)
+          if (still_in.count(mac) == 0) over.emplace_back(mac, std::move(record));
+        records_ = std::move(still_in);
+        // The kernel timed it out, or somebody deleted it by hand (a second
+        // of slack: the kernel counts in jiffies, we in nanoseconds).
+        for (const auto& [mac, record] : over)
+          ended(mac, record,
+                record.expires_at <= now + std::chrono::seconds(1) ? EndCause::timeout : EndCause::admin);
+      }
+      if (counts_moved) changed(false);
       done(std::move(clients));
     });
+  });
+}
+
+void Registry::sweep(Done<std::size_t> done) {
+  list([this, done = std::move(done)](Result<std::vector<Client>> clients) mutable {
+    if (!clients) return done(clients.error());
+    const auto now = clocks_.session();
+    std::vector<std::pair<packet::MacAddr, EndCause>> to_end;
+    for (const auto& [mac, record] : records_) {
+      const Limits limits = effective(record.limits);
+      const Traffic total = record.offset + record.element;
+      if (limits.quota_bytes && total.bytes_up + total.bytes_down >= *limits.quota_bytes)
+        to_end.emplace_back(mac, EndCause::quota);
+      else if (limits.idle_timeout && now - record.active_at >= *limits.idle_timeout)
+        to_end.emplace_back(mac, EndCause::idle);
+    }
+    for (const auto& [mac, cause] : to_end)
+      revoke(mac, cause, [mac = mac](Result<void> revoked) {
+        if (!revoked && revoked.error().code != ENOENT)
+          LOG_WARN("end session %s: %s", mac.to_string().c_str(), revoked.error().message().c_str());
+      });
+    done(to_end.size());
   });
 }
 
@@ -162,6 +383,7 @@ std::vector<nft::ElementSpec> Registry::restore_plan() {
       continue;
     }
     specs.push_back(nft::ElementSpec{it->second.key, left});
+    carry(it->second);  // a new element, counting from 0
     ++it;
   }
   // A bulk batch holds one set's elements: group them (MAC, MAC . IPv4, MAC . IPv6).
@@ -237,7 +459,14 @@ Result<std::size_t> Registry::adopt() {
     for (const auto& e : *elements) {
       if (!e.expires || records_.count(e.mac) != 0) continue;
       auto left = std::chrono::duration_cast<SessionClock::duration>(*e.expires);
-      records_[e.mac] = Record{nft::Key(e.mac, e.ip), e.ip, std::nullopt, now + left, "", ++sequence_};
+      Record record;
+      record.key = nft::Key(e.mac, e.ip);
+      record.ip = e.ip;
+      record.expires_at = now + left;
+      record.written = ++sequence_;
+      record.element = counted(e);
+      record.active_at = now;
+      records_[e.mac] = std::move(record);
       ++found;
     }
     adopted += found;
@@ -248,15 +477,105 @@ Result<std::size_t> Registry::adopt() {
 
 std::optional<Client> Registry::find(const packet::MacAddr& mac) const {
   auto it = records_.find(mac);
-  auto now = clocks_.session();
-  if (it == records_.end() || it->second.expires_at <= now) return std::nullopt;
-  Client client;
-  client.mac = mac;
-  client.ip = it->second.ip;
-  client.signed_in_at = it->second.signed_in_at;
-  client.expires_at = clocks_.wall() + std::chrono::duration_cast<Clock::duration>(it->second.expires_at - now);
-  client.method = it->second.method;
-  return client;
+  if (it == records_.end() || it->second.expires_at <= clocks_.session()) return std::nullopt;
+  return client_of(mac, it->second);
+}
+
+Result<Resumed> Registry::resume(const std::vector<StoredSession>& stored) {
+  Resumed out;
+  const auto wall = clocks_.wall();
+  const auto now = clocks_.session();
+  for (const auto& s : stored) {
+    Record record;
+    record.key = nft::Key(s.mac);
+    if (binding_ == Binding::mac_ip && s.ip) record.key.ip = s.ip->unmapped();
+    record.ip = s.ip;
+    record.signed_in_at = s.signed_in_at;
+    record.method = s.method;
+    record.user = s.user;
+    record.limits = s.limits;
+    record.offset = minus(s.traffic, s.element);
+    record.element = s.element;
+    record.active_at = now;
+    record.written = ++sequence_;
+    // Wall clock: the only clock that went on while we (or the machine)
+    // were down. A router whose clock is stepped later at boot (no RTC)
+    // sees sessions longer or shorter by the step (docs/operations.md).
+    const auto left = std::chrono::ceil<std::chrono::seconds>(s.expires_at - wall);
+    if (left.count() <= 0) {
+      record.expires_at = now;
+      ended(s.mac, record, EndCause::timeout);
+      ++out.expired;
+      continue;
+    }
+    if (binding_ == Binding::mac_ip && !s.ip) {
+      LOG_WARN("state file: session of %s has no address to bind to (--bind-ip): not resumed", s.mac.to_string().c_str());
+      continue;
+    }
+    record.expires_at = now + left;
+    records_[s.mac] = std::move(record);
+  }
+  // Which of them the kernel still holds (a restart) and which it lost (a
+  // reboot, or a flush while we were down). Dumped like adopt() does.
+  constexpr int kMaxDumps = 5;
+  std::map<nft::Key, nft::Element> present;
+  for (int dump = 0; dump < kMaxDumps; ++dump) {
+    auto elements = set_.list();
+    if (!elements) return elements.error();
+    std::size_t found = 0;
+    for (const auto& e : *elements)
+      if (present.emplace(nft::Key(e.mac, e.ip), e).second) ++found;
+    if (dump > 0 && found == 0) break;
+  }
+  std::vector<nft::ElementSpec> missing;
+  for (auto& [mac, record] : records_) {
+    auto it = present.find(record.key);
+    if (it != present.end() && it->second.expires) {
+      record.expires_at = now + std::chrono::duration_cast<SessionClock::duration>(*it->second.expires);
+      const Traffic c = counted(it->second);
+      if (went_back(c, record.element)) carry(record);
+      record.element = c;
+      ++out.kept;
+      continue;
+    }
+    carry(record);  // put back as a new element, counting from 0
+    missing.push_back(nft::ElementSpec{record.key, std::chrono::ceil<std::chrono::seconds>(record.expires_at - now)});
+  }
+  auto set_of = [](const nft::ElementSpec& e) { return !e.key.ip ? 0 : e.key.ip->is_v4() ? 1 : 2; };
+  std::stable_sort(missing.begin(), missing.end(),
+                   [&](const nft::ElementSpec& a, const nft::ElementSpec& b) { return set_of(a) < set_of(b); });
+  for (std::size_t at = 0; at < missing.size(); at += kRestoreBatch) {
+    auto batch = std::span(missing).subspan(at, std::min(kRestoreBatch, missing.size() - at));
+    if (auto added = set_.add_many(batch); !added) return added.error();
+  }
+  out.restored = missing.size();
+  auto adopted = adopt();
+  if (!adopted) return adopted.error();
+  out.adopted = *adopted;
+  return out;
+}
+
+std::vector<StoredSession> Registry::snapshot() const {
+  const auto wall = clocks_.wall();
+  const auto now = clocks_.session();
+  std::vector<StoredSession> out;
+  out.reserve(records_.size());
+  for (const auto& [mac, r] : records_) {
+    if (r.expires_at <= now) continue;
+    StoredSession s;
+    s.mac = mac;
+    s.ip = r.ip;
+    s.method = r.method;
+    s.user = r.user;
+    s.signed_in_at = r.signed_in_at;
+    s.expires_at = wall + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::ceil<std::chrono::seconds>(r.expires_at - now));
+    s.limits = r.limits;
+    s.traffic = r.offset + r.element;
+    s.element = r.element;
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 }  // namespace captive::session

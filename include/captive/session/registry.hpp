@@ -20,6 +20,7 @@
 
 #include "captive/nft/allowed_set.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/session/limits.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::session {
@@ -58,8 +59,53 @@ struct Client {
   std::optional<Clock::time_point> signed_in_at;
   std::optional<Clock::time_point> expires_at;  // wall clock now + time left (display)
   std::string method;                           // "click-through", ... ("" if added outside captived)
-  std::uint64_t bytes = 0;                      // sent by the client (element counter)
-  std::uint64_t packets = 0;
+  std::string user;                             // user name or voucher, if the method has one
+  Limits limits;                                // in force: the session's own, else captived's defaults
+  // The session's totals: what earlier kernel elements of it counted (before
+  // a re-add, a restore, a restart) plus what the current one counts now.
+  Traffic traffic;
+};
+
+// How a sign-in is made (the portal, `captivectl allow`, later vouchers).
+struct SignIn {
+  std::chrono::seconds duration{0};
+  std::string method;  // the backend: "click-through", "admin", "user", "voucher"
+  std::string user;    // the user name or voucher code, if any
+  Limits limits;       // this session's own; unset fields take the defaults
+};
+
+// A session that is over, as logged (one line each) and given to on_end.
+struct Ended {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;
+  EndCause cause = EndCause::timeout;
+  std::string method;
+  std::optional<Clock::time_point> signed_in_at;
+  Clock::time_point ended_at;
+  Traffic traffic;
+};
+// "session end mac=.. ip=.. cause=idle method=.. duration=..s bytes_up=..
+// bytes_down=.. packets_up=.. packets_down=.." (docs/operations.md).
+std::string end_line(const Ended& ended);
+
+struct Hooks {
+  // Every session end, once, on the home thread, after the kernel element is
+  // gone (revoke, idle, quota) or found gone (timeout, admin). For the
+  // conntrack cleanup and accounting.
+  std::function<void(const Ended&)> on_end;
+  // What the state file holds changed: urgent for a sign-in, an end or an
+  // extend (write soon), not for counters alone (write now and then).
+  std::function<void(bool urgent)> on_change;
+};
+
+struct StoredSession;  // state_file.hpp
+
+// What resume() found at start.
+struct Resumed {
+  std::size_t kept = 0;      // in the file and still in the kernel set
+  std::size_t restored = 0;  // in the file, not in the set (reboot, flush): put back
+  std::size_t expired = 0;   // in the file, time up while captived was down: logged as ended
+  std::size_t adopted = 0;   // in the set, not in the file (see adopt())
 };
 
 // How a session is keyed in the kernel.
@@ -83,14 +129,46 @@ class Registry {
   // `timeout` (one batch) and records who. With Binding::mac_ip an unknown
   // `ip` is an error (EINVAL): there would be nothing to bind to. The record
   // is there from the call on (find() sees it); a kernel error takes it back.
+  // Signing in again while signed in keeps the session's counters.
+  void sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip, SignIn how, Done<void> done);
   void sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip, std::chrono::seconds timeout,
                std::string method, Done<void> done);
-  // Deletes every element of this MAC (whatever it is bound to). ENOENT if
-  // it was not signed in.
-  void revoke(const packet::MacAddr& mac, Done<void> done);
-  // The kernel set joined with what we know; forgets metadata of MACs the
-  // kernel no longer has (their sessions expired).
+  // Deletes every element of this MAC (whatever it is bound to) and logs the
+  // end with `cause`. ENOENT if it was not signed in.
+  void revoke(const packet::MacAddr& mac, EndCause cause, Done<void> done);
+  void revoke(const packet::MacAddr& mac, Done<void> done) { revoke(mac, EndCause::revoke, std::move(done)); }
+  // Gives a signed-in session `more` time on top of what it has left (the
+  // kernel's count). The element is re-created with the new timeout; its
+  // counts so far carry over. ENOENT if not signed in, EINVAL if `more` is
+  // not > 0 or the total would pass 365 days. Answers with the new time left.
+  void extend(const packet::MacAddr& mac, std::chrono::seconds more, Done<std::chrono::seconds> done);
+  // The kernel set joined with what we know, with each session's counters
+  // brought up to date; forgets (and logs as ended) the sessions the kernel
+  // no longer has: cause timeout when their time was up, admin when somebody
+  // deleted them behind our back.
   void list(Done<std::vector<Client>> done);
+  // list(), then ends the sessions over their idle timeout (no counter moved
+  // for that long) or their quota (bytes up plus down). Answers with how
+  // many it ended (the revokes are issued, not necessarily done). captived
+  // runs it every kSweepInterval.
+  void sweep(Done<std::size_t> done);
+  static constexpr std::chrono::seconds kSweepInterval{5};
+
+  // captived's --idle-timeout and --quota (and later rates): what a session
+  // without its own limits gets. May change at any time (a reload).
+  void set_default_limits(const Limits& limits) { defaults_ = limits; }
+  void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
+
+  // At start, before the event loop and before adopt(): takes the sessions
+  // of the state file back. Those whose time is up are logged as ended
+  // (timeout); those in the kernel set keep the kernel's time left and
+  // counter; those missing from it (a reboot, a flush while we were down)
+  // are put back with the time they have left (wall clock), their counts
+  // carried as an offset. Then the set's other sessions are adopted.
+  // Synchronous.
+  Result<Resumed> resume(const std::vector<StoredSession>& stored);
+  // What the state file is to hold now (home thread).
+  std::vector<StoredSession> snapshot() const;
 
   // Puts every unexpired session we know of back into the kernel set, with
   // the time it has left, in bulk (after somebody emptied or recreated the
@@ -122,9 +200,26 @@ class Registry {
     SessionClock::time_point expires_at;
     std::string method;
     std::uint64_t written = 0;  // sequence number of the change that wrote it
+    std::string user;
+    Limits limits;  // the session's own
+    // Counts of the kernel elements this session had before the current
+    // one (each re-creation starts the kernel's counter at 0), and the
+    // current element's counter as last read.
+    Traffic offset;
+    Traffic element;
+    SessionClock::time_point active_at;  // last time a counter moved
   };
   void on_kernel(Job job);
   void on_home(Job job);
+  Limits effective(const Limits& own) const;
+  Client client_of(const packet::MacAddr& mac, const Record& record) const;
+  // Logs the end, tells on_end and on_change.
+  void ended(const packet::MacAddr& mac, const Record& record, EndCause cause);
+  void changed(bool urgent) {
+    if (hooks_.on_change) hooks_.on_change(urgent);
+  }
+  // The element is being re-created: its counter starts again at 0.
+  static void carry(Record& record);
   // The sessions to put back, with their time left (home thread).
   std::vector<nft::ElementSpec> restore_plan();
   // Writes the plan in batches (kernel thread); returns how many were added.
@@ -141,6 +236,10 @@ class Registry {
   Executors executors_;
   std::map<packet::MacAddr, Record> records_;
   std::uint64_t sequence_ = 0;
+  Limits defaults_;
+  Hooks hooks_;
 };
+
+Traffic operator+(const Traffic& a, const Traffic& b);
 
 }  // namespace captive::session

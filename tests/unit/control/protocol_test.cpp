@@ -48,7 +48,9 @@ TEST(Protocol, ListShowsClients) {
   EXPECT_EQ(c.at("ip").as_string(), "2001:db8:1::2");
   EXPECT_TRUE(c.at("signed_in_at").is_int64());
   EXPECT_TRUE(c.at("expires_at").is_int64());
-  EXPECT_EQ(c.at("bytes").to_number<std::uint64_t>(), 1000u);
+  EXPECT_EQ(c.at("bytes_up").to_number<std::uint64_t>(), 1000u);
+  EXPECT_EQ(c.at("bytes_down").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(c.at("packets_up").to_number<std::uint64_t>(), 10u);
   EXPECT_EQ(c.at("method").as_string(), "click-through");
 }
 

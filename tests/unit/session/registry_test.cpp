@@ -77,7 +77,8 @@ TEST(Registry, ListJoinsKernelAndMetadata) {
   EXPECT_EQ(ours.signed_in_at, t0);
   EXPECT_EQ(ours.expires_at, t0 + 59s);
   EXPECT_EQ(ours.method, "click-through");
-  EXPECT_EQ(ours.bytes, 1000u);
+  EXPECT_EQ(ours.traffic.bytes_up, 1000u);
+  EXPECT_EQ(ours.traffic.packets_up, 10u);
   const Client& foreign = (*clients)[1];
   EXPECT_FALSE(foreign.ip);
   EXPECT_FALSE(foreign.signed_in_at);
