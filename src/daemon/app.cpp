@@ -34,6 +34,7 @@
 #include "captive/portal/server.hpp"
 #include "captive/responder/responder.hpp"
 #include "captive/session/registry.hpp"
+#include "captive/session/state_file.hpp"
 #include "captive/util/log.hpp"
 
 namespace captive::daemon {
@@ -127,6 +128,62 @@ struct App::Impl {
   // meanwhile the event loop leaves the socket alone.
   bool reconciling = false;
   bool watch_waiting = false;
+  // The state file (docs/operations.md): written on its own thread, the
+  // latest snapshot only, at most once a second after a sign-in, an end or
+  // an extend, and every kCountersSaveInterval when only counters moved.
+  KernelWorker state_writer{"captived-state"};
+  asio::steady_timer save_timer{io};
+  asio::steady_timer sweep_timer{io};
+  bool saving = false;
+  bool state_dirty = false;
+  bool state_urgent = false;
+  std::chrono::steady_clock::time_point last_save{};
+  static constexpr std::chrono::seconds kSaveSpacing{1};
+  static constexpr std::chrono::seconds kCountersSaveInterval{30};
+
+  void state_changed(bool urgent) {
+    state_dirty = true;
+    state_urgent = state_urgent || urgent;
+    maybe_save();
+  }
+
+  void maybe_save() {
+    if (saving || !state_dirty) return;
+    const auto due = last_save + (state_urgent ? std::chrono::seconds(kSaveSpacing) : kCountersSaveInterval);
+    if (std::chrono::steady_clock::now() < due) {
+      save_timer.expires_at(due);
+      save_timer.async_wait([this](boost::system::error_code ec) {
+        if (!ec) maybe_save();
+      });
+      return;
+    }
+    state_dirty = state_urgent = false;
+    saving = true;
+    state_writer.post([this, sessions = registry->snapshot()] {
+      auto written = session::write_state_file(config.state_dir, session::format_state(sessions));
+      asio::post(io, [this, written] {
+        saving = false;
+        last_save = std::chrono::steady_clock::now();
+        if (!written)
+          LOG_WARN("state file: %s (sessions live on in the kernel set; their metadata is lost if captived stops now)",
+                   written.error().message().c_str());
+        maybe_save();
+      });
+    });
+  }
+
+  // Expiry, idle timeouts and quotas are swept, not only noticed when
+  // somebody lists (Registry::sweep).
+  void arm_sweep() {
+    sweep_timer.expires_after(session::Registry::kSweepInterval);
+    sweep_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      registry->sweep([](Result<std::size_t> swept) {
+        if (!swept) LOG_WARN("session sweep: %s", swept.error().message().c_str());
+      });
+      arm_sweep();
+    });
+  }
 
 
   void arm_hangup() {
@@ -141,6 +198,13 @@ struct App::Impl {
     // Nothing else may use the netlink socket from here on.
     kernel.stop();
     lookups.stop();
+    // The last word on the sessions, with their latest counters.
+    state_writer.stop();
+    if (registry) {
+      if (auto written = session::write_state_file(config.state_dir, session::format_state(registry->snapshot()));
+          !written)
+        LOG_WARN("state file: %s", written.error().message().c_str());
+    }
     // The rule goes first: from then on no packet is queued to us.
     if (queue_rule_installed && netlink) {
       if (auto removed = netlink->remove_queue_rule(); !removed)
@@ -410,12 +474,22 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
                                [&s] { s.kernel.run_queued(); }};
   s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
                      std::move(executors));
-  // Sessions from before a restart or crash live on in the kernel set: take
-  // them over, so a later flush of the table restores them too.
-  if (auto adopted = s.registry->adopt(); !adopted)
-    LOG_WARN("cannot read the sessions already in the set: %s", adopted.error().message().c_str());
-  else if (*adopted > 0)
-    LOG_INFO("took over %zu sessions already in the set", *adopted);
+  s.registry->set_default_limits(session::Limits{config.idle_timeout, config.quota_bytes, {}, {}});
+  s.registry->set_hooks(session::Hooks{{}, [&s](bool urgent) { s.state_changed(urgent); }});
+  // The sessions of the state file come back (those the kernel lost are put
+  // back); those in the kernel set but not in the file live on as before a
+  // restart or crash: taken over, so a later flush restores them too.
+  session::LoadedState state = session::load_state_file(config.state_dir);
+  if (state.problem)
+    LOG_ERROR("state file %s; %s; starting without its sessions (those still in the kernel set are taken over)",
+              state.problem->c_str(),
+              state.set_aside.empty() ? "it could not be moved aside" : ("kept as " + state.set_aside).c_str());
+  if (auto resumed = s.registry->resume(state.sessions); !resumed)
+    LOG_WARN("cannot read the sessions already in the set: %s", resumed.error().message().c_str());
+  else if (resumed->kept + resumed->restored + resumed->expired + resumed->adopted > 0)
+    LOG_INFO("sessions: %zu from the state file still in the set, %zu put back into it, %zu ended while captived was "
+             "down; took over %zu sessions already in the set",
+             resumed->kept, resumed->restored, resumed->expired, resumed->adopted);
   if (table_was_there) {
     // Whoever loaded it (install-ruleset, an older captived) may have named
     // other resolvers, or the table predates the DNS sets: ours apply.
@@ -506,6 +580,7 @@ int App::run() {
   });
   s.arm_hangup();
   s.arm_watch();
+  s.arm_sweep();
   s.io.run();
   return 0;
 }

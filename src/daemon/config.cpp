@@ -11,7 +11,7 @@ namespace {
 
 enum Option : int {
   kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
-  kDnsServer, kNft,
+  kDnsServer, kNft, kIdleTimeout, kQuota,
   kHelp, kVersion,
 };
 
@@ -65,6 +65,22 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   return std::chrono::seconds(*n * unit);
 }
 
+std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t unit = 1;
+  switch (text.back()) {
+    case 'k': case 'K': unit = 1000; break;
+    case 'M': unit = 1000ull * 1000; break;
+    case 'G': unit = 1000ull * 1000 * 1000; break;
+    case 'T': unit = 1000ull * 1000 * 1000 * 1000; break;
+    default: break;
+  }
+  if (unit != 1) text.remove_suffix(1);
+  auto n = parse_number(text);
+  if (!n || *n == 0 || *n > UINT64_MAX / unit) return std::nullopt;
+  return *n * unit;
+}
+
 std::string usage(std::string_view program) {
   std::string p(program);
   return "Usage: " + p + " --lan IFACE [options]\n"
@@ -79,6 +95,10 @@ std::string usage(std::string_view program) {
          "  --portal-port N          sign-in page port on the LAN addresses (default 8511)\n"
          "  --portal-url URL         sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)\n"
          "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
+         "  --idle-timeout TIME      end a session when none of its counters moved for TIME\n"
+         "                           (checked every 5 s; default: off)\n"
+         "  --quota BYTES            end a session when it used BYTES up plus down: 500M, 2G\n"
+         "                           (K, M, G, T are powers of 1000; default: off)\n"
          "  --bind-ip                bind each session to the MAC and the address it signed in\n"
          "                           from, not the MAC alone (see docs/security.md)\n"
          "  --queue-num N            first NFQUEUE number (default 0)\n"
@@ -114,6 +134,8 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"log-level", required_argument, nullptr, kLogLevel},
       {"dns-server", required_argument, nullptr, kDnsServer},
       {"nft", required_argument, nullptr, kNft},
+      {"idle-timeout", required_argument, nullptr, kIdleTimeout},
+      {"quota", required_argument, nullptr, kQuota},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -156,6 +178,18 @@ Result<Invocation> parse_args(int argc, char** argv) {
         auto d = parse_duration(arg);
         if (!d) return make_error(0, "--session-timeout: not a duration (like 90s, 15m, 24h, 7d; at most 365d): " + std::string(arg));
         c.session_timeout = *d;
+        break;
+      }
+      case kIdleTimeout: {
+        auto d = parse_duration(arg);
+        if (!d) return make_error(0, "--idle-timeout: not a duration (like 90s, 15m, 2h; at most 365d): " + std::string(arg));
+        c.idle_timeout = *d;
+        break;
+      }
+      case kQuota: {
+        auto b = parse_bytes(arg);
+        if (!b) return make_error(0, "--quota: not a byte count (like 500M, 2G; more than 0): " + std::string(arg));
+        c.quota_bytes = *b;
         break;
       }
       case kQueueNum: {

@@ -379,7 +379,10 @@ std::vector<nft::ElementSpec> Registry::restore_plan() {
   for (auto it = records_.begin(); it != records_.end();) {
     auto left = std::chrono::ceil<std::chrono::seconds>(it->second.expires_at - now);
     if (left.count() <= 0) {
+      Record over = std::move(it->second);
+      const packet::MacAddr mac = it->first;
       it = records_.erase(it);
+      ended(mac, over, EndCause::timeout);
       continue;
     }
     specs.push_back(nft::ElementSpec{it->second.key, left});

@@ -31,6 +31,8 @@ struct Config {
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
   std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
   log::Level log_level = log::Level::info;           // --log-level LEVEL
+  std::optional<std::chrono::seconds> idle_timeout;  // --idle-timeout DURATION (off by default)
+  std::optional<std::uint64_t> quota_bytes;          // --quota BYTES, up plus down (off by default)
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to
@@ -49,5 +51,7 @@ std::string usage(std::string_view program);
 
 // "90" (seconds), "90s", "15m", "24h", "7d"; > 0 and at most 365 days.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+// "1500", "500K", "500M", "2G", "1T" (powers of 1000); > 0.
+std::optional<std::uint64_t> parse_bytes(std::string_view text);
 
 }  // namespace captive::daemon
