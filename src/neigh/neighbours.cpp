@@ -49,6 +49,20 @@ int on_message(const nlmsghdr* nlh, void* data) {
   return MNL_CB_OK;
 }
 
+struct Collect {
+  int ifindex;
+  MacAddr mac;
+  std::vector<IpAddr> addresses;
+};
+
+int on_entry(const nlmsghdr* nlh, void* data) {
+  auto* c = static_cast<Collect*>(data);
+  auto found = parse_neighbour(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len), c->ifindex);
+  if (found && found->mac == c->mac) c->addresses.push_back(found->address);
+  return MNL_CB_OK;
+}
+
 }  // namespace
 
 std::size_t build_get_request(std::span<std::byte> buf, int ifindex, const IpAddr& addr,
@@ -81,8 +95,7 @@ std::size_t build_dump_request(std::span<std::byte> buf, IpAddr::Family family,
   return nlh->nlmsg_len;
 }
 
-std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int ifindex,
-                                       const IpAddr& addr) {
+std::optional<Neighbour> parse_neighbour(std::span<const std::byte> message, int ifindex) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(message.data());
   if (message.size() > static_cast<std::size_t>(INT32_MAX) ||
       !mnl_nlmsg_ok(nlh, static_cast<int>(message.size())) ||
@@ -95,7 +108,7 @@ std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int i
   }
   ndmsg ndm;
   std::memcpy(&ndm, mnl_nlmsg_get_payload(nlh), sizeof(ndm));
-  if (ndm.ndm_family != family_of(addr.family) || ndm.ndm_ifindex != ifindex) return std::nullopt;
+  if ((ndm.ndm_family != AF_INET && ndm.ndm_family != AF_INET6) || ndm.ndm_ifindex != ifindex) return std::nullopt;
   if (ndm.ndm_state == NUD_NONE || (ndm.ndm_state & kUnusableStates) != 0) return std::nullopt;
 
   // Attribute table, libmnl style: mnl_attr_parse checks every header
@@ -110,14 +123,24 @@ std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int i
   const nlattr* dst = tb[NDA_DST];
   const nlattr* lladdr = tb[NDA_LLADDR];
   if (dst == nullptr || lladdr == nullptr) return std::nullopt;
-  if (mnl_attr_get_payload_len(dst) != addr.size() ||
-      std::memcmp(mnl_attr_get_payload(dst), addr.bytes.data(), addr.size()) != 0) {
+  Neighbour found;
+  const std::size_t dst_size = ndm.ndm_family == AF_INET ? 4 : 16;
+  if (mnl_attr_get_payload_len(dst) != dst_size) return std::nullopt;
+  const auto* dst_bytes = static_cast<const std::uint8_t*>(mnl_attr_get_payload(dst));
+  found.address = ndm.ndm_family == AF_INET ? IpAddr::v4(dst_bytes) : IpAddr::v6(dst_bytes);
+  if (mnl_attr_get_payload_len(lladdr) != found.mac.bytes.size()) return std::nullopt;
+  std::memcpy(found.mac.bytes.data(), mnl_attr_get_payload(lladdr), found.mac.bytes.size());
+  return found;
+}
+
+std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int ifindex,
+                                       const IpAddr& addr) {
+  auto found = parse_neighbour(message, ifindex);
+  if (!found || found->address.family != addr.family ||
+      std::memcmp(found->address.bytes.data(), addr.bytes.data(), addr.size()) != 0) {
     return std::nullopt;
   }
-  MacAddr mac;
-  if (mnl_attr_get_payload_len(lladdr) != mac.bytes.size()) return std::nullopt;
-  std::memcpy(mac.bytes.data(), mnl_attr_get_payload(lladdr), mac.bytes.size());
-  return mac;
+  return found->mac;
 }
 
 Result<NeighbourTable> NeighbourTable::open(int ifindex) {
@@ -199,6 +222,35 @@ Result<std::optional<MacAddr>> NeighbourTable::lookup(const IpAddr& requested) {
     return errno_lookup(addr);
   }
   return std::optional<MacAddr>{};
+}
+
+Result<std::vector<IpAddr>> NeighbourTable::addresses_of(const MacAddr& mac) {
+  mnl_socket* nl = sock(socket_);
+  const int fd = mnl_socket_get_fd(nl);
+  const unsigned portid = mnl_socket_get_portid(nl);
+  alignas(nlmsghdr) std::byte buf[kReceiveSize];
+  while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+  }
+  // There is no lookup by link-layer address: dump each family's table (a
+  // session end, not a page load, pays for it) and keep this MAC's entries.
+  Collect collect{ifindex_, mac, {}};
+  for (IpAddr::Family family : {IpAddr::Family::v4, IpAddr::Family::v6}) {
+    const std::uint32_t seq = ++seq_;
+    const std::size_t len = build_dump_request(buf, family, seq);
+    const char* what = family == IpAddr::Family::v4 ? "neighbour dump (IPv4) for " : "neighbour dump (IPv6) for ";
+    if (mnl_socket_sendto(nl, buf, len) < 0) return errno_error(what + mac.to_string());
+    int ret = MNL_CB_OK;
+    do {
+      const ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error(what + mac.to_string());
+      }
+      ret = mnl_cb_run(buf, static_cast<std::size_t>(n), seq, portid, &on_entry, &collect);
+    } while (ret > MNL_CB_STOP);
+    if (ret < 0) return errno_error(what + mac.to_string());
+  }
+  return std::move(collect.addresses);
 }
 
 }  // namespace captive::neigh

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "captive/packet/address.hpp"
 #include "captive/util/result.hpp"
@@ -39,6 +40,16 @@ std::size_t build_dump_request(std::span<std::byte> buf, packet::IpAddr::Family 
 std::optional<packet::MacAddr> match_neighbour(std::span<const std::byte> message, int ifindex,
                                                const packet::IpAddr& addr);
 
+// One usable entry of the table (parse_neighbour).
+struct Neighbour {
+  packet::IpAddr address;
+  packet::MacAddr mac;
+};
+// One RTM_NEWNEIGH message: the entry if it is on `ifindex`, IPv4 or IPv6,
+// in a usable state and carries an NDA_DST of its family's size and a
+// 6-byte NDA_LLADDR; nullopt otherwise (also for anything malformed).
+std::optional<Neighbour> parse_neighbour(std::span<const std::byte> message, int ifindex);
+
 class NeighbourTable final : public Resolver {
  public:
   // Entries on device `ifindex` only. Opens a NETLINK_ROUTE socket; no
@@ -52,6 +63,12 @@ class NeighbourTable final : public Resolver {
   // request, so this does not block in practice). Errors: "neighbour lookup
   // 192.0.2.2: ...".
   Result<std::optional<packet::MacAddr>> lookup(const packet::IpAddr& addr) override;
+  // Every address (IPv4 and IPv6) whose usable entry on this device names
+  // `mac`: the addresses a device uses besides the one it signed in from
+  // (IPv6 privacy addresses, a second DHCP lease). Two dumps, blocking for
+  // as long as the kernel takes to copy the tables: call it off the event
+  // loop. Errors: "neighbour dump (IPv6) for 02:...: ...".
+  Result<std::vector<packet::IpAddr>> addresses_of(const packet::MacAddr& mac);
 
  private:
   NeighbourTable(int ifindex, void* socket) : ifindex_(ifindex), socket_(socket) {}

@@ -180,6 +180,57 @@ TEST(Match, TruncationAndDamage) {
   }
 }
 
+// parse_neighbour: what addresses_of() keeps of a dump (the addresses a
+// revoke cuts flows from).
+TEST(Parse, EntryOfEitherFamily) {
+  FakeNeigh n;
+  Buffer buf;
+  auto v4 = parse_neighbour(buf.view(n.build(buf)), 7);
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->address, kClient4);
+  EXPECT_EQ(v4->mac, kMac);
+  n.family = AF_INET6;
+  n.dst.assign(kClient6.bytes.begin(), kClient6.bytes.end());
+  auto v6 = parse_neighbour(buf.view(n.build(buf)), 7);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->address, kClient6);
+  EXPECT_EQ(v6->mac, kMac);
+}
+
+TEST(Parse, Refusals) {
+  const auto no = [](FakeNeigh n) {
+    Buffer buf;
+    return !parse_neighbour(buf.view(n.build(buf)), 7).has_value();
+  };
+  FakeNeigh n;
+  n.ifindex = 8;  // another device (another LAN)
+  EXPECT_TRUE(no(n));
+  n = {};
+  n.family = AF_INET6;  // IPv6 entry with a 4-byte destination
+  EXPECT_TRUE(no(n));
+  n = {};
+  n.family = AF_BRIDGE;  // the bridge FDB is no address
+  EXPECT_TRUE(no(n));
+  n = {};
+  n.state = NUD_FAILED;
+  EXPECT_TRUE(no(n));
+  n = {};
+  n.with_lladdr = false;
+  EXPECT_TRUE(no(n));
+}
+
+// The real kernel, read only: lo has no neighbours, so no MAC has addresses.
+TEST(NeighbourTable, AddressesOfOnLoopback) {
+  auto table = NeighbourTable::open(static_cast<int>(if_nametoindex("lo")));
+  ASSERT_TRUE(table) << table.error().message();
+  auto found = table->addresses_of(kMac);
+  ASSERT_TRUE(found) << found.error().message();
+  EXPECT_TRUE(found->empty());
+  // Twice: the second dump must not read leftovers of the first.
+  found = table->addresses_of(kMac);
+  ASSERT_TRUE(found) << found.error().message();
+}
+
 // The real kernel, read only: nobody has a neighbour entry on lo, so the
 // per-address get answers ENOENT, which is "no entry", not an error.
 TEST(NeighbourTable, LoopbackHasNoNeighbours) {
