@@ -263,6 +263,29 @@ def control_seeds():
         write("control_request", f"lines_{i}", line)
 
 
+def state_file_seeds():
+    good = (b'{"version":1,"sessions":[\n'
+            b'{"mac":"02:00:00:00:01:02","ip":"192.0.2.2","method":"click-through","user":"",'
+            b'"signed_in_at":1700000000,"expires_at":1700086400,"limits":{"idle_timeout":600,'
+            b'"quota_bytes":500000000,"rate_down":null,"rate_up":null},'
+            b'"traffic":{"bytes_up":1500,"packets_up":12,"bytes_down":90000,"packets_down":70},'
+            b'"element":{"bytes_up":500,"packets_up":4,"bytes_down":0,"packets_down":0}},\n'
+            b'{"mac":"02:00:00:00:01:03","ip":"2001:db8:1::3","method":"voucher","user":"V-1234",'
+            b'"signed_in_at":null,"expires_at":1700003600,"limits":{},'
+            b'"traffic":{"bytes_up":0,"packets_up":0,"bytes_down":0,"packets_down":0},'
+            b'"element":{"bytes_up":0,"packets_up":0,"bytes_down":0,"packets_down":0}}\n]}\n')
+    seeds = [
+        good,
+        b'{"version":1,"sessions":[]}\n',
+        good[:len(good) // 2],  # cut short
+        good.replace(b'"version":1', b'"version":2'),
+        good.replace(b'"bytes_up":500', b'"bytes_up":5000'),  # element above the total
+        good.replace(b'02:00:00:00:01:03', b'02:00:00:00:01:02'),  # a MAC twice
+    ]
+    for i, text in enumerate(seeds):
+        write("state_file", f"state_{i}", text)
+
+
 def args_seeds():
     argvs = [
         [b"--lan", b"br-lan"],
@@ -384,6 +407,7 @@ if __name__ == "__main__":
     responder_seeds()
     http_seeds()
     control_seeds()
+    state_file_seeds()
     args_seeds()
     nfq_seeds()
     nft_seeds()

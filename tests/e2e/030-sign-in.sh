@@ -62,7 +62,8 @@ assert c["mac"] == sys.argv[2] and c["ip"] == sys.argv[3], c
 now = time.time()
 assert abs(c["signed_in_at"] - now) < 60, c
 assert 2 * 3600 - 120 < c["expires_at"] - now <= 2 * 3600 + 5, c
-assert c["bytes"] > 0 and c["packets"] > 0, c
+assert c["bytes_up"] > 0 and c["packets_up"] > 0, c
+assert c["bytes_down"] >= 0 and c["packets_down"] >= 0, c
 assert c["method"] == "click-through", c
 PY
 pass "captivectl list --json: address, times, 2h timeout, bytes counted"
