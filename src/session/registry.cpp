@@ -70,13 +70,19 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
   });
 }
 
-void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
+void Registry::revoke(const packet::MacAddr& mac, Done<void> done) { end(mac, EndCause::revoke, std::move(done)); }
+
+void Registry::end(const packet::MacAddr& mac, EndCause cause, Done<void> done) {
   // The recorded key first: one netlink round-trip in the common case.
   std::optional<nft::Key> recorded;
-  if (auto it = records_.find(mac); it != records_.end()) recorded = it->second.key;
+  std::optional<packet::IpAddr> ip;
+  if (auto it = records_.find(mac); it != records_.end()) {
+    recorded = it->second.key;
+    ip = it->second.ip;
+  }
   records_.erase(mac);  // whatever the kernel says, our record is over
   ++sequence_;
-  on_kernel([this, mac, recorded, done = std::move(done)]() mutable {
+  on_kernel([this, mac, recorded, ip, cause, done = std::move(done)]() mutable {
     // Mid-restore, a session we know of may be missing from the half-built
     // set: it is skipped now (touched_), so the revoke did its work.
     bool was_pending = restoring_ && (recorded || to_restore_.count(mac) != 0);
@@ -98,9 +104,13 @@ void Registry::revoke(const packet::MacAddr& mac, Done<void> done) {
         any = any || removed.has_value();
       }
       // Not back in the set yet, but about to be: it stays out now.
-      if (!any && !was_pending) return make_error(ENOENT, "revoke " + mac.to_string() + ": not signed in");
+      if (!any && !was_pending)
+        return make_error(ENOENT, std::string(to_string(cause)) + " " + mac.to_string() + ": not signed in");
       return {};
     }();
+    // The element is gone: from here no new flow of this client is let
+    // through, so flows cut now stay cut.
+    if (result && executors_.on_end) executors_.on_end(SessionEnd{mac, ip, cause});
     on_home([result = std::move(result), done = std::move(done)]() mutable { done(std::move(result)); });
   });
 }

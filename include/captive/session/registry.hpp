@@ -20,6 +20,7 @@
 
 #include "captive/nft/allowed_set.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/session/limits.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::session {
@@ -38,6 +39,13 @@ struct Clocks {
   std::function<Clock::time_point()> wall = [] { return Clock::now(); };
 };
 
+// A session that ended, as the hook on_end sees it.
+struct SessionEnd {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;  // where it signed in from, if we know
+  EndCause cause = EndCause::revoke;
+};
+
 // Where kernel round trips run and where their results come back.
 using Job = std::function<void()>;
 struct Executors {
@@ -49,6 +57,12 @@ struct Executors {
   // returns (KernelWorker::run_queued). A long restore calls it between
   // batches, so a sign-in waits for one batch, not for all of them.
   std::function<void()> kernel_yield;
+  // Runs on the kernel thread when a session has ended (revoke, logout),
+  // in the same job that took its element out of the set, before the
+  // caller's `done`: the daemon deletes the client's conntrack entries here,
+  // so flows a flowtable keeps past chain forward stop with the session.
+  // Empty: nothing more to do.
+  std::function<void(const SessionEnd&)> on_end = nullptr;
 };
 
 // One client as `captivectl list` shows it.
@@ -88,6 +102,8 @@ class Registry {
   // Deletes every element of this MAC (whatever it is bound to). ENOENT if
   // it was not signed in.
   void revoke(const packet::MacAddr& mac, Done<void> done);
+  // The same, for another cause (logout: the client asked).
+  void end(const packet::MacAddr& mac, EndCause cause, Done<void> done);
   // The kernel set joined with what we know; forgets metadata of MACs the
   // kernel no longer has (their sessions expired).
   void list(Done<std::vector<Client>> done);
