@@ -372,6 +372,7 @@ struct App::Impl {
     add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
     add_counter(out, "portal.wrong_host", p.wrong_host);
     add_counter(out, "portal.unsigned_url", p.unsigned_url);
+    add_counter(out, "portal.logouts", p.logouts);
     add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
