@@ -20,6 +20,7 @@
 
 #include "captive/auth/backend.hpp"
 #include "captive/auth/token.hpp"
+#include "captive/conntrack/flows.hpp"
 #include "captive/control/server.hpp"
 #include "captive/daemon/kernel_worker.hpp"
 #include "captive/daemon/packet_worker.hpp"
@@ -101,6 +102,12 @@ struct App::Impl {
   // connection never waits behind a bulk restore on `kernel`.
   KernelWorker lookups{"captived-lookup"};
   std::optional<neigh::NeighbourTable> neighbours;
+  // Used on the kernel worker only (Executors::on_end): when a session
+  // ends, the client's addresses (neighbour dump) and its conntrack entries.
+  std::optional<neigh::NeighbourTable> end_neighbours;
+  std::optional<conntrack::Conntrack> conntrack;
+  std::atomic<std::uint64_t> flows_cut{0};
+  std::atomic<std::uint64_t> flow_cut_failures{0};
   std::optional<nft::PortalPeers> portal_peers;
   std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
@@ -382,6 +389,40 @@ struct App::Impl {
     return *restored;
   }
 
+  // A session ended (kernel worker, its element already gone): delete the
+  // conntrack entries of every address the client has, so that no flow of
+  // it outlives the session, not even one a flowtable carries past chain
+  // forward. The address it signed in from plus what the neighbour table
+  // has for its MAC (privacy addresses, a new lease). A failure is logged
+  // and counted: the session is over in the set whatever happens here.
+  void cut_flows(const session::SessionEnd& end) {
+    if (!conntrack) return;
+    std::vector<packet::IpAddr> neighbours;
+    if (auto found = end_neighbours->addresses_of(end.mac)) {
+      neighbours = std::move(*found);
+    } else {
+      LOG_WARN("%s", found.error().message().c_str());
+    }
+    auto addresses = conntrack::client_addresses(end.ip, neighbours);
+    if (addresses.empty()) {
+      LOG_INFO("%s ended (%s): no address known, no conntrack entries to delete", end.mac.to_string().c_str(),
+               std::string(session::to_string(end.cause)).c_str());
+      return;
+    }
+    std::string list;
+    for (const auto& a : addresses) list += (list.empty() ? "" : ",") + a.to_string();
+    auto cut = conntrack->cut(addresses);
+    if (!cut) {
+      ++flow_cut_failures;
+      LOG_WARN("%s ended (%s): cutting its flows (%s): %s", end.mac.to_string().c_str(),
+               std::string(session::to_string(end.cause)).c_str(), list.c_str(), cut.error().message().c_str());
+      return;
+    }
+    flows_cut += cut->deleted;
+    LOG_INFO("%s ended (%s): deleted %zu conntrack entries from %s", end.mac.to_string().c_str(),
+             std::string(session::to_string(end.cause)).c_str(), cut->deleted, list.c_str());
+  }
+
   Counters counters() const {
     Counters out;
     for (const auto& worker : workers) worker->add_counters(out);
@@ -395,8 +436,11 @@ struct App::Impl {
     add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
     add_counter(out, "portal.wrong_host", p.wrong_host);
     add_counter(out, "portal.unsigned_url", p.unsigned_url);
+    add_counter(out, "portal.logouts", p.logouts);
     add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
+    add_counter(out, "conntrack.flows_cut", flows_cut.load());
+    add_counter(out, "conntrack.cut_failures", flow_cut_failures.load());
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;
@@ -468,10 +512,22 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   auto neighbours = neigh::NeighbourTable::open(s.device.ifindex);
   if (!neighbours) return neighbours.error();
   s.neighbours.emplace(std::move(*neighbours));
+  auto end_neighbours = neigh::NeighbourTable::open(s.device.ifindex);
+  if (!end_neighbours) return end_neighbours.error();
+  s.end_neighbours.emplace(std::move(*end_neighbours));
+  // Without ctnetlink (no nf_conntrack_netlink) a revoke still takes the
+  // element away; flows a flowtable carries would then outlive it: say so.
+  if (auto conntrack = conntrack::Conntrack::open()) {
+    s.conntrack.emplace(std::move(*conntrack));
+  } else {
+    LOG_WARN("%s: a session end cannot delete the client's conntrack entries (offloaded flows outlive it)",
+             conntrack.error().message().c_str());
+  }
 
   session::Executors executors{[&s](session::Job job) { s.kernel.post(std::move(job)); },
                                [&s](session::Job job) { asio::post(s.io, std::move(job)); },
-                               [&s] { s.kernel.run_queued(); }};
+                               [&s] { s.kernel.run_queued(); },
+                               [&s](const session::SessionEnd& end) { s.cut_flows(end); }};
   s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
                      std::move(executors));
   s.registry->set_default_limits(session::Limits{config.idle_timeout, config.quota_bytes, {}, {}});

@@ -5,6 +5,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <ctime>
 
 #include "captive/http/text.hpp"
@@ -192,12 +193,14 @@ void Handler::handle(const Request& request, const Client& client, Reply reply) 
   if (auto refused = refuse_wrong_host(request)) return reply(std::move(*refused));
   const std::string path = path_of(request.target());
   const bool sign_in = path == "/login" && request.method() == http::verb::post;
+  const bool sign_out = path == "/logout" && request.method() == http::verb::post;
   const bool wants_page =
       path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head);
   // Everything else (404, 405) is answered without asking the kernel.
-  if (!sign_in && !wants_page) return reply(answer(request, Identity{}));
-  identify(client, [this, &request, client, sign_in, reply = std::move(reply)](const Identity& id) {
+  if (!sign_in && !sign_out && !wants_page) return reply(answer(request, Identity{}));
+  identify(client, [this, &request, client, sign_in, sign_out, reply = std::move(reply)](const Identity& id) {
     if (sign_in) return login(request, client, id, reply);
+    if (sign_out) return logout(request, id, reply);
     reply(answer(request, id));
   });
 }
@@ -212,11 +215,11 @@ Response Handler::answer(const Request& request, const Identity& id) {
     if (auto signed_in = deps_.registry.find(*mac)) {
       std::string body = "<p>This device is signed in until " + format_time(*signed_in->expires_at) + ".</p>";
       if (!url.empty()) body += "<p><a href=\"" + html_escape(url) + "\">Continue to " + html_escape(url) + "</a></p>";
-      return respond(request, http::status::ok, page("You are online", body));
+      return online_page(request, *mac, body, http::status::ok);
     }
     return sign_in_page(request, *mac, url, {}, http::status::ok);
   }
-  if (path == "/" || path == "/login")
+  if (path == "/" || path == "/login" || path == "/logout")
     return respond(request, http::status::method_not_allowed, page("Not allowed", "<p>Method not allowed.</p>"));
   return respond(request, http::status::not_found,
                  page("Not found", "<p>Nothing here. <a href=\"/\">Sign in</a>.</p>"));
@@ -253,6 +256,55 @@ Response Handler::sign_in_page(const Request& request, const packet::MacAddr& ma
           "\">\n<p><label><input type=\"checkbox\" name=\"accept_terms\" value=\"yes\" required> "
           "I accept the terms of use</label></p>\n<p><button type=\"submit\">Connect</button></p>\n</form>";
   return respond(request, status, page(settings_.site_name, body));
+}
+
+Response Handler::online_page(const Request& request, const packet::MacAddr& mac, const std::string& body,
+                             http::status status) {
+  // A form, not a link: a GET that signs out could be fired by any page the
+  // device visits (an <img src>); the token ties the POST to this device and
+  // to a page we rendered (the sign-in form's defence, docs/security.md).
+  std::string html = body +
+                     "\n<form method=\"post\" action=\"/logout\">\n"
+                     "<input type=\"hidden\" name=\"token\" value=\"" +
+                     deps_.tokens.issue(mac, kLogoutPurpose, deps_.now_seconds()) +
+                     "\">\n<p><button type=\"submit\">Log out</button></p>\n</form>";
+  return respond(request, status, page("You are online", html));
+}
+
+void Handler::logout(const Request& request, const Identity& id, Reply reply) {
+  // The device is the one this connection comes from (wire MAC, neighbour
+  // cross-check), as for a sign-in; nothing in the form names it.
+  if (auto refused = refuse_unidentified(request, id)) return reply(std::move(*refused));
+  auto token = captive::http::form_value(request.body(), "token");
+  if (!token || !deps_.tokens.verify(*token, id.mac, kLogoutPurpose, deps_.now_seconds())) {
+    ++stats_.bad_token;
+    const bool signed_in = deps_.registry.find(id.mac).has_value();
+    std::string body = "<p class=\"notice\">This form has expired. Please try again.</p>";
+    if (signed_in) return reply(online_page(request, id.mac, body, http::status::forbidden));
+    return reply(respond(request, http::status::forbidden,
+                         page("Cannot log out", body + "<p><a href=\"/\">Sign in</a></p>")));
+  }
+  deps_.registry.revoke(id.mac, session::EndCause::logout,
+                     [this, &request, mac = id.mac, reply = std::move(reply)](Result<void> ended) {
+                       // ENOENT: not (or no longer) signed in; the device is out either way.
+                       if (!ended && ended.error().code != ENOENT) {
+                         ++stats_.set_errors;
+                         LOG_ERROR("portal: logout of %s: %s", mac.to_string().c_str(),
+                                   ended.error().message().c_str());
+                         return reply(respond(request, http::status::service_unavailable,
+                                              page("Please try again", "<p>Logging out failed on the router. "
+                                                                       "Please try again in a moment.</p>")));
+                       }
+                       if (ended) {
+                         ++stats_.logouts;
+                         LOG_INFO("logged out %s", mac.to_string().c_str());
+                       }
+                       reply(respond(request, http::status::ok,
+                                     page("You are logged out",
+                                          "<p>This device is no longer signed in to " +
+                                              html_escape(settings_.site_name) +
+                                              ".</p>\n<p><a href=\"/\">Sign in again</a></p>")));
+                     });
 }
 
 void Handler::login(const Request& request, const Client& client, const Identity& id, Reply reply) {
@@ -296,7 +348,7 @@ void Handler::login(const Request& request, const Client& client, const Identity
           response.set(http::field::location, url);
           return reply(std::move(response));
         }
-        reply(respond(request, http::status::ok, page("You are online", "<p>You can now use the Internet.</p>")));
+        reply(online_page(request, mac, "<p>You can now use the Internet.</p>", http::status::ok));
       });
 }
 

@@ -214,9 +214,13 @@ void Registry::revoke(const packet::MacAddr& mac, EndCause cause, Done<void> don
         any = any || removed.has_value();
       }
       // Not back in the set yet, but about to be: it stays out now.
-      if (!any && !was_pending) return make_error(ENOENT, "revoke " + mac.to_string() + ": not signed in");
+      if (!any && !was_pending)
+        return make_error(ENOENT, std::string(to_string(cause)) + " " + mac.to_string() + ": not signed in");
       return {};
     }();
+    // The element is gone: from here no new flow of this client is let
+    // through, so flows cut now stay cut.
+    if (result && executors_.on_end) executors_.on_end(SessionEnd{mac, record ? record->ip : std::nullopt, cause});
     on_home([this, mac, cause, record = std::move(record), result = std::move(result),
              done = std::move(done)]() mutable {
       Record what = record ? *record : Record{};

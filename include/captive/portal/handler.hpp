@@ -6,6 +6,9 @@
 //                   sig verifies (http/link_signature.hpp)
 //   POST /login     judge the form; on success add the MAC to @allowed and
 //                   send the browser on (303) to the URL it first asked for
+//   POST /logout    end this device's session (the "you are online" page's
+//                   button); the form's token is the sign-in form's scheme
+//                   with a purpose of its own (kLogoutPurpose)
 //
 // The client is the source MAC of this very connection's packets, as the
 // ruleset recorded it for the connection's (address, port) once the
@@ -70,7 +73,13 @@ struct Stats {
   std::uint64_t identity_mismatch = 0;  // neighbour table names another MAC than the wire
   std::uint64_t wrong_host = 0;         // Host not ours (421) or missing/repeated (400)
   std::uint64_t unsigned_url = 0;       // GET / with a url whose sig is missing or wrong: url dropped
+  std::uint64_t logouts = 0;            // sessions ended by POST /logout
 };
+
+// What a logout form's token covers in place of a sign-in form's return
+// URL: never a valid return URL (return_url() wants http(s)://), so a
+// sign-in token does not log out and a logout token does not sign in.
+inline constexpr std::string_view kLogoutPurpose = "captive:logout";
 
 // Where the identity lookups run (two kernel round trips: the peer map, up
 // to a 1 s receive timeout, and the neighbour table) and where their answer
@@ -129,6 +138,10 @@ class Handler {
   // url was given).
   std::string signed_link_url(std::string_view target, const packet::MacAddr& mac);
   void login(const Request& request, const Client& client, const Identity& id, Reply reply);
+  void logout(const Request& request, const Identity& id, Reply reply);
+  // The "you are online" page: until when, where to go on, and the logout button.
+  Response online_page(const Request& request, const packet::MacAddr& mac, const std::string& body,
+                       http::status status);
 
   HandlerSettings settings_;
   Deps deps_;

@@ -39,6 +39,13 @@ struct Clocks {
   std::function<Clock::time_point()> wall = [] { return Clock::now(); };
 };
 
+// A session that ended, as the hook on_end sees it.
+struct SessionEnd {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;  // where it signed in from, if we know
+  EndCause cause = EndCause::revoke;
+};
+
 // Where kernel round trips run and where their results come back.
 using Job = std::function<void()>;
 struct Executors {
@@ -50,6 +57,12 @@ struct Executors {
   // returns (KernelWorker::run_queued). A long restore calls it between
   // batches, so a sign-in waits for one batch, not for all of them.
   std::function<void()> kernel_yield;
+  // Runs on the kernel thread when a session has ended (revoke, logout),
+  // in the same job that took its element out of the set, before the
+  // caller's `done`: the daemon deletes the client's conntrack entries here,
+  // so flows a flowtable keeps past chain forward stop with the session.
+  // Empty: nothing more to do.
+  std::function<void(const SessionEnd&)> on_end = nullptr;
 };
 
 // One client as `captivectl list` shows it.

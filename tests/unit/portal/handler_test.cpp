@@ -135,7 +135,82 @@ TEST_F(PortalHandler, SignInAddsMacAndRedirectsToOriginalUrl) {
   // Once in, the page says so instead of showing the form.
   auto again = get("/");
   EXPECT_NE(again.body().find("signed in until"), std::string::npos);
-  EXPECT_TRUE(token_in(again).empty());
+  EXPECT_EQ(again.body().find("action=\"/login\""), std::string::npos);
+}
+
+// --- logout (issue 9, item 6) ---
+
+TEST_F(PortalHandler, OnlinePageHasALogoutFormWithAToken) {
+  std::string token = token_in(get("/"));
+  auto online = post("token=" + token + "&accept_terms=yes");
+  ASSERT_EQ(online.result(), http::status::ok);
+  EXPECT_NE(online.body().find("action=\"/logout\""), std::string::npos);
+  EXPECT_NE(online.body().find("method=\"post\""), std::string::npos);
+  auto page = get("/");
+  EXPECT_NE(page.body().find("action=\"/logout\""), std::string::npos);
+  EXPECT_FALSE(token_in(page).empty());
+}
+
+TEST_F(PortalHandler, LogoutEndsTheSessionOfThisDevice) {
+  connect("192.0.2.3", kPort, "02:00:00:00:00:03");
+  ASSERT_EQ(post("token=" + token_in(get("/")) + "&accept_terms=yes").result(), http::status::ok);
+  ASSERT_EQ(post("token=" + token_in(get("/", "192.0.2.3")) + "&accept_terms=yes", "192.0.2.3").result(),
+            http::status::ok);
+  ASSERT_EQ(set_.elements.size(), 2u);
+  std::string logout_token = token_in(get("/"));
+  auto r = post("token=" + logout_token, "192.0.2.2", "/logout");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_NE(r.body().find("logged out"), std::string::npos);
+  EXPECT_EQ(set_.elements.count(mac("02:00:00:00:00:02")), 0u);
+  EXPECT_EQ(set_.elements.count(mac("02:00:00:00:00:03")), 1u) << "another device was logged out";
+  EXPECT_FALSE(registry_.find(mac("02:00:00:00:00:02")));
+  EXPECT_EQ(handler_.stats().logouts, 1u);
+  // Back to the sign-in form.
+  EXPECT_NE(get("/").body().find("action=\"/login\""), std::string::npos);
+}
+
+// CSRF: without this device's logout token nothing happens.
+TEST_F(PortalHandler, LogoutWithoutAValidTokenIsRefused) {
+  connect("192.0.2.3", kPort, "02:00:00:00:00:03");
+  ASSERT_EQ(post("token=" + token_in(get("/")) + "&accept_terms=yes").result(), http::status::ok);
+  ASSERT_EQ(post("token=" + token_in(get("/", "192.0.2.3")) + "&accept_terms=yes", "192.0.2.3").result(),
+            http::status::ok);
+  const std::string theirs = token_in(get("/", "192.0.2.3"));  // 02:..:03's logout token
+  const std::string sign_in_token = tokens_.issue(mac("02:00:00:00:00:02"), "", now_);
+  const std::string stale = tokens_.issue(mac("02:00:00:00:00:02"), kLogoutPurpose, now_ - 3 * 3600);
+  for (const std::string& body : {std::string(""), "token=" + std::string(64, 'a'), "token=" + theirs,
+                                  "token=" + sign_in_token, "token=" + stale}) {
+    auto r = post(body, "192.0.2.2", "/logout");
+    EXPECT_EQ(r.result(), http::status::forbidden) << body;
+  }
+  EXPECT_EQ(set_.elements.size(), 2u);
+  EXPECT_TRUE(registry_.find(mac("02:00:00:00:00:02")));
+  EXPECT_EQ(handler_.stats().logouts, 0u);
+  EXPECT_EQ(handler_.stats().bad_token, 5u);
+  // Nor does a logout token sign anyone in.
+  ASSERT_EQ(post("token=" + token_in(get("/")), "192.0.2.2", "/logout").result(), http::status::ok);
+  const std::string logout_token = tokens_.issue(mac("02:00:00:00:00:02"), kLogoutPurpose, now_);
+  EXPECT_EQ(post("token=" + logout_token + "&accept_terms=yes").result(), http::status::forbidden);
+  EXPECT_EQ(set_.elements.count(mac("02:00:00:00:00:02")), 0u);
+}
+
+// The device is who the connection says, never the form.
+TEST_F(PortalHandler, LogoutIdentityComesFromTheConnection) {
+  EXPECT_EQ(post("token=" + std::string(64, 'a'), "192.0.2.50", "/logout").result(), http::status::forbidden);
+  EXPECT_EQ(handler_.stats().unknown_client, 1u);
+  connect("192.0.2.3", kPort, "02:00:00:00:00:03");
+  ASSERT_EQ(post("token=" + token_in(get("/", "192.0.2.3")) + "&accept_terms=yes", "192.0.2.3").result(),
+            http::status::ok);
+  // 192.0.2.2 presents its own valid logout token and names 02:..:03 in the form.
+  const std::string own = tokens_.issue(mac("02:00:00:00:00:02"), kLogoutPurpose, now_);
+  auto r = post("token=" + own + "&mac=02:00:00:00:00:03&ip=192.0.2.3", "192.0.2.2", "/logout");
+  EXPECT_EQ(r.result(), http::status::ok);  // 02:..:02 was not signed in: out either way
+  EXPECT_EQ(set_.elements.count(mac("02:00:00:00:00:03")), 1u);
+  EXPECT_EQ(handler_.stats().logouts, 0u);
+}
+
+TEST_F(PortalHandler, LogoutOnlyByPost) {
+  EXPECT_EQ(get("/logout").result(), http::status::method_not_allowed);
 }
 
 TEST_F(PortalHandler, WithoutUrlSaysOnline) {

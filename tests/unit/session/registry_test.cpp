@@ -107,6 +107,70 @@ TEST(Registry, RevokeRemovesAndReportsUnknown) {
   EXPECT_EQ(again.error().code, ENOENT);
 }
 
+// The hook the daemon cuts conntrack flows in: once per session that ended,
+// with the address it signed in from and the cause, after the element went.
+TEST(Registry, EveryEndCallsOnEndAfterTheElementIsGone) {
+  FakeSet set;
+  std::vector<SessionEnd> ended;
+  std::vector<std::size_t> elements_then;
+  Executors ex;
+  ex.on_end = [&](const SessionEnd& e) {
+    ended.push_back(e);
+    elements_then.push_back(set.elements.size());
+  };
+  Registry registry(set, Clocks{}, Binding::mac, ex);
+  ASSERT_TRUE(sign_in(registry, mac("02:00:00:00:00:01"), ip("192.0.2.2"), 60s, "x"));
+  ASSERT_TRUE(sign_in(registry, mac("02:00:00:00:00:02"), std::nullopt, 60s, "x"));
+  ASSERT_TRUE(revoke(registry, mac("02:00:00:00:00:01")));
+  std::optional<Result<void>> out;
+  registry.end(mac("02:00:00:00:00:02"), EndCause::logout, [&](Result<void> r) { out = std::move(r); });
+  ASSERT_TRUE(out && *out);
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].mac, mac("02:00:00:00:00:01"));
+  EXPECT_EQ(ended[0].ip, ip("192.0.2.2"));
+  EXPECT_EQ(ended[0].cause, EndCause::revoke);
+  EXPECT_EQ(ended[1].mac, mac("02:00:00:00:00:02"));
+  EXPECT_FALSE(ended[1].ip);
+  EXPECT_EQ(ended[1].cause, EndCause::logout);
+  EXPECT_EQ(elements_then, (std::vector<std::size_t>{1u, 0u})) << "on_end ran before the element was removed";
+  // Nothing ended: no call.
+  EXPECT_FALSE(revoke(registry, mac("02:00:00:00:00:01")));
+  out.reset();
+  registry.end(mac("02:00:00:00:00:09"), EndCause::logout, [&](Result<void> r) { out = std::move(r); });
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(*out);
+  EXPECT_EQ(ended.size(), 2u);
+}
+
+// on_end runs in the kernel job, before the answer goes home: a revoke's
+// answer means the flows are cut.
+TEST(RegistryAsync, OnEndRunsOnTheKernelThreadBeforeTheAnswer) {
+  FakeSet set;
+  std::deque<Job> kernel, home;
+  int ends = 0;
+  Executors ex{[&](Job j) { kernel.push_back(std::move(j)); }, [&](Job j) { home.push_back(std::move(j)); }, {},
+               [&](const SessionEnd&) { ++ends; }};
+  Registry registry(set, Clocks{}, Binding::mac, ex);
+  auto run = [](std::deque<Job>& q) {
+    while (!q.empty()) {
+      Job j = std::move(q.front());
+      q.pop_front();
+      j();
+    }
+  };
+  registry.sign_in(mac("02:00:00:00:00:01"), std::nullopt, 60s, "x", [](Result<void>) {});
+  run(kernel);
+  run(home);
+  std::optional<Result<void>> revoked;
+  registry.revoke(mac("02:00:00:00:00:01"), [&](Result<void> r) { revoked = std::move(r); });
+  EXPECT_EQ(ends, 0) << "cut on the caller's thread";
+  run(kernel);
+  EXPECT_EQ(ends, 1);
+  EXPECT_FALSE(revoked);
+  run(home);
+  ASSERT_TRUE(revoked && *revoked);
+}
+
 TEST(Registry, FailedKernelAddRecordsNothing) {
   FakeSet set;
   set.fail_next = true;
