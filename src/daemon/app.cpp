@@ -530,6 +530,20 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   };
   ctl.session_timeout = [&s] { return s.config.session_timeout; };
   ctl.reload = [&s](control::Done<control::ReloadOutcome> done) { s.reload(std::move(done)); };
+  // The neighbour table of the LAN: who talked to the router lately, signed
+  // in or not. On the lookups thread, which owns that socket.
+  ctl.seen = [&s](control::Done<std::vector<control::Seen>> done) {
+    s.lookups.post([&s, done = std::move(done)]() mutable {
+      auto entries = s.neighbours->entries();
+      asio::post(s.io, [entries = std::move(entries), done = std::move(done)]() mutable {
+        if (!entries) return done(entries.error());
+        std::vector<control::Seen> seen;
+        // One row per address (a device has IPv4, link-local and global IPv6).
+        for (const auto& e : *entries) seen.push_back(control::Seen{e.mac, e.ip});
+        done(std::move(seen));
+      });
+    });
+  };
   // Hooks that other parts wire as they land (issue 9): until then the
   // protocol answers "not supported".
   //   ctl.extend            session::Registry::extend (branch sessions)

@@ -120,6 +120,39 @@ std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int i
   return mac;
 }
 
+std::optional<Neighbour> parse_neighbour(std::span<const std::byte> message, int ifindex) {
+  const auto* nlh = reinterpret_cast<const nlmsghdr*>(message.data());
+  // The same checks as match_neighbour (fuzz findings 2 and 4).
+  if (message.size() < sizeof(nlmsghdr) || message.size() > static_cast<std::size_t>(INT32_MAX) ||
+      !mnl_nlmsg_ok(nlh, static_cast<int>(message.size())) ||
+      ((std::size_t{nlh->nlmsg_len} + 3) & ~std::size_t{3}) > message.size() || nlh->nlmsg_type != RTM_NEWNEIGH ||
+      nlh->nlmsg_len < mnl_nlmsg_size(sizeof(ndmsg))) {
+    return std::nullopt;
+  }
+  ndmsg ndm;
+  std::memcpy(&ndm, mnl_nlmsg_get_payload(nlh), sizeof(ndm));
+  if (ndm.ndm_ifindex != ifindex || (ndm.ndm_family != AF_INET && ndm.ndm_family != AF_INET6)) return std::nullopt;
+  if (ndm.ndm_state == NUD_NONE || (ndm.ndm_state & kUnusableStates) != 0) return std::nullopt;
+  const nlattr* tb[NDA_MAX + 1] = {};
+  const auto collect = [](const nlattr* attr, void* data) -> int {
+    const auto type = mnl_attr_get_type(attr);
+    if (type <= NDA_MAX) static_cast<const nlattr**>(data)[type] = attr;
+    return MNL_CB_OK;
+  };
+  if (mnl_attr_parse(nlh, sizeof(ndmsg), collect, tb) < 0) return std::nullopt;
+  const nlattr* dst = tb[NDA_DST];
+  const nlattr* lladdr = tb[NDA_LLADDR];
+  if (dst == nullptr || lladdr == nullptr) return std::nullopt;
+  Neighbour n;
+  const auto* bytes = static_cast<const std::uint8_t*>(mnl_attr_get_payload(dst));
+  if (ndm.ndm_family == AF_INET && mnl_attr_get_payload_len(dst) == 4) n.ip = IpAddr::v4(bytes);
+  else if (ndm.ndm_family == AF_INET6 && mnl_attr_get_payload_len(dst) == 16) n.ip = IpAddr::v6(bytes);
+  else return std::nullopt;
+  if (mnl_attr_get_payload_len(lladdr) != n.mac.bytes.size()) return std::nullopt;
+  std::memcpy(n.mac.bytes.data(), mnl_attr_get_payload(lladdr), n.mac.bytes.size());
+  return n;
+}
+
 Result<NeighbourTable> NeighbourTable::open(int ifindex) {
   mnl_socket* nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
   if (nl == nullptr) return errno_error("open neighbour table");
@@ -199,6 +232,44 @@ Result<std::optional<MacAddr>> NeighbourTable::lookup(const IpAddr& requested) {
     return errno_lookup(addr);
   }
   return std::optional<MacAddr>{};
+}
+
+Result<std::vector<Neighbour>> NeighbourTable::entries() {
+  mnl_socket* nl = sock(socket_);
+  const int fd = mnl_socket_get_fd(nl);
+  const unsigned portid = mnl_socket_get_portid(nl);
+  alignas(nlmsghdr) std::byte buf[kReceiveSize];
+  while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+  }
+  struct Collect {
+    int ifindex;
+    std::vector<Neighbour> found;
+  } collect{ifindex_, {}};
+  for (IpAddr::Family family : {IpAddr::Family::v4, IpAddr::Family::v6}) {
+    const std::uint32_t seq = ++seq_;
+    const std::size_t len = build_dump_request(buf, family, seq);
+    if (mnl_socket_sendto(nl, buf, len) < 0) return errno_error("neighbour dump");
+    int ret = MNL_CB_OK;
+    do {
+      const ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("neighbour dump");
+      }
+      ret = mnl_cb_run(buf, static_cast<std::size_t>(n), seq, portid,
+                       [](const nlmsghdr* nlh, void* data) -> int {
+                         auto* c = static_cast<Collect*>(data);
+                         if (auto found = parse_neighbour(
+                                 std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len),
+                                 c->ifindex))
+                           c->found.push_back(*found);
+                         return MNL_CB_OK;
+                       },
+                       &collect);
+    } while (ret > MNL_CB_STOP);
+    if (ret < 0) return errno_error("neighbour dump");
+  }
+  return std::move(collect.found);
 }
 
 }  // namespace captive::neigh

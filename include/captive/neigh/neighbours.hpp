@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "captive/packet/address.hpp"
 #include "captive/util/result.hpp"
@@ -39,6 +40,14 @@ std::size_t build_dump_request(std::span<std::byte> buf, packet::IpAddr::Family 
 std::optional<packet::MacAddr> match_neighbour(std::span<const std::byte> message, int ifindex,
                                                const packet::IpAddr& addr);
 
+// One RTM_NEWNEIGH message of a dump: its address and MAC if it is on
+// `ifindex`, usable (as match_neighbour) and well formed; nullopt otherwise.
+struct Neighbour {
+  packet::IpAddr ip;
+  packet::MacAddr mac;
+};
+std::optional<Neighbour> parse_neighbour(std::span<const std::byte> message, int ifindex);
+
 class NeighbourTable final : public Resolver {
  public:
   // Entries on device `ifindex` only. Opens a NETLINK_ROUTE socket; no
@@ -52,6 +61,10 @@ class NeighbourTable final : public Resolver {
   // request, so this does not block in practice). Errors: "neighbour lookup
   // 192.0.2.2: ...".
   Result<std::optional<packet::MacAddr>> lookup(const packet::IpAddr& addr) override;
+  // Every usable entry of the device, IPv4 then IPv6 (two dumps; for
+  // `captivectl list --all`, not for the sign-in path). Errors: "neighbour
+  // dump: ...".
+  Result<std::vector<Neighbour>> entries();
 
  private:
   NeighbourTable(int ifindex, void* socket) : ifindex_(ifindex), socket_(socket) {}
