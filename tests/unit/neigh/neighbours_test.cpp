@@ -180,6 +180,48 @@ TEST(Match, TruncationAndDamage) {
   }
 }
 
+// parse_neighbour: one entry of a dump (captivectl list --all), any address.
+TEST(ParseNeighbour, AddressAndMacOfUsableEntriesOnTheDevice) {
+  FakeNeigh n;
+  Buffer buf;
+  auto got = parse_neighbour(buf.view(n.build(buf)), 7);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ip, kClient4);
+  EXPECT_EQ(got->mac, kMac);
+  n.family = AF_INET6;
+  n.dst.assign(kClient6.bytes.begin(), kClient6.bytes.end());
+  got = parse_neighbour(buf.view(n.build(buf)), 7);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ip, kClient6);
+  const auto no = [](FakeNeigh bad) {
+    Buffer b;
+    return !parse_neighbour(b.view(bad.build(b)), 7).has_value();
+  };
+  n = {};
+  n.ifindex = 8;
+  EXPECT_TRUE(no(n));
+  for (std::uint16_t state : {NUD_NONE, NUD_INCOMPLETE, NUD_FAILED}) {
+    n = {};
+    n.state = state;
+    EXPECT_TRUE(no(n)) << state;
+  }
+  n = {};
+  n.family = AF_INET6;  // 4-byte address in an IPv6 entry
+  EXPECT_TRUE(no(n));
+  n = {};
+  n.with_lladdr = false;
+  EXPECT_TRUE(no(n));
+  n = {};
+  n.type = RTM_DELNEIGH;
+  EXPECT_TRUE(no(n));
+  Buffer good;
+  const std::size_t len = FakeNeigh{}.build(good);
+  for (std::size_t cut = 0; cut < len; ++cut) {
+    std::vector<std::byte> copy(good.bytes.begin(), good.bytes.begin() + static_cast<long>(cut));
+    EXPECT_FALSE(parse_neighbour(copy, 7)) << cut;
+  }
+}
+
 // The real kernel, read only: nobody has a neighbour entry on lo, so the
 // per-address get answers ENOENT, which is "no entry", not an error.
 TEST(NeighbourTable, LoopbackHasNoNeighbours) {
