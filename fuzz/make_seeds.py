@@ -303,6 +303,23 @@ def args_seeds():
         write("daemon_args", f"argv_{i}", b"\0".join(argv))
 
 
+def config_seeds():
+    # Files as an operator writes them (docs/captived.conf), then "\0\0" and
+    # the command line (KEY=VALUE lines), as fuzz/config_file_fuzzer.cpp reads them.
+    files = [
+        b"lan br-lan\n",
+        b"# captived.conf\nlan br-lan   # the bridge\nsession-timeout 2h\nsite-name Bar#1\nbind-ip\n"
+        b"dns-server 198.51.100.53\ndns-server=2001:db8::53\nportal-port = 8600\r\nlog-level debug\n",
+        b"lan br0\nfrobnicate 1\n",
+        b"--lan br0\n",
+        b"lan br0\nbind-ip yes\nconfig /etc/x\n",
+        b"lan nosuch0\nportal-port 9999\nsession-timeout 2h\0\0lan=br0\nportal-port=8511\nsession-timeout=15m",
+        b"lan br0\nqueue-num 65535\nqueues 2\n",
+    ]
+    for i, text in enumerate(files):
+        write("config_file", f"conf_{i}", text)
+
+
 # --- netlink ---------------------------------------------------------------
 NLA_F_NESTED = 0x8000
 
@@ -409,6 +426,7 @@ if __name__ == "__main__":
     control_seeds()
     state_file_seeds()
     args_seeds()
+    config_seeds()
     nfq_seeds()
     nft_seeds()
     neigh_seeds()

@@ -4,7 +4,9 @@
 // buffer of exactly its size.
 //
 // A match is only ever returned for a message whose NDA_DST is the address
-// asked for: asking again for any other address finds nothing.
+// asked for: asking again for any other address finds nothing. And
+// parse_neighbour (one entry of a dump, for `captivectl list --all`) reads
+// the same entry match_neighbour finds.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -34,5 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!neigh::match_neighbour(msg, ifindex, other));
     FUZZ_CHECK(!neigh::match_neighbour(msg, ifindex + 1, addr));
   }
+  // parse_neighbour (a dump entry, any address) agrees with match_neighbour:
+  // what it reads is exactly the entry match_neighbour finds for that address.
+  if (const auto entry = neigh::parse_neighbour(msg, ifindex)) {
+    FUZZ_CHECK(neigh::match_neighbour(msg, ifindex, entry->ip) == entry->mac);
+    FUZZ_CHECK(!neigh::parse_neighbour(msg, ifindex + 1));
+  }
+  if (mac) FUZZ_CHECK(neigh::parse_neighbour(msg, ifindex).has_value());
   return 0;
 }

@@ -1,7 +1,7 @@
 // captivectl: the admin's view of captived, over its control socket.
-//   captivectl [--socket PATH] list [--json]
-//   captivectl [--socket PATH] revoke MAC
-//   captivectl [--socket PATH] stats [--json]
+// `captivectl --help` and captivectl(8) list the commands. Exit status:
+// 0 done, 1 captived said no, 2 bad usage, 3 captived unreachable. Every
+// error is one line on stderr.
 #include <getopt.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,45 +21,81 @@
 
 namespace {
 namespace json = boost::json;
+namespace control = captive::control;
+using captive::packet::IpAddr;
+using captive::packet::MacAddr;
 
 constexpr const char* kDefaultSocket = "/run/captive/captived.sock";
 
+enum Exit : int { kDone = 0, kRefused = 1, kUsage = 2, kUnreachable = 3 };
+
+// Options, each allowed only with the commands that name it below.
+enum Opt : unsigned {
+  kOptAll = 1u << 0,
+  kOptFor = 1u << 1,
+  kOptIp = 1u << 2,
+  kOptRateDown = 1u << 3,
+  kOptRateUp = 1u << 4,
+};
+
+struct Options {
+  std::string socket = kDefaultSocket;
+  bool json = false;
+  unsigned given = 0;  // Opt bits
+  std::string for_text, ip_text, rate_down_text, rate_up_text;
+};
+
 void print_usage(FILE* out) {
   std::fputs(
-      "Usage: captivectl [--socket PATH] COMMAND\n"
+      "Usage: captivectl [--socket PATH] [--json] COMMAND [ARGS]\n"
       "\n"
       "Commands:\n"
-      "  list [--json]   clients signed in: MAC, IP, signed in at, expires, bytes up and down\n"
-      "  revoke MAC      end a client's session: its next packet is dropped and it\n"
-      "                  has to sign in again\n"
-      "  stats [--json]  captived's counters: packets queued and answered by kind,\n"
-      "                  every drop reason, sign-ins and refusals\n"
+      "  list [--all]          clients signed in: MAC, IP, signed in at, expires, traffic;\n"
+      "                        --all adds clients seen on the LAN but not signed in\n"
+      "  show MAC|IP           one client\n"
+      "  allow MAC [--for DURATION] [--ip ADDR] [--rate-down RATE] [--rate-up RATE]\n"
+      "                        sign a client in without the portal (DURATION like 90s,\n"
+      "                        15m, 24h, 7d; default captived's --session-timeout;\n"
+      "                        RATE like 2mbit or 500kbps)\n"
+      "  revoke MAC|IP         end a client's session: its next packet is dropped\n"
+      "  extend MAC DURATION   give a session more time\n"
+      "  status                version, uptime, queue mode, sessions, a summary of the counters\n"
+      "  stats                 every counter of captived\n"
+      "  reload                read captived's config file again (as SIGHUP does)\n"
+      "  trust MAC             never intercept this device (trusted-mac)\n"
+      "  block MAC             never forward this device (blocked-mac)\n"
+      "  unblock MAC           take a MAC off both lists\n"
       "\n"
-      "Options:\n"
-      "  --socket PATH   captived's control socket (default /run/captive/captived.sock)\n"
-      "  --json          (list, stats) one JSON document instead of text\n"
-      "  --help          this text\n",
+      "Options (before or after the command):\n"
+      "  --socket PATH         captived's control socket (default /run/captive/captived.sock)\n"
+      "  --json                one JSON document on stdout instead of text\n"
+      "  --help                this text\n"
+      "\n"
+      "Exit status: 0 done, 1 captived said no, 2 bad usage, 3 captived unreachable.\n",
       out);
 }
 
-int fail(const std::string& message, int status = 1) {
+int fail(const std::string& message, int status) {
   std::fprintf(stderr, "captivectl: %s\n", message.c_str());
   return status;
 }
 
-// Sends one request line, returns the reply line (or an error message and false).
-bool exchange(const std::string& socket_path, const std::string& request, std::string& reply) {
+int usage_error(const std::string& message) { return fail(message + " (see captivectl --help)", kUsage); }
+
+// Sends one request line and reads the reply line. On failure, `reply`
+// holds the one-line error and the exit status is returned.
+std::optional<int> exchange(const std::string& socket_path, const std::string& request, std::string& reply) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     reply = std::string("socket: ") + std::strerror(errno);
-    return false;
+    return kUnreachable;
   }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof addr.sun_path) {
     ::close(fd);
     reply = "socket path too long: " + socket_path;
-    return false;
+    return kUsage;
   }
   socket_path.copy(addr.sun_path, sizeof addr.sun_path - 1);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -67,8 +104,9 @@ bool exchange(const std::string& socket_path, const std::string& request, std::s
     reply = "cannot reach captived at " + socket_path + ": " + std::strerror(err);
     if (err == ENOENT || err == ECONNREFUSED) reply += " (is captived running? see --socket)";
     if (err == EACCES) reply += " (captivectl must run as root)";
-    return false;
+    return kUnreachable;
   }
+  // captived accepted and hung up: it refuses anyone but root (SO_PEERCRED).
   static const char* kHungUp = "captived closed the connection without an answer (only root may use it)";
   std::string line = request + "\n";
   for (std::size_t sent = 0; sent < line.size();) {
@@ -77,10 +115,13 @@ bool exchange(const std::string& socket_path, const std::string& request, std::s
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int err = errno;
-      reply = (err == EPIPE || err == ECONNRESET) ? std::string(kHungUp)
-                                                  : std::string("send to captived: ") + std::strerror(err);
       ::close(fd);
-      return false;
+      if (err == EPIPE || err == ECONNRESET) {
+        reply = kHungUp;
+        return kRefused;
+      }
+      reply = std::string("send to captived: ") + std::strerror(err);
+      return kUnreachable;
     }
     sent += static_cast<std::size_t>(n);
   }
@@ -95,10 +136,55 @@ bool exchange(const std::string& socket_path, const std::string& request, std::s
   ::close(fd);
   if (reply.empty() || reply.back() != '\n') {
     reply = kHungUp;
-    return false;
+    return kRefused;
   }
   reply.pop_back();
-  return true;
+  return std::nullopt;
+}
+
+// One error line: no newline from the daemon's text may split it.
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+// Asks captived; returns the answer object, or the exit status (having
+// printed the error).
+struct Answer {
+  json::value holder;
+  int status = kDone;
+  const json::object& object() const { return holder.get_object(); }
+};
+
+Answer ask(const Options& options, const std::string& request) {
+  Answer answer;
+  std::string reply;
+  if (auto status = exchange(options.socket, request, reply)) {
+    answer.status = fail(one_line(reply), *status);
+    return answer;
+  }
+  json::error_code ec;
+  answer.holder = json::parse(reply, ec);
+  if (ec || !answer.holder.is_object()) {
+    answer.status = fail(one_line("unreadable answer from captived: " + reply.substr(0, 200)), kRefused);
+    return answer;
+  }
+  const json::object& object = answer.holder.get_object();
+  const json::value* ok = object.if_contains("ok");
+  if (!ok || !ok->is_bool() || !ok->get_bool()) {
+    const json::value* error = object.if_contains("error");
+    answer.status =
+        fail(one_line(error && error->is_string() ? std::string(error->get_string()) : "captived refused the request"),
+             kRefused);
+  }
+  return answer;
+}
+
+const json::value& member(const json::object& o, const char* key) {
+  static const json::value kNull;
+  const json::value* v = o.if_contains(key);
+  return v ? *v : kNull;
 }
 
 std::string format_time(const json::value& v) {
@@ -119,78 +205,251 @@ std::string number_of(const json::value& v) {
   return "-";
 }
 
-// Parses a reply; on {"ok":false} prints the error. Returns nullptr on failure.
-const json::object* checked(const std::string& reply, json::value& holder) {
-  json::error_code ec;
-  holder = json::parse(reply, ec);
-  if (ec || !holder.is_object()) {
-    fail("unreadable answer from captived: " + reply.substr(0, 200));
-    return nullptr;
-  }
-  const json::object& object = holder.get_object();
-  const json::value* ok = object.if_contains("ok");
-  if (!ok || !ok->is_bool() || !ok->get_bool()) {
-    const json::value* error = object.if_contains("error");
-    fail(error && error->is_string() ? std::string(error->get_string()) : "captived refused the request");
-    return nullptr;
-  }
-  return &object;
+std::string duration_text(std::int64_t seconds) {
+  char buf[64];
+  if (seconds >= 86400)
+    std::snprintf(buf, sizeof buf, "%lldd %02lld:%02lld:%02lld", static_cast<long long>(seconds / 86400),
+                  static_cast<long long>(seconds % 86400 / 3600), static_cast<long long>(seconds % 3600 / 60),
+                  static_cast<long long>(seconds % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
+                  static_cast<long long>(seconds % 3600 / 60), static_cast<long long>(seconds % 60));
+  return buf;
 }
 
-int list(const std::string& socket_path, bool as_json) {
-  std::string reply;
-  if (!exchange(socket_path, captive::control::make_list_request(), reply)) return fail(reply);
-  json::value holder;
-  const json::object* object = checked(reply, holder);
-  if (!object) return 1;
-  const json::value* clients = object->if_contains("clients");
-  if (!clients || !clients->is_array()) return fail("answer has no client list");
-  if (as_json) {
-    std::printf("%s\n", json::serialize(*clients).c_str());
-    return 0;
-  }
-  std::printf("%-17s  %-39s  %-19s  %-19s  %-12s  %s\n", "MAC", "IP", "SIGNED IN", "EXPIRES", "BYTES UP", "BYTES DOWN");
-  for (const auto& c : clients->get_array()) {
-    if (!c.is_object()) continue;
-    const auto& o = c.get_object();
-    auto field = [&](const char* k) -> const json::value& {
-      static const json::value kNull;
-      const json::value* v = o.if_contains(k);
-      return v ? *v : kNull;
-    };
-    std::printf("%-17s  %-39s  %-19s  %-19s  %-12s  %s\n", text_of(field("mac")).c_str(), text_of(field("ip")).c_str(),
-                format_time(field("signed_in_at")).c_str(), format_time(field("expires_at")).c_str(),
-                number_of(field("bytes_up")).c_str(), number_of(field("bytes_down")).c_str());
-  }
-  return 0;
+// Bytes up (sent by the client) and down: the daemon gives "bytes_up" and
+// "bytes_down" where it counts both ways, "bytes" (up) where it does not.
+std::string up_of(const json::object& c) {
+  const json::value& up = member(c, "bytes_up");
+  return number_of(up.is_null() ? member(c, "bytes") : up);
+}
+std::string down_of(const json::object& c) { return number_of(member(c, "bytes_down")); }
+
+void print_json(const json::value& v) { std::printf("%s\n", json::serialize(v).c_str()); }
+
+constexpr const char* kRowFormat = "%-17s  %-39s  %-19s  %-19s  %12s  %12s\n";
+
+void print_client_row(const json::object& c) {
+  std::printf(kRowFormat, text_of(member(c, "mac")).c_str(), text_of(member(c, "ip")).c_str(),
+              format_time(member(c, "signed_in_at")).c_str(), format_time(member(c, "expires_at")).c_str(),
+              up_of(c).c_str(), down_of(c).c_str());
 }
 
-int stats(const std::string& socket_path, bool as_json) {
-  std::string reply;
-  if (!exchange(socket_path, captive::control::make_stats_request(), reply)) return fail(reply);
-  json::value holder;
-  const json::object* object = checked(reply, holder);
-  if (!object) return 1;
-  const json::value* values = object->if_contains("stats");
-  if (!values || !values->is_object()) return fail("answer has no counters");
-  if (as_json) {
-    std::printf("%s\n", json::serialize(*values).c_str());
-    return 0;
+// --- commands -------------------------------------------------------------
+
+using Args = std::vector<std::string>;
+
+int cmd_list(const Options& o, const Args&) {
+  const bool all = o.given & kOptAll;
+  Answer a = ask(o, control::make_list_request(all));
+  if (a.status) return a.status;
+  const json::value& clients = member(a.object(), "clients");
+  if (!clients.is_array()) return fail("answer has no client list", kRefused);
+  if (o.json) {
+    // Without --all, the array alone (as before: scripts read it so).
+    if (!all) print_json(clients);
+    else {
+      json::object out;
+      out["clients"] = clients;
+      out["seen"] = member(a.object(), "seen");
+      print_json(out);
+    }
+    return kDone;
   }
-  for (const auto& [name, value] : values->get_object())
+  std::printf(kRowFormat, "MAC", "IP", "SIGNED IN", "EXPIRES", "BYTES UP", "BYTES DOWN");
+  for (const auto& c : clients.get_array())
+    if (c.is_object()) print_client_row(c.get_object());
+  if (all) {
+    const json::value& seen = member(a.object(), "seen");
+    if (seen.is_array())
+      for (const auto& c : seen.get_array())
+        if (c.is_object())
+          std::printf(kRowFormat, text_of(member(c.get_object(), "mac")).c_str(),
+                      text_of(member(c.get_object(), "ip")).c_str(), "not signed in", "-", "-", "-");
+  }
+  return kDone;
+}
+
+bool mac_or_ip(const std::string& text) { return MacAddr::parse(text) || IpAddr::parse(text); }
+
+int cmd_show(const Options& o, const Args& args) {
+  if (!mac_or_ip(args[0])) return usage_error("not a MAC or IP address: " + args[0]);
+  Answer a = ask(o, control::make_show_request(args[0]));
+  if (a.status) return a.status;
+  const json::value& client = member(a.object(), "client");
+  if (!client.is_object()) return fail("answer has no client", kRefused);
+  if (o.json) {
+    print_json(client);
+    return kDone;
+  }
+  const json::object& c = client.get_object();
+  std::printf("mac          %s\n", text_of(member(c, "mac")).c_str());
+  std::printf("ip           %s\n", text_of(member(c, "ip")).c_str());
+  std::printf("method       %s\n", member(c, "method").is_string() && !member(c, "method").get_string().empty()
+                                        ? text_of(member(c, "method")).c_str()
+                                        : "-");
+  std::printf("signed in    %s\n", format_time(member(c, "signed_in_at")).c_str());
+  std::printf("expires      %s\n", format_time(member(c, "expires_at")).c_str());
+  std::printf("bytes up     %s\n", up_of(c).c_str());
+  std::printf("bytes down   %s\n", down_of(c).c_str());
+  return kDone;
+}
+
+std::optional<MacAddr> mac_arg(const std::string& text) { return MacAddr::parse(text); }
+int bad_mac(const std::string& text) {
+  return usage_error("not a MAC address: " + text + " (expected like 02:00:00:00:01:02)");
+}
+
+int cmd_allow(const Options& o, const Args& args) {
+  auto mac = mac_arg(args[0]);
+  if (!mac) return bad_mac(args[0]);
+  control::AllowOptions allow;
+  if (o.given & kOptFor) {
+    auto d = control::parse_duration(o.for_text);
+    if (!d) return usage_error("--for: not a duration (like 90s, 15m, 24h, 7d; at most 365d): " + o.for_text);
+    allow.seconds = static_cast<std::uint64_t>(d->count());
+  }
+  if (o.given & kOptIp) {
+    auto ip = IpAddr::parse(o.ip_text);
+    if (!ip) return usage_error("--ip: not an IPv4 or IPv6 address: " + o.ip_text);
+    allow.ip = ip->to_string();
+  }
+  for (auto [bit, text, slot, name] :
+       {std::tuple{kOptRateDown, &o.rate_down_text, &allow.rate_down, "--rate-down"},
+        std::tuple{kOptRateUp, &o.rate_up_text, &allow.rate_up, "--rate-up"}}) {
+    if (!(o.given & bit)) continue;
+    auto rate = control::parse_rate(*text);
+    if (!rate) return usage_error(std::string(name) + ": not a rate (like 2mbit, 500kbit, 1mbps): " + *text);
+    *slot = *rate;
+  }
+  Answer a = ask(o, control::make_allow_request(mac->to_string(), allow));
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  std::printf("allowed %s for %s\n", mac->to_string().c_str(),
+              duration_text(member(a.object(), "seconds").is_number()
+                                ? member(a.object(), "seconds").to_number<std::int64_t>()
+                                : 0)
+                  .c_str());
+  return kDone;
+}
+
+int cmd_revoke(const Options& o, const Args& args) {
+  auto mac = mac_arg(args[0]);
+  auto ip = mac ? std::nullopt : IpAddr::parse(args[0]);
+  if (!mac && !ip) return usage_error("not a MAC address or IP address: " + args[0]);
+  Answer a = ask(o, control::make_revoke_request(mac ? mac->to_string() : ip->to_string()));
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  std::printf("revoked %s\n", text_of(member(a.object(), "mac")).c_str());
+  return kDone;
+}
+
+int cmd_extend(const Options& o, const Args& args) {
+  auto mac = mac_arg(args[0]);
+  if (!mac) return bad_mac(args[0]);
+  auto d = control::parse_duration(args[1]);
+  if (!d) return usage_error("not a duration (like 90s, 15m, 24h, 7d; at most 365d): " + args[1]);
+  Answer a = ask(o, control::make_extend_request(mac->to_string(), static_cast<std::uint64_t>(d->count())));
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  std::printf("extended %s by %s\n", mac->to_string().c_str(), duration_text(d->count()).c_str());
+  return kDone;
+}
+
+int cmd_status(const Options& o, const Args&) {
+  Answer a = ask(o, control::make_status_request());
+  if (a.status) return a.status;
+  const json::value& status = member(a.object(), "status");
+  if (!status.is_object()) return fail("answer has no status", kRefused);
+  if (o.json) return print_json(status), kDone;
+  const json::object& s = status.get_object();
+  std::printf("version      %s\n", text_of(member(s, "version")).c_str());
+  const json::value& up = member(s, "uptime_seconds");
+  std::printf("uptime       %s\n", up.is_number() ? duration_text(up.to_number<std::int64_t>()).c_str() : "-");
+  std::printf("queue mode   %s\n", text_of(member(s, "queue_mode")).c_str());
+  std::printf("sessions     %s\n", number_of(member(s, "sessions")).c_str());
+  const json::value& counters = member(s, "counters");
+  if (counters.is_object())
+    for (const auto& [name, value] : counters.get_object())
+      std::printf("%-12s %s\n", std::string(name).c_str(), number_of(value).c_str());
+  return kDone;
+}
+
+int cmd_stats(const Options& o, const Args&) {
+  Answer a = ask(o, control::make_stats_request());
+  if (a.status) return a.status;
+  const json::value& values = member(a.object(), "stats");
+  if (!values.is_object()) return fail("answer has no counters", kRefused);
+  if (o.json) return print_json(values), kDone;
+  for (const auto& [name, value] : values.get_object())
     std::printf("%-32s %s\n", std::string(name).c_str(), number_of(value).c_str());
-  return 0;
+  return kDone;
 }
 
-int revoke(const std::string& socket_path, const std::string& mac_text) {
-  auto mac = captive::packet::MacAddr::parse(mac_text);
-  if (!mac) return fail("not a MAC address: " + mac_text + " (expected like 02:00:00:00:00:01)", 2);
-  std::string reply;
-  if (!exchange(socket_path, captive::control::make_revoke_request(mac->to_string()), reply)) return fail(reply);
-  json::value holder;
-  if (!checked(reply, holder)) return 1;
-  std::printf("revoked %s\n", mac->to_string().c_str());
-  return 0;
+std::string joined(const json::value& v) {
+  std::string out;
+  if (v.is_array())
+    for (const auto& k : v.get_array()) out += (out.empty() ? "" : ", ") + text_of(k);
+  return out;
+}
+
+int cmd_reload(const Options& o, const Args&) {
+  Answer a = ask(o, control::make_reload_request());
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  const std::string changed = joined(member(a.object(), "changed"));
+  const std::string restart = joined(member(a.object(), "restart_needed"));
+  std::printf("reloaded %s: %s%s\n", text_of(member(a.object(), "file")).c_str(),
+              changed.empty() ? "nothing changed that applies live" : ("applied " + changed).c_str(),
+              restart.empty() ? "" : ("; needs a restart: " + restart).c_str());
+  return kDone;
+}
+
+int mac_list_command(const char* cmd, const char* done, const Options& o, const Args& args) {
+  auto mac = mac_arg(args[0]);
+  if (!mac) return bad_mac(args[0]);
+  Answer a = ask(o, control::make_mac_request(cmd, mac->to_string()));
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  std::printf("%s %s\n", done, mac->to_string().c_str());
+  return kDone;
+}
+int cmd_trust(const Options& o, const Args& a) { return mac_list_command("trust", "trusted", o, a); }
+int cmd_block(const Options& o, const Args& a) { return mac_list_command("block", "blocked", o, a); }
+int cmd_unblock(const Options& o, const Args& a) { return mac_list_command("unblock", "unblocked", o, a); }
+
+struct Command {
+  const char* name;
+  std::size_t args;  // exactly this many arguments
+  unsigned options;  // Opt bits it takes (--socket, --json: every command)
+  int (*run)(const Options&, const Args&);
+};
+
+// One row per command (bash completion and captivectl(8) list the same).
+// `doctor MAC` (branch probes) is one more row.
+const Command kCommands[] = {
+    {"list", 0, kOptAll, cmd_list},
+    {"show", 1, 0, cmd_show},
+    {"allow", 1, kOptFor | kOptIp | kOptRateDown | kOptRateUp, cmd_allow},
+    {"revoke", 1, 0, cmd_revoke},
+    {"extend", 2, 0, cmd_extend},
+    {"status", 0, 0, cmd_status},
+    {"stats", 0, 0, cmd_stats},
+    {"reload", 0, 0, cmd_reload},
+    {"trust", 1, 0, cmd_trust},
+    {"block", 1, 0, cmd_block},
+    {"unblock", 1, 0, cmd_unblock},
+};
+
+const char* option_name(unsigned bit) {
+  switch (bit) {
+    case kOptAll: return "--all";
+    case kOptFor: return "--for";
+    case kOptIp: return "--ip";
+    case kOptRateDown: return "--rate-down";
+    case kOptRateUp: return "--rate-up";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -200,34 +459,47 @@ int main(int argc, char** argv) {
       {"socket", required_argument, nullptr, 's'},
       {"json", no_argument, nullptr, 'j'},
       {"help", no_argument, nullptr, 'h'},
+      {"all", no_argument, nullptr, 'a'},
+      {"for", required_argument, nullptr, 'f'},
+      {"ip", required_argument, nullptr, 'i'},
+      {"rate-down", required_argument, nullptr, 'D'},
+      {"rate-up", required_argument, nullptr, 'U'},
       {nullptr, 0, nullptr, 0},
   };
-  std::string socket_path = kDefaultSocket;
-  bool as_json = false;
+  Options o;
   opterr = 0;
   int opt;
+  // GNU getopt permutes: options may come before or after the command and
+  // its arguments ("captivectl list --socket S", "captivectl --json list").
   while ((opt = getopt_long(argc, argv, ":h", kOptions, nullptr)) != -1) {
     switch (opt) {
-      case 's': socket_path = optarg; break;
-      case 'j': as_json = true; break;
-      case 'h': print_usage(stdout); return 0;
-      case ':': return fail(std::string(argv[optind - 1]) + " needs a value", 2);
-      default: print_usage(stderr); return fail(std::string("unknown option: ") + argv[optind - 1], 2);
+      case 's':
+        if (!*optarg) return usage_error("--socket: empty path");
+        o.socket = optarg;
+        break;
+      case 'j': o.json = true; break;
+      case 'h': print_usage(stdout); return kDone;
+      case 'a': o.given |= kOptAll; break;
+      case 'f': o.given |= kOptFor; o.for_text = optarg; break;
+      case 'i': o.given |= kOptIp; o.ip_text = optarg; break;
+      case 'D': o.given |= kOptRateDown; o.rate_down_text = optarg; break;
+      case 'U': o.given |= kOptRateUp; o.rate_up_text = optarg; break;
+      case ':': return usage_error(std::string(argv[optind - 1]) + " needs a value");
+      default: return usage_error(std::string("unknown option: ") + argv[optind - 1]);
     }
   }
-  std::vector<std::string> args(argv + optind, argv + argc);
-  if (args.empty()) {
-    print_usage(stderr);
-    return 2;
+  Args args(argv + optind, argv + argc);
+  if (args.empty()) return usage_error("no command given");
+  const std::string command = args[0];
+  args.erase(args.begin());
+  for (const Command& c : kCommands) {
+    if (command != c.name) continue;
+    if (args.size() != c.args)
+      return usage_error(command + " takes " + (c.args == 0 ? "no arguments" : c.args == 1 ? "one argument" : "two arguments") +
+                         ", not " + std::to_string(args.size()));
+    for (unsigned bit = 1; bit <= kOptRateUp; bit <<= 1)
+      if ((o.given & bit) && !(c.options & bit)) return usage_error(std::string(option_name(bit)) + " is not an option of " + command);
+    return c.run(o, args);
   }
-  const std::string& command = args[0];
-  if (command == "list" && args.size() == 1) return list(socket_path, as_json);
-  if (command == "revoke" && args.size() == 2) return revoke(socket_path, args[1]);
-  if (command == "stats" && args.size() == 1) return stats(socket_path, as_json);
-  if (command == "list" || command == "revoke" || command == "stats") {
-    print_usage(stderr);
-    return fail("wrong arguments for " + command, 2);
-  }
-  print_usage(stderr);
-  return fail("unknown command: " + command, 2);
+  return usage_error("unknown command: " + command);
 }

@@ -3,11 +3,14 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
+#include <memory>
 
 namespace captive::control {
 namespace json = boost::json;
 
 namespace {
+
+using Reply = std::function<void(std::string)>;
 
 std::string failure(std::string_view message) {
   json::object reply;
@@ -16,69 +19,299 @@ std::string failure(std::string_view message) {
   return json::serialize(reply);
 }
 
+std::string success(json::object reply = {}) {
+  reply["ok"] = true;
+  return json::serialize(reply);
+}
+
+// At most 64 bytes of what the client sent, in an error: replies stay short.
+std::string quoted(std::string_view text) { return std::string(text.substr(0, 64)); }
+
 json::value epoch_or_null(const std::optional<session::Clock::time_point>& t) {
   if (!t) return nullptr;
   return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
 }
 
-using Reply = std::function<void(std::string)>;
+json::object row_of(const session::Client& c) {
+  json::object row;
+  row["mac"] = c.mac.to_string();
+  row["ip"] = c.ip ? json::value(c.ip->to_string()) : json::value(nullptr);
+  row["signed_in_at"] = epoch_or_null(c.signed_in_at);
+  row["expires_at"] = epoch_or_null(c.expires_at);
+  row["method"] = c.method;
+  row["user"] = c.user;
+  row["bytes_up"] = c.traffic.bytes_up;
+  row["bytes_down"] = c.traffic.bytes_down;
+  row["packets_up"] = c.traffic.packets_up;
+  row["packets_down"] = c.traffic.packets_down;
+  row["idle_timeout"] = c.limits.idle_timeout ? json::value(c.limits.idle_timeout->count()) : json::value(nullptr);
+  row["quota_bytes"] = c.limits.quota_bytes ? json::value(*c.limits.quota_bytes) : json::value(nullptr);
+  return row;
+}
 
-void do_list(session::Registry& registry, Reply reply) {
-  registry.list([reply = std::move(reply)](Result<std::vector<session::Client>> clients) {
-    if (!clients) return reply(failure("list: " + clients.error().message()));
-    json::array rows;
-    for (const auto& c : *clients) {
-      json::object row;
-      row["mac"] = c.mac.to_string();
-      row["ip"] = c.ip ? json::value(c.ip->to_string()) : json::value(nullptr);
-      row["signed_in_at"] = epoch_or_null(c.signed_in_at);
-      row["expires_at"] = epoch_or_null(c.expires_at);
-      row["method"] = c.method;
-      row["user"] = c.user;
-      row["bytes_up"] = c.traffic.bytes_up;
-      row["bytes_down"] = c.traffic.bytes_down;
-      row["packets_up"] = c.traffic.packets_up;
-      row["packets_down"] = c.traffic.packets_down;
-      row["idle_timeout"] = c.limits.idle_timeout ? json::value(c.limits.idle_timeout->count()) : json::value(nullptr);
-      row["quota_bytes"] = c.limits.quota_bytes ? json::value(*c.limits.quota_bytes) : json::value(nullptr);
-      rows.push_back(std::move(row));
-    }
-    json::object out;
-    out["ok"] = true;
-    out["clients"] = std::move(rows);
-    reply(json::serialize(out));
+// A request's field, or why not.
+const json::value* field(const json::object& request, std::string_view name) { return request.if_contains(name); }
+
+std::optional<packet::MacAddr> mac_field(const json::object& request, std::string_view cmd, const Reply& reply) {
+  const json::value* v = field(request, "mac");
+  if (!v || !v->is_string()) {
+    reply(failure(std::string(cmd) + ": \"mac\" (a string) is required"));
+    return std::nullopt;
+  }
+  auto mac = packet::MacAddr::parse(v->get_string());
+  if (!mac) reply(failure(std::string(cmd) + ": not a MAC address: " + quoted(v->get_string())));
+  return mac;
+}
+
+// A positive integer field; nullopt and a reply if present but wrong,
+// `absent` (no reply) if missing.
+enum class Number { ok, absent, bad };
+Number number_field(const json::object& request, std::string_view name, std::uint64_t max, std::uint64_t& out) {
+  const json::value* v = field(request, name);
+  if (!v) return Number::absent;
+  if (v->is_uint64()) out = v->get_uint64();
+  else if (v->is_int64() && v->get_int64() > 0) out = static_cast<std::uint64_t>(v->get_int64());
+  else return Number::bad;
+  return out > 0 && out <= max ? Number::ok : Number::bad;
+}
+
+std::string not_supported(std::string_view cmd) {
+  return std::string(cmd) + ": not supported by this captived";
+}
+
+// The kernel's answer for one client, by MAC or address.
+void find_client(Context& context, std::string text,
+                 std::function<void(Result<std::optional<session::Client>>)> found) {
+  auto mac = packet::MacAddr::parse(text);
+  auto ip = mac ? std::nullopt : packet::IpAddr::parse(text);
+  context.registry.list([mac, ip, found = std::move(found)](Result<std::vector<session::Client>> clients) {
+    if (!clients) return found(clients.error());
+    for (auto& c : *clients)
+      if ((mac && c.mac == *mac) || (ip && c.ip && c.ip->unmapped() == ip->unmapped()))
+        return found(std::optional<session::Client>(std::move(c)));
+    found(std::optional<session::Client>());
   });
 }
 
-void do_revoke(const json::object& request, session::Registry& registry, Reply reply) {
-  const json::value* mac_field = request.if_contains("mac");
-  if (!mac_field || !mac_field->is_string()) return reply(failure("revoke: \"mac\" (a string) is required"));
-  std::string_view text = mac_field->get_string();
-  auto mac = packet::MacAddr::parse(text);
-  if (!mac) return reply(failure("revoke: not a MAC address: " + std::string(text.substr(0, 64))));
-  registry.revoke(*mac, [mac = *mac, reply = std::move(reply)](Result<void> revoked) {
+void do_list(const json::object& request, Context& context, Reply reply) {
+  const json::value* all_field = field(request, "all");
+  if (all_field && !all_field->is_bool()) return reply(failure("list: \"all\" must be true or false"));
+  const bool all = all_field && all_field->get_bool();
+  if (all && !context.seen) return reply(failure(not_supported("list --all")));
+  context.registry.list([&context, all, reply = std::move(reply)](Result<std::vector<session::Client>> clients) {
+    if (!clients) return reply(failure("list: " + clients.error().message()));
+    json::array rows;
+    for (const auto& c : *clients) rows.push_back(row_of(c));
+    json::object out;
+    out["clients"] = std::move(rows);
+    if (!all) return reply(success(std::move(out)));
+    auto signed_in = std::make_shared<std::vector<session::Client>>(std::move(*clients));
+    context.seen([signed_in, out = std::move(out), reply](Result<std::vector<Seen>> seen) mutable {
+      if (!seen) return reply(failure("list --all: " + seen.error().message()));
+      json::array rows;
+      for (const auto& s : *seen) {
+        bool in = false;
+        for (const auto& c : *signed_in) in = in || c.mac == s.mac;
+        if (in) continue;
+        json::object row;
+        row["mac"] = s.mac.to_string();
+        row["ip"] = s.ip ? json::value(s.ip->to_string()) : json::value(nullptr);
+        rows.push_back(std::move(row));
+      }
+      out["seen"] = std::move(rows);
+      reply(success(std::move(out)));
+    });
+  });
+}
+
+void do_show(const json::object& request, Context& context, Reply reply) {
+  const json::value* v = field(request, "client");
+  if (!v || !v->is_string()) return reply(failure("show: \"client\" (a MAC or an IP address) is required"));
+  std::string text(v->get_string());
+  if (!packet::MacAddr::parse(text) && !packet::IpAddr::parse(text))
+    return reply(failure("show: not a MAC or IP address: " + quoted(text)));
+  find_client(context, text, [text, reply = std::move(reply)](Result<std::optional<session::Client>> found) {
+    if (!found) return reply(failure("show: " + found.error().message()));
+    if (!*found) return reply(failure(quoted(text) + " is not signed in"));
+    json::object out;
+    out["client"] = row_of(**found);
+    reply(success(std::move(out)));
+  });
+}
+
+void do_allow(const json::object& request, Context& context, Reply reply) {
+  auto mac = mac_field(request, "allow", reply);
+  if (!mac) return;
+  constexpr std::uint64_t kMaxSeconds = 365ull * 86400;
+  constexpr std::uint64_t kMaxRate = 100'000'000'000ull / 8;
+  std::uint64_t seconds = 0;
+  switch (number_field(request, "seconds", kMaxSeconds, seconds)) {
+    case Number::bad: return reply(failure("allow: \"seconds\" must be from 1 to 31536000 (365 days)"));
+    case Number::absent:
+      seconds = context.session_timeout ? static_cast<std::uint64_t>(context.session_timeout().count()) : 24 * 3600;
+      break;
+    case Number::ok: break;
+  }
+  std::optional<packet::IpAddr> ip;
+  if (const json::value* v = field(request, "ip")) {
+    if (!v->is_string() || !(ip = packet::IpAddr::parse(v->get_string())))
+      return reply(failure("allow: \"ip\" is not an IP address"));
+  }
+  session::Limits limits;
+  for (auto [name, slot] : {std::pair{"rate_down", &limits.rate_down}, std::pair{"rate_up", &limits.rate_up}}) {
+    std::uint64_t rate = 0;
+    switch (number_field(request, name, kMaxRate, rate)) {
+      case Number::bad: return reply(failure(std::string("allow: \"") + name + "\" must be a rate in bytes/s, > 0"));
+      case Number::absent: break;
+      case Number::ok: *slot = rate; break;
+    }
+  }
+  auto done = [mac = *mac, seconds, reply](Result<void> r) {
+    if (!r) return reply(failure("allow " + mac.to_string() + ": " + r.error().message()));
+    json::object out;
+    out["mac"] = mac.to_string();
+    out["seconds"] = seconds;
+    reply(success(std::move(out)));
+  };
+  if (limits != session::Limits{}) {
+    if (!context.allow_with_limits) return reply(failure(not_supported("allow --rate-down/--rate-up")));
+    return context.allow_with_limits(Allow{*mac, ip, std::chrono::seconds(seconds), limits}, std::move(done));
+  }
+  // "admin": how the session was made, as list and the state file show it.
+  context.registry.sign_in(*mac, ip, std::chrono::seconds(seconds), "admin", std::move(done));
+}
+
+void revoke_mac(Context& context, const packet::MacAddr& mac, Reply reply) {
+  // Cause "revoke": the operator's command (docs/operations.md).
+  context.registry.revoke(mac, [mac, reply = std::move(reply)](Result<void> revoked) {
     if (!revoked) {
       if (revoked.error().code == ENOENT) return reply(failure(mac.to_string() + " is not signed in"));
       return reply(failure("revoke " + mac.to_string() + ": " + revoked.error().message()));
     }
-    reply(R"({"ok":true})");
+    json::object out;
+    out["mac"] = mac.to_string();
+    reply(success(std::move(out)));
+  });
+}
+
+void do_revoke(const json::object& request, Context& context, Reply reply) {
+  if (const json::value* v = field(request, "ip"); v && !field(request, "mac")) {
+    if (!v->is_string()) return reply(failure("revoke: \"ip\" must be a string"));
+    std::string text(v->get_string());
+    if (!packet::IpAddr::parse(text)) return reply(failure("revoke: not an IP address: " + quoted(text)));
+    // By address: the session that signed in from it (or the kernel's
+    // element bound to it), then revoked by its MAC like any other.
+    return find_client(context, text, [&context, text, reply](Result<std::optional<session::Client>> found) {
+      if (!found) return reply(failure("revoke: " + found.error().message()));
+      if (!*found) return reply(failure(text + " is not signed in"));
+      revoke_mac(context, (*found)->mac, reply);
+    });
+  }
+  auto mac = mac_field(request, "revoke", reply);
+  if (!mac) return;
+  revoke_mac(context, *mac, std::move(reply));
+}
+
+void do_extend(const json::object& request, Context& context, Reply reply) {
+  auto mac = mac_field(request, "extend", reply);
+  if (!mac) return;
+  std::uint64_t seconds = 0;
+  if (number_field(request, "seconds", 365ull * 86400, seconds) != Number::ok)
+    return reply(failure("extend: \"seconds\" from 1 to 31536000 (365 days) is required"));
+  if (!context.extend) return reply(failure(not_supported("extend")));
+  context.extend(*mac, std::chrono::seconds(seconds), [mac = *mac, reply](Result<void> r) {
+    if (!r) {
+      if (r.error().code == ENOENT) return reply(failure(mac.to_string() + " is not signed in"));
+      return reply(failure("extend " + mac.to_string() + ": " + r.error().message()));
+    }
+    reply(success());
+  });
+}
+
+// trust, block, unblock: one MAC to a list.
+void do_mac_list(std::string_view cmd, const json::object& request,
+                 const std::function<void(const packet::MacAddr&, Done<void>)>& hook, Reply reply) {
+  auto mac = mac_field(request, cmd, reply);
+  if (!mac) return;
+  if (!hook) return reply(failure(not_supported(cmd)));
+  hook(*mac, [cmd = std::string(cmd), mac = *mac, reply](Result<void> r) {
+    if (!r) return reply(failure(cmd + " " + mac.to_string() + ": " + r.error().message()));
+    reply(success());
+  });
+}
+
+json::object counter_object(Context& context) {
+  json::object values;
+  if (context.counters)
+    for (const auto& [name, value] : context.counters()) values[name] = value;
+  return values;
+}
+
+// The few counters an admin looks at first; `stats` has them all.
+json::object summary_of(const json::object& counters) {
+  json::object summary;
+  auto value = [&](std::string_view name) -> std::uint64_t {
+    const json::value* v = counters.if_contains(name);
+    return v && v->is_uint64() ? v->get_uint64() : v && v->is_int64() ? static_cast<std::uint64_t>(v->get_int64()) : 0;
+  };
+  summary["queued_packets"] = value("queue.packets");
+  summary["frames_sent"] = value("inject.frames_sent");
+  summary["sign_ins"] = value("portal.sign_ins");
+  summary["refused"] = value("portal.refused");
+  summary["restores"] = value("nft.restores");
+  // Everything counted as going wrong, in one number (stats says which).
+  std::uint64_t errors = 0;
+  for (const auto& [name, v] : counters) {
+    std::string_view n = name;
+    const bool bad = n.find("error") != n.npos || n.find("enobufs") != n.npos || n.find("drops") != n.npos ||
+                     n.find("failures") != n.npos;
+    if (bad && v.is_uint64()) errors += v.get_uint64();
+    else if (bad && v.is_int64()) errors += static_cast<std::uint64_t>(v.get_int64());
+  }
+  summary["errors"] = errors;
+  return summary;
+}
+
+void do_status(Context& context, Reply reply) {
+  context.registry.list([&context, reply = std::move(reply)](Result<std::vector<session::Client>> clients) {
+    if (!clients) return reply(failure("status: " + clients.error().message()));
+    json::object status;
+    DaemonInfo info = context.info ? context.info() : DaemonInfo{};
+    status["version"] = info.version;
+    status["uptime_seconds"] = info.uptime.count();
+    status["queue_mode"] = info.queue_mode;
+    status["sessions"] = clients->size();
+    status["counters"] = summary_of(counter_object(context));
+    json::object out;
+    out["status"] = std::move(status);
+    reply(success(std::move(out)));
   });
 }
 
 std::string do_stats(Context& context) {
-  json::object values;
-  if (context.counters)
-    for (const auto& [name, value] : context.counters()) values[name] = value;
   json::object reply;
-  reply["ok"] = true;
-  reply["stats"] = std::move(values);
-  return json::serialize(reply);
+  reply["stats"] = counter_object(context);
+  return success(std::move(reply));
+}
+
+void do_reload(Context& context, Reply reply) {
+  if (!context.reload) return reply(failure(not_supported("reload")));
+  context.reload([reply = std::move(reply)](Result<ReloadOutcome> outcome) {
+    if (!outcome) return reply(failure("reload: " + outcome.error().message()));
+    json::object out;
+    out["file"] = outcome->file;
+    json::array changed, restart;
+    for (const auto& k : outcome->changed) changed.push_back(json::string(k));
+    for (const auto& k : outcome->restart_needed) restart.push_back(json::string(k));
+    out["changed"] = std::move(changed);
+    out["restart_needed"] = std::move(restart);
+    reply(success(std::move(out)));
+  });
 }
 
 }  // namespace
 
 void handle_request(std::string_view line, Context& context, Reply reply) {
-  session::Registry& registry = context.registry;
   if (line.size() > kMaxLineBytes) return reply(failure("request too long"));
   json::error_code ec;
   json::value request = json::parse(line, ec);
@@ -87,10 +320,19 @@ void handle_request(std::string_view line, Context& context, Reply reply) {
   const json::value* cmd = object.if_contains("cmd");
   if (!cmd || !cmd->is_string()) return reply(failure("\"cmd\" (a string) is required"));
   std::string_view name = cmd->get_string();
-  if (name == "list") return do_list(registry, std::move(reply));
-  if (name == "revoke") return do_revoke(object, registry, std::move(reply));
+  if (name == "list") return do_list(object, context, std::move(reply));
+  if (name == "show") return do_show(object, context, std::move(reply));
+  if (name == "allow") return do_allow(object, context, std::move(reply));
+  if (name == "revoke") return do_revoke(object, context, std::move(reply));
+  if (name == "extend") return do_extend(object, context, std::move(reply));
+  if (name == "status") return do_status(context, std::move(reply));
   if (name == "stats") return reply(do_stats(context));
-  reply(failure("unknown command: " + std::string(name.substr(0, 64))));
+  if (name == "reload") return do_reload(context, std::move(reply));
+  if (name == "trust") return do_mac_list(name, object, context.trust, std::move(reply));
+  if (name == "block") return do_mac_list(name, object, context.block, std::move(reply));
+  if (name == "unblock") return do_mac_list(name, object, context.unblock, std::move(reply));
+  // (`doctor` goes here: branch `probes`.)
+  reply(failure("unknown command: " + quoted(name)));
 }
 
 }  // namespace captive::control

@@ -118,9 +118,21 @@ struct App::Impl {
   std::unique_ptr<portal::Server> portal_server;
   std::unique_ptr<control::Server> control_server;
   asio::signal_set signals{io, SIGINT, SIGTERM};
-  // SIGHUP's default action ends the process; by convention it asks for a
-  // reload, which captived does not have yet: logged and ignored.
+  // SIGHUP asks for a reload (by convention, and what service managers'
+  // `reload` sends): the config file is read again.
   asio::signal_set hangup{io, SIGHUP};
+  // The flags captived was started with: they win over the file at every
+  // reload too.
+  std::vector<Setting> command_line;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+  // Which queue rule the kernel took (put_back may install it again).
+  std::atomic<nft::QueueKind> queue_kind{nft::QueueKind::native};
+  // What others' live keys do on reload (idle-timeout, quota, rates,
+  // trusted/blocked MACs, walled garden): each gets the running config and
+  // the new one, on the home thread, and copies what it applied into the
+  // running one. Registered at start, next to the code they drive.
+  using ReloadHook = std::function<void(Config& running, const Config& fresh)>;
+  std::vector<ReloadHook> reload_hooks;
   bool queue_rule_installed = false;
   std::optional<nft::TableWatch> watch;
   std::optional<asio::posix::stream_descriptor> watch_stream;
@@ -196,9 +208,67 @@ struct App::Impl {
   void arm_hangup() {
     hangup.async_wait([this](boost::system::error_code ec, int) {
       if (ec) return;
-      LOG_WARN("SIGHUP: ignored (captived has no reload; restart it to apply new flags)");
+      LOG_INFO("SIGHUP: reloading");
+      reload([](Result<control::ReloadOutcome>) {});  // reload() logs either way
       arm_hangup();
     });
+  }
+
+  // Reads the config file again (home thread). A file that does not parse
+  // changes nothing: the error is logged and answered. Keys that apply live
+  // are applied; keys that need a restart keep their running value (and are
+  // named, in the log and the answer).
+  void reload(control::Done<control::ReloadOutcome> done) {
+    if (config.config_file.empty()) {
+      LOG_WARN("reload: captived was started without --config: nothing to read again");
+      return done(make_error(0, "captived was started without --config: nothing to read again"));
+    }
+    auto fresh = load_config(config.config_file, command_line);
+    if (!fresh) {
+      LOG_ERROR("reload: %s; keeping the running configuration", fresh.error().message().c_str());
+      return done(make_error(0, fresh.error().message() + "; keeping the running configuration"));
+    }
+    control::ReloadOutcome outcome;
+    outcome.file = config.config_file;
+    std::string applied, kept;
+    for (const Change& change : changed_keys(config, *fresh)) {
+      if (change.applies == Applies::live) {
+        outcome.changed.push_back(change.key);
+        applied += (applied.empty() ? "" : ", ") + change.key;
+      } else {
+        outcome.restart_needed.push_back(change.key);
+        kept += (kept.empty() ? "" : ", ") + change.key;
+      }
+    }
+    apply_reload(*fresh);
+    LOG_INFO("reload: %s: %s%s%s%s", config.config_file.c_str(), applied.empty() ? "nothing to apply" : "applied ",
+             applied.c_str(), kept.empty() ? "" : "; needs a restart (running value kept): ", kept.c_str());
+    done(std::move(outcome));
+  }
+
+  // The live keys of `fresh` into the running config and the parts that use
+  // them. Keys that need a restart are left as they run.
+  void apply_reload(const Config& fresh) {
+    // New sign-ins (portal and `captivectl allow` without --for) get the
+    // new time; sessions already made keep theirs.
+    config.session_timeout = fresh.session_timeout;
+    handler->set_session_timeout(fresh.session_timeout);
+    config.site_name = fresh.site_name;
+    handler->set_site_name(fresh.site_name);
+    config.log_level = fresh.log_level;
+    log::set_level(fresh.log_level);
+    if (fresh.dns_servers != config.dns_servers) {
+      config.dns_servers = fresh.dns_servers;
+      // ruleset_load belongs to the kernel worker (reconcile reads it there).
+      kernel.post([this, servers = fresh.dns_servers] {
+        ruleset_load.dns_servers = servers;
+        if (auto dns = replace_dns_servers(ruleset_load); !dns)
+          LOG_ERROR("reload: dns-server: %s", dns.error().message().c_str());
+      });
+    }
+    // idle-timeout, quota, rate-down, rate-up, trusted-mac, blocked-mac,
+    // allow-ip, allow-domain: their code registers a hook (reload_hooks).
+    for (const auto& hook : reload_hooks) hook(config, fresh);
   }
 
   ~Impl() {
@@ -373,6 +443,7 @@ struct App::Impl {
   // The number of sessions put back; nullopt on failure (logged).
   std::optional<std::size_t> put_back(nft::Change change) {
     auto kind = netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
+    if (kind) queue_kind = *kind;
     if (!kind) {
       // The table is there: its forward chain still stops unsigned clients.
       LOG_ERROR("restore queue rule: %s; unsigned clients' HTTP is not answered (dropped in forward) until it is back",
@@ -450,10 +521,11 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 App::~App() = default;
 
-Result<std::unique_ptr<App>> App::start(const Config& config) {
+Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Setting> command_line) {
   auto impl = std::make_unique<Impl>();
   Impl& s = *impl;
   s.config = config;
+  s.command_line = std::move(command_line);
 
   auto device = inject::device_lookup(config.lan);
   if (!device) return device.error();
@@ -579,6 +651,38 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   s.portal_server = std::move(*portal_server);
 
   s.control_context.emplace(control::Context{*s.registry, [&s] { return s.counters(); }});
+  control::Context& ctl = *s.control_context;
+  ctl.info = [&s] {
+    return control::DaemonInfo{
+        CAPTIVE_VERSION,
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started_at),
+        s.queue_kind.load() == nft::QueueKind::native ? "native" : "compat"};
+  };
+  ctl.session_timeout = [&s] { return s.config.session_timeout; };
+  ctl.reload = [&s](control::Done<control::ReloadOutcome> done) { s.reload(std::move(done)); };
+  // The neighbour table of the LAN: who talked to the router lately, signed
+  // in or not. On the lookups thread, which owns that socket.
+  ctl.seen = [&s](control::Done<std::vector<control::Seen>> done) {
+    s.lookups.post([&s, done = std::move(done)]() mutable {
+      auto entries = s.neighbours->entries();
+      asio::post(s.io, [entries = std::move(entries), done = std::move(done)]() mutable {
+        if (!entries) return done(entries.error());
+        std::vector<control::Seen> seen;
+        // One row per address (a device has IPv4, link-local and global IPv6).
+        for (const auto& e : *entries) seen.push_back(control::Seen{e.mac, e.address});
+        done(std::move(seen));
+      });
+    });
+  };
+  ctl.extend = [&s](const packet::MacAddr& mac, std::chrono::seconds more, control::Done<void> done) {
+    s.registry->extend(mac, more, [done = std::move(done)](Result<std::chrono::seconds> left) {
+      if (!left) return done(left.error());
+      done(Result<void>{});
+    });
+  };
+  ctl.allow_with_limits = [&s](const control::Allow& allow, control::Done<void> done) {
+    s.registry->sign_in(allow.mac, allow.ip, session::SignIn{allow.duration, "admin", "", allow.limits}, std::move(done));
+  };
   auto control_server = control::Server::start(s.io, config.socket_path, *s.control_context);
   if (!control_server) return control_server.error();
   s.control_server = std::move(*control_server);
@@ -608,6 +712,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   auto kind = s.netlink->install_queue_rule(nft::QueueRule{config.queue_num, config.queues, true});
   if (!kind) return kind.error();
   s.queue_rule_installed = true;
+  s.queue_kind = *kind;
 
   LOG_INFO("sign-in page %s%s%s, port %u; control socket %s", rs.portal_url_v4.c_str(),
            rs.portal_url_v6.empty() || rs.portal_url_v6 == rs.portal_url_v4 ? "" : " and ",

@@ -1,19 +1,18 @@
 #include "captive/daemon/config.hpp"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <vector>
 
+#include "captive/control/protocol.hpp"
+
 namespace captive::daemon {
 namespace {
-
-enum Option : int {
-  kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
-  kDnsServer, kNft, kIdleTimeout, kQuota,
-  kHelp, kVersion,
-};
 
 // More threads than this only contend: a router has at most a few cores.
 constexpr std::uint64_t kMaxQueues = 64;
@@ -48,21 +47,206 @@ bool unicast(const packet::IpAddr& a) {
   return b[0] != 0xff;
 }
 
+Error bad(std::string message) { return make_error(0, std::move(message)); }
+
+// One key of the command line (--NAME) and of the config file (NAME): the
+// one table both are read through, so they cannot drift apart. To add a
+// key: a Config member, a row here (set: validate and store one value,
+// with an error sentence that does not repeat the key; show: the value as
+// text, to tell what a reload changed), and, if it applies live, its
+// application in App::Impl::apply_reload (src/daemon/app.cpp).
+struct Key {
+  std::string_view name;
+  std::string_view value;  // the value's name in --help; empty: a bare flag
+  Applies applies;
+  std::string_view help;   // lines after the first are indented by --help
+  Result<void> (*set)(Config&, std::string_view);
+  std::string (*show)(const Config&);
+};
+
+std::string join(const std::vector<packet::IpAddr>& addresses) {
+  std::string out;
+  for (const auto& a : addresses) out += (out.empty() ? "" : " ") + a.to_string();
+  return out;
+}
+
+const Key kKeys[] = {
+    {"lan", "IFACE", Applies::restart, "the LAN interface clients connect through (required)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (!valid_interface_name(v)) return bad("not an interface name: " + std::string(v));
+       c.lan = v;
+       return {};
+     },
+     [](const Config& c) { return c.lan; }},
+    {"portal-port", "N", Applies::restart, "sign-in page port on the LAN addresses (default 8511)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 65535) return bad("not a port number: " + std::string(v));
+       c.portal_port = static_cast<std::uint16_t>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.portal_port); }},
+    {"portal-url", "URL", Applies::restart, "sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (!(v.starts_with("http://") || v.starts_with("https://")) || v.size() > 512)
+         return bad("must be an http:// or https:// URL: " + std::string(v));
+       for (unsigned char ch : v)
+         if (ch <= ' ' || ch == '"' || ch == '<' || ch == '>' || ch == 0x7f)
+           return bad("invalid character in " + std::string(v));
+       c.portal_url = v;
+       return {};
+     },
+     [](const Config& c) { return c.portal_url; }},
+    {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto d = parse_duration(v);
+       if (!d) return bad("not a duration (like 90s, 15m, 24h, 7d; at most 365d): " + std::string(v));
+       c.session_timeout = *d;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.session_timeout.count()); }},
+    {"idle-timeout", "TIME", Applies::live,
+     "end a session when none of its counters moved for TIME\n(checked every 5 s; default: off)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto d = parse_duration(v);
+       if (!d) return bad("not a duration (like 90s, 15m, 2h; at most 365d): " + std::string(v));
+       c.idle_timeout = *d;
+       return {};
+     },
+     [](const Config& c) { return c.idle_timeout ? std::to_string(c.idle_timeout->count()) : std::string("off"); }},
+    {"quota", "BYTES", Applies::live,
+     "end a session when it used BYTES up plus down: 500M, 2G\n(K, M, G, T are powers of 1000; default: off)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto b = parse_bytes(v);
+       if (!b) return bad("not a byte count (like 500M, 2G; more than 0): " + std::string(v));
+       c.quota_bytes = *b;
+       return {};
+     },
+     [](const Config& c) { return c.quota_bytes ? std::to_string(*c.quota_bytes) : std::string("off"); }},
+    {"bind-ip", "", Applies::restart,
+     "bind each session to the MAC and the address it signed in\nfrom, not the MAC alone (see docs/security.md)",
+     [](Config& c, std::string_view) -> Result<void> {
+       c.bind_ip = true;
+       return {};
+     },
+     [](const Config& c) { return std::string(c.bind_ip ? "yes" : "no"); }},
+    {"queue-num", "N", Applies::restart, "first NFQUEUE number (default 0)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n > 65535) return bad("not a queue number (0-65535): " + std::string(v));
+       c.queue_num = static_cast<std::uint16_t>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.queue_num); }},
+    {"queues", "N", Applies::restart, "queues to spread packets over, one thread each (default 1)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > kMaxQueues)
+         return bad("a number from 1 to " + std::to_string(kMaxQueues) + ": " + std::string(v));
+       c.queues = static_cast<std::uint16_t>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.queues); }},
+    {"ruleset", "FILE", Applies::restart,
+     "ruleset to load when table inet captive is missing at\nstart or flushed later (default "
+     "/usr/share/captive/captive.nft)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.ruleset = v;
+       return {};
+     },
+     [](const Config& c) { return c.ruleset; }},
+    {"dns-server", "ADDR", Applies::live,
+     "a resolver (IPv4 or IPv6) unsigned clients may reach through\nthe router on port 53; repeatable, at most 32. "
+     "Default none:\nclients use the router's own resolver",
+     [](Config& c, std::string_view v) -> Result<void> {
+       // A literal address only: a name would need a resolver before the
+       // firewall is up, and nft sets hold addresses.
+       auto address = packet::IpAddr::parse(v);
+       if (!address || v.find('%') != std::string_view::npos)
+         return bad("not an IPv4 or IPv6 address: " + std::string(v));
+       if (!unicast(*address)) return bad("not a unicast address: " + std::string(v));
+       if (std::find(c.dns_servers.begin(), c.dns_servers.end(), *address) != c.dns_servers.end()) return {};
+       if (c.dns_servers.size() == kMaxDnsServers)
+         return bad("at most " + std::to_string(kMaxDnsServers) + " resolvers");
+       c.dns_servers.push_back(*address);
+       return {};
+     },
+     [](const Config& c) { return join(c.dns_servers); }},
+    {"nft", "PATH", Applies::restart,
+     "the nft program (default: the first nft in $PATH,\n/usr/sbin, /sbin, /usr/bin)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.front() != '/') return bad("not an absolute path: " + std::string(v));
+       c.nft = v;
+       return {};
+     },
+     [](const Config& c) { return c.nft; }},
+    {"state-dir", "DIR", Applies::restart, "keys and state (default /var/lib/captive)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.state_dir = v;
+       return {};
+     },
+     [](const Config& c) { return c.state_dir; }},
+    {"socket", "PATH", Applies::restart, "control socket for captivectl (default /run/captive/captived.sock)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.size() > 107) return bad("path empty or longer than 107 bytes");
+       c.socket_path = v;
+       return {};
+     },
+     [](const Config& c) { return c.socket_path; }},
+    {"site-name", "TEXT", Applies::live, "name shown on the sign-in page (default \"Guest Wi-Fi\")",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.size() > 100) return bad("1 to 100 characters");
+       c.site_name = v;
+       return {};
+     },
+     [](const Config& c) { return c.site_name; }},
+    {"log-level", "LEVEL", Applies::live, "debug, info, warning or error (default info)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v == "debug") c.log_level = log::Level::debug;
+       else if (v == "info") c.log_level = log::Level::info;
+       else if (v == "warning" || v == "warn") c.log_level = log::Level::warn;
+       else if (v == "error") c.log_level = log::Level::error;
+       else return bad("one of debug, info, warning, error: " + std::string(v));
+       return {};
+     },
+     [](const Config& c) { return std::to_string(static_cast<int>(c.log_level)); }},
+};
+
+const Key* find_key(std::string_view name) {
+  for (const Key& k : kKeys)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+// Options of the command line only (not keys of the file).
+enum : int { kConfigOption = 1000, kHelpOption, kVersionOption, kFirstKey = 2000 };
+
+// The checks across keys, once everything is read.
+Result<void> check_whole(const Config& c, std::string_view file_name) {
+  if (c.lan.empty()) {
+    if (file_name.empty()) return bad("--lan IFACE is required (see --help)");
+    return bad(std::string(file_name) + ": lan is required (a line `lan IFACE` or --lan IFACE)");
+  }
+  if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
+    return bad("--queue-num + --queues: queue numbers beyond 65535");
+  return {};
+}
+
+bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t unit = 1;
-  switch (text.back()) {
-    case 's': unit = 1; text.remove_suffix(1); break;
-    case 'm': unit = 60; text.remove_suffix(1); break;
-    case 'h': unit = 3600; text.remove_suffix(1); break;
-    case 'd': unit = 86400; text.remove_suffix(1); break;
-    default: break;
-  }
-  auto n = parse_number(text);
-  if (!n || *n == 0 || *n > 365ull * 86400 / unit) return std::nullopt;
-  return std::chrono::seconds(*n * unit);
+  // One parser for captived's flags and captivectl's arguments.
+  return control::parse_duration(text);
 }
 
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
@@ -83,174 +267,180 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
 
 std::string usage(std::string_view program) {
   std::string p(program);
-  return "Usage: " + p + " --lan IFACE [options]\n"
+  std::string text = "Usage: " + p + " --lan IFACE [options]\n"
+         "       " + p + " --config FILE [options]\n"
          "\n"
          "The captive-portal daemon: answers unsigned clients' HTTP with 511 Network\n"
          "Authentication Required, serves the sign-in page, and adds signed-in MACs to\n"
          "the nftables set inet captive allowed. Loads the ruleset (--ruleset) itself\n"
          "when table inet captive is missing; scripts/install-ruleset loads it beforehand.\n"
          "\n"
-         "Options:\n"
-         "  --lan IFACE              the LAN interface clients connect through (required)\n"
-         "  --portal-port N          sign-in page port on the LAN addresses (default 8511)\n"
-         "  --portal-url URL         sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)\n"
-         "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
-         "  --idle-timeout TIME      end a session when none of its counters moved for TIME\n"
-         "                           (checked every 5 s; default: off)\n"
-         "  --quota BYTES            end a session when it used BYTES up plus down: 500M, 2G\n"
-         "                           (K, M, G, T are powers of 1000; default: off)\n"
-         "  --bind-ip                bind each session to the MAC and the address it signed in\n"
-         "                           from, not the MAC alone (see docs/security.md)\n"
-         "  --queue-num N            first NFQUEUE number (default 0)\n"
-         "  --queues N               queues to spread packets over, one thread each (default 1)\n"
-         "  --ruleset FILE           ruleset to load when table inet captive is missing at\n"
-         "                           start or flushed later (default /usr/share/captive/captive.nft)\n"
-         "  --dns-server ADDR        a resolver (IPv4 or IPv6) unsigned clients may reach through\n"
-         "                           the router on port 53; repeatable, at most 32. Default none:\n"
-         "                           clients use the router's own resolver\n"
-         "  --nft PATH               the nft program (default: the first nft in $PATH,\n"
-         "                           /usr/sbin, /sbin, /usr/bin)\n"
-         "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
-         "  --socket PATH            control socket for captivectl (default /run/captive/captived.sock)\n"
-         "  --site-name TEXT         name shown on the sign-in page (default \"Guest Wi-Fi\")\n"
-         "  --log-level LEVEL        debug, info, warning or error (default info)\n"
-         "  --help                   this text\n"
-         "  --version                the version\n";
+         "Options:\n";
+  constexpr std::size_t kColumn = 27;
+  auto row = [&](std::string flag, std::string_view help) {
+    text += "  " + flag;
+    text.append(flag.size() + 2 < kColumn ? kColumn - flag.size() - 2 : 1, ' ');
+    for (char ch : help) {
+      text += ch;
+      if (ch == '\n') text.append(kColumn, ' ');
+    }
+    text += '\n';
+  };
+  row("--config FILE", "read the keys below from FILE, one per line without the\n"
+                       "dashes (`lan br-lan`); flags given here win. SIGHUP and\n"
+                       "`captivectl reload` read it again (see captived(8))");
+  for (const Key& k : kKeys) row("--" + std::string(k.name) + (k.value.empty() ? "" : " " + std::string(k.value)), k.help);
+  row("--help", "this text");
+  row("--version", "the version");
+  return text;
 }
 
 Result<Invocation> parse_args(int argc, char** argv) {
-  static const option kOptions[] = {
-      {"lan", required_argument, nullptr, kLan},
-      {"state-dir", required_argument, nullptr, kStateDir},
-      {"socket", required_argument, nullptr, kSocket},
-      {"portal-port", required_argument, nullptr, kPortalPort},
-      {"portal-url", required_argument, nullptr, kPortalUrl},
-      {"session-timeout", required_argument, nullptr, kSessionTimeout},
-      {"queue-num", required_argument, nullptr, kQueueNum},
-      {"queues", required_argument, nullptr, kQueues},
-      {"site-name", required_argument, nullptr, kSiteName},
-      {"ruleset", required_argument, nullptr, kRuleset},
-      {"bind-ip", no_argument, nullptr, kBindIp},
-      {"log-level", required_argument, nullptr, kLogLevel},
-      {"dns-server", required_argument, nullptr, kDnsServer},
-      {"nft", required_argument, nullptr, kNft},
-      {"idle-timeout", required_argument, nullptr, kIdleTimeout},
-      {"quota", required_argument, nullptr, kQuota},
-      {"help", no_argument, nullptr, kHelp},
-      {"version", no_argument, nullptr, kVersion},
-      {nullptr, 0, nullptr, 0},
-  };
+  std::vector<option> options;
+  for (std::size_t i = 0; i < std::size(kKeys); ++i)
+    options.push_back(option{kKeys[i].name.data(), kKeys[i].value.empty() ? no_argument : required_argument, nullptr,
+                             kFirstKey + static_cast<int>(i)});
+  options.push_back(option{"config", required_argument, nullptr, kConfigOption});
+  options.push_back(option{"help", no_argument, nullptr, kHelpOption});
+  options.push_back(option{"version", no_argument, nullptr, kVersionOption});
+  options.push_back(option{nullptr, 0, nullptr, 0});
   Invocation inv;
   Config& c = inv.config;
   optind = 0;  // getopt keeps state between calls (tests call us many times)
   opterr = 0;  // we word the errors ourselves
   int opt;
-  while ((opt = getopt_long(argc, argv, ":", kOptions, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":", options.data(), nullptr)) != -1) {
     std::string_view arg = optarg ? optarg : "";
+    if (opt >= kFirstKey && opt < kFirstKey + static_cast<int>(std::size(kKeys))) {
+      const Key& key = kKeys[opt - kFirstKey];
+      if (auto set = key.set(c, arg); !set) return bad("--" + std::string(key.name) + ": " + set.error().what);
+      inv.command_line.push_back(Setting{std::string(key.name), std::string(arg)});
+      continue;
+    }
     switch (opt) {
-      case kLan:
-        if (!valid_interface_name(arg)) return make_error(0, "--lan: not an interface name: " + std::string(arg));
-        c.lan = arg;
+      case kConfigOption:
+        if (arg.empty()) return bad("--config: empty path");
+        c.config_file = arg;
         break;
-      case kStateDir:
-        if (arg.empty()) return make_error(0, "--state-dir: empty path");
-        c.state_dir = arg;
-        break;
-      case kSocket:
-        if (arg.empty() || arg.size() > 107) return make_error(0, "--socket: path empty or longer than 107 bytes");
-        c.socket_path = arg;
-        break;
-      case kPortalPort: {
-        auto n = parse_number(arg);
-        if (!n || *n == 0 || *n > 65535) return make_error(0, "--portal-port: not a port number: " + std::string(arg));
-        c.portal_port = static_cast<std::uint16_t>(*n);
-        break;
-      }
-      case kPortalUrl:
-        if (!(arg.starts_with("http://") || arg.starts_with("https://")) || arg.size() > 512)
-          return make_error(0, "--portal-url: must be an http:// or https:// URL: " + std::string(arg));
-        for (unsigned char ch : arg)
-          if (ch <= ' ' || ch == '"' || ch == '<' || ch == '>' || ch == 0x7f)
-            return make_error(0, "--portal-url: invalid character in " + std::string(arg));
-        c.portal_url = arg;
-        break;
-      case kSessionTimeout: {
-        auto d = parse_duration(arg);
-        if (!d) return make_error(0, "--session-timeout: not a duration (like 90s, 15m, 24h, 7d; at most 365d): " + std::string(arg));
-        c.session_timeout = *d;
-        break;
-      }
-      case kIdleTimeout: {
-        auto d = parse_duration(arg);
-        if (!d) return make_error(0, "--idle-timeout: not a duration (like 90s, 15m, 2h; at most 365d): " + std::string(arg));
-        c.idle_timeout = *d;
-        break;
-      }
-      case kQuota: {
-        auto b = parse_bytes(arg);
-        if (!b) return make_error(0, "--quota: not a byte count (like 500M, 2G; more than 0): " + std::string(arg));
-        c.quota_bytes = *b;
-        break;
-      }
-      case kQueueNum: {
-        auto n = parse_number(arg);
-        if (!n || *n > 65535) return make_error(0, "--queue-num: not a queue number (0-65535): " + std::string(arg));
-        c.queue_num = static_cast<std::uint16_t>(*n);
-        break;
-      }
-      case kQueues: {
-        auto n = parse_number(arg);
-        if (!n || *n == 0 || *n > kMaxQueues)
-          return make_error(0, "--queues: a number from 1 to " + std::to_string(kMaxQueues) + ": " + std::string(arg));
-        c.queues = static_cast<std::uint16_t>(*n);
-        break;
-      }
-      case kSiteName:
-        if (arg.empty() || arg.size() > 100) return make_error(0, "--site-name: 1 to 100 characters");
-        c.site_name = arg;
-        break;
-      case kBindIp:
-        c.bind_ip = true;
-        break;
-      case kRuleset:
-        if (arg.empty()) return make_error(0, "--ruleset: empty path");
-        c.ruleset = arg;
-        break;
-      case kDnsServer: {
-        // A literal address only: a name would need a resolver before the
-        // firewall is up, and nft sets hold addresses.
-        auto address = packet::IpAddr::parse(arg);
-        if (!address || arg.find('%') != std::string_view::npos)
-          return make_error(0, "--dns-server: not an IPv4 or IPv6 address: " + std::string(arg));
-        if (!unicast(*address)) return make_error(0, "--dns-server: not a unicast address: " + std::string(arg));
-        if (std::find(c.dns_servers.begin(), c.dns_servers.end(), *address) != c.dns_servers.end()) break;
-        if (c.dns_servers.size() == kMaxDnsServers)
-          return make_error(0, "--dns-server: at most " + std::to_string(kMaxDnsServers) + " resolvers");
-        c.dns_servers.push_back(*address);
-        break;
-      }
-      case kNft:
-        if (arg.empty() || arg.front() != '/') return make_error(0, "--nft: not an absolute path: " + std::string(arg));
-        c.nft = arg;
-        break;
-      case kLogLevel:
-        if (arg == "debug") c.log_level = log::Level::debug;
-        else if (arg == "info") c.log_level = log::Level::info;
-        else if (arg == "warning" || arg == "warn") c.log_level = log::Level::warn;
-        else if (arg == "error") c.log_level = log::Level::error;
-        else return make_error(0, "--log-level: one of debug, info, warning, error: " + std::string(arg));
-        break;
-      case kHelp: inv.action = Invocation::Action::help; return inv;
-      case kVersion: inv.action = Invocation::Action::version; return inv;
-      case ':': return make_error(0, std::string(argv[optind - 1]) + ": needs a value");
-      default: return make_error(0, std::string("unknown option: ") + argv[optind - 1] + " (see --help)");
+      case kHelpOption: inv.action = Invocation::Action::help; return inv;
+      case kVersionOption: inv.action = Invocation::Action::version; return inv;
+      case ':': return bad(std::string(argv[optind - 1]) + ": needs a value");
+      default: return bad(std::string("unknown option: ") + argv[optind - 1] + " (see --help)");
     }
   }
-  if (optind < argc) return make_error(0, std::string("unexpected argument: ") + argv[optind] + " (see --help)");
-  if (c.lan.empty()) return make_error(0, "--lan IFACE is required (see --help)");
-  if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
-    return make_error(0, "--queue-num + --queues: queue numbers beyond 65535");
+  if (optind < argc) return bad(std::string("unexpected argument: ") + argv[optind] + " (see --help)");
+  // With a file, the whole is checked once the file is read (load_config).
+  if (c.config_file.empty())
+    if (auto whole = check_whole(c, ""); !whole) return whole.error();
   return inv;
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view file_name,
+                            const std::vector<Setting>& command_line) {
+  Config config;
+  // A key set on the command line: its lines in the file are still checked,
+  // into this scratch copy, and then count for nothing.
+  Config overridden;
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const auto eol = text.find('\n');
+    std::string_view raw = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    auto fail = [&](const std::string& message) {
+      return bad(std::string(file_name) + ":" + std::to_string(line_number) + ": " + message);
+    };
+    if (raw.find('\0') != std::string_view::npos) return fail("NUL byte in the line (not a text file?)");
+    if (raw.size() > 4096) return fail("line longer than 4096 bytes");
+    // `#` at the start or after a blank starts a comment (dnsmasq's files,
+    // and a URL's fragment or a name like "Cafe#1" stay whole).
+    for (std::size_t i = 0; i < raw.size(); ++i)
+      if (raw[i] == '#' && (i == 0 || blank(raw[i - 1]))) {
+        raw = raw.substr(0, i);
+        break;
+      }
+    std::string_view line = trim(raw);
+    if (line.empty()) continue;
+    // NAME VALUE, or NAME=VALUE as dnsmasq writes it.
+    const auto name_end = line.find_first_of(" \t=");
+    std::string_view name = line.substr(0, name_end);
+    std::string_view value;
+    bool has_value = false;
+    if (name_end != std::string_view::npos) {
+      value = trim(line.substr(name_end));
+      if (!value.empty() && value.front() == '=' && line[name_end] != '=') value = trim(value.substr(1));
+      else if (line[name_end] == '=') value = trim(line.substr(name_end + 1));
+      has_value = true;
+    }
+    if (name.starts_with("-")) {
+      const std::string_view bare = name.substr(std::min(name.find_first_not_of('-'), name.size()));
+      return fail("write keys without their dashes: `" + std::string(bare.substr(0, 64)) + "`, not `" +
+                  std::string(name.substr(0, 66)) + "`");
+    }
+    if (name == "config" || name == "help" || name == "version")
+      return fail(std::string(name) + ": only on the command line");
+    const Key* key = find_key(name);
+    if (!key) return fail("unknown key: " + std::string(name.substr(0, 64)) + " (see captived --help)");
+    if (key->value.empty() && has_value && !value.empty())
+      return fail(std::string(key->name) + ": takes no value (write the bare word to turn it on)");
+    if (!key->value.empty() && value.empty()) return fail(std::string(key->name) + ": needs a value");
+    const bool on_command_line =
+        std::any_of(command_line.begin(), command_line.end(), [&](const Setting& s) { return s.key == key->name; });
+    if (auto set = key->set(on_command_line ? overridden : config, value); !set)
+      return fail(std::string(key->name) + ": " + set.error().what);
+  }
+  for (const Setting& s : command_line) {
+    const Key* key = find_key(s.key);
+    if (!key) return bad("unknown option: --" + s.key);
+    if (auto set = key->set(config, s.value); !set) return bad("--" + s.key + ": " + set.error().what);
+  }
+  if (auto whole = check_whole(config, file_name); !whole) return whole.error();
+  return config;
+}
+
+Result<Config> load_config(const std::string& file, const std::vector<Setting>& command_line) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return errno_error(file);
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error error = errno_error(file);
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigFileBytes) {
+      ::close(fd);
+      return bad(file + ": larger than " + std::to_string(kMaxConfigFileBytes) + " bytes (not a config file?)");
+    }
+  }
+  ::close(fd);
+  auto config = parse_config(text, file, command_line);
+  if (!config) return config.error();
+  config->config_file = file;
+  return config;
+}
+
+std::vector<Change> changed_keys(const Config& before, const Config& after) {
+  std::vector<Change> changes;
+  for (const Key& k : kKeys)
+    if (k.show(before) != k.show(after)) changes.push_back(Change{std::string(k.name), k.applies});
+  return changes;
+}
+
+Applies applies_of(std::string_view key) {
+  const Key* k = find_key(key);
+  return k ? k->applies : Applies::restart;
+}
+
+std::vector<std::string_view> key_names() {
+  std::vector<std::string_view> names;
+  for (const Key& k : kKeys) names.push_back(k.name);
+  return names;
 }
 
 }  // namespace captive::daemon

@@ -26,14 +26,25 @@ int main(int argc, char** argv) {
     case daemon::Invocation::Action::run:
       break;
   }
-  log::set_level(invocation->config.log_level);
+  daemon::Config config = invocation->config;
+  if (!config.config_file.empty()) {
+    // Refused at start, with FILE:LINE: a daemon that half-understood its
+    // file would enforce something nobody wrote.
+    auto loaded = daemon::load_config(config.config_file, invocation->command_line);
+    if (!loaded) {
+      LOG_ERROR("%s", loaded.error().message().c_str());
+      return 2;
+    }
+    config = std::move(*loaded);
+  }
+  log::set_level(config.log_level);
   // A client that hangs up mid-answer must cost an EPIPE, not the daemon.
   ::signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) {
     LOG_ERROR("libsodium failed to initialise");
     return 1;
   }
-  auto app = daemon::App::start(invocation->config);
+  auto app = daemon::App::start(config, invocation->command_line);
   if (!app) {
     LOG_ERROR("%s", app.error().message().c_str());
     return 1;

@@ -253,4 +253,42 @@ Result<std::vector<IpAddr>> NeighbourTable::addresses_of(const MacAddr& mac) {
   return std::move(collect.addresses);
 }
 
+Result<std::vector<Neighbour>> NeighbourTable::entries() {
+  mnl_socket* nl = sock(socket_);
+  const int fd = mnl_socket_get_fd(nl);
+  const unsigned portid = mnl_socket_get_portid(nl);
+  alignas(nlmsghdr) std::byte buf[kReceiveSize];
+  while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+  }
+  struct Entries {
+    int ifindex;
+    std::vector<Neighbour> found;
+  } collect{ifindex_, {}};
+  for (IpAddr::Family family : {IpAddr::Family::v4, IpAddr::Family::v6}) {
+    const std::uint32_t seq = ++seq_;
+    const std::size_t len = build_dump_request(buf, family, seq);
+    if (mnl_socket_sendto(nl, buf, len) < 0) return errno_error("neighbour dump");
+    int ret = MNL_CB_OK;
+    do {
+      const ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("neighbour dump");
+      }
+      ret = mnl_cb_run(buf, static_cast<std::size_t>(n), seq, portid,
+                       [](const nlmsghdr* nlh, void* data) -> int {
+                         auto* c = static_cast<Entries*>(data);
+                         if (auto found = parse_neighbour(
+                                 std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len),
+                                 c->ifindex))
+                           c->found.push_back(*found);
+                         return MNL_CB_OK;
+                       },
+                       &collect);
+    } while (ret > MNL_CB_STOP);
+    if (ret < 0) return errno_error("neighbour dump");
+  }
+  return std::move(collect.found);
+}
+
 }  // namespace captive::neigh

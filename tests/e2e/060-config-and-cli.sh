@@ -43,7 +43,7 @@ kill -0 "$CAPTIVED_PID" || fail "the first captived died"
 pass "the first instance keeps running"
 [ "$(ls -l "$SOCKET" | cut -c1-10)" = "srw-------" ] || fail "control socket mode: $(ls -l "$SOCKET")"
 pass "control socket is root-only (0600)"
-expect_error 1 "cannot reach captived" "$CAPTIVECTL" --socket "$WORK/none.sock" list
+expect_error 3 "cannot reach captived" "$CAPTIVECTL" --socket "$WORK/none.sock" list
 expect_error 2 "unknown command" "$CAPTIVECTL" --socket "$SOCKET" reboot
 # A non-root user is refused even if the file mode let it in.
 if id nobody >/dev/null 2>&1; then

@@ -1,17 +1,32 @@
 // The admin protocol: one JSON object per line each way, over a Unix socket.
-//   {"cmd":"list"}                      -> {"ok":true,"clients":[{...}, ...]}
-//   {"cmd":"revoke","mac":"aa:bb:.."}   -> {"ok":true}
-//   {"cmd":"stats"}                     -> {"ok":true,"stats":{"responder.syn_ack":12, ...}}
-// Failures: {"ok":false,"error":"what went wrong"}. Pure: no sockets here.
+// Requests ({"cmd":NAME, ...}) and their successful answers:
+//   list     [all: bool]                  {"ok":true,"clients":[CLIENT...]}  (all: also "seen":[SEEN...])
+//   show     client: MAC or IP            {"ok":true,"client":CLIENT}
+//   allow    mac, [seconds], [ip], [rate_down], [rate_up] (bytes/s)
+//                                          {"ok":true,"mac":..,"seconds":N}
+//   revoke   mac | ip                     {"ok":true,"mac":..}
+//   extend   mac, seconds                 {"ok":true}
+//   status                                {"ok":true,"status":{version, uptime_seconds, queue_mode, sessions, counters}}
+//   stats                                 {"ok":true,"stats":{"responder.syn_ack":12, ...}}
+//   reload                                {"ok":true,"file":..,"changed":[KEY...],"restart_needed":[KEY...]}
+//   trust | block | unblock   mac         {"ok":true}
+// CLIENT: {"mac","ip","signed_in_at","expires_at" (epoch seconds or null),
+// "method","bytes","packets"}; SEEN: {"mac","ip"}.
+// Failures: {"ok":false,"error":"one line saying what went wrong"}.
+// Pure: no sockets here (server.cpp has them).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "captive/packet/address.hpp"
+#include "captive/session/limits.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::control {
@@ -20,22 +35,105 @@ inline constexpr std::size_t kMaxLineBytes = 64 * 1024;
 
 using Counters = std::vector<std::pair<std::string, std::uint64_t>>;
 
-// What the protocol answers from.
+// What `status` tells about the daemon itself (sessions and counters are
+// added by the protocol).
+struct DaemonInfo {
+  std::string version;
+  std::chrono::seconds uptime{0};
+  std::string queue_mode;  // "native" (nft queue) or "compat" (xt NFQUEUE through nft_compat)
+};
+
+// What a reload did: keys applied now, keys that changed in the file but
+// keep their old value until a restart.
+struct ReloadOutcome {
+  std::string file;
+  std::vector<std::string> changed;
+  std::vector<std::string> restart_needed;
+};
+
+// A client the daemon has seen on the LAN (signed in or not).
+struct Seen {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;
+};
+
+// `allow` with per-session limits (rates): for the hook below.
+struct Allow {
+  packet::MacAddr mac;
+  std::optional<packet::IpAddr> ip;
+  std::chrono::seconds duration{0};
+  session::Limits limits;
+};
+
+template <class T>
+using Done = session::Done<T>;
+
+// What the protocol answers from. Every std::function may be empty: the
+// command then answers "not supported by this captived" (tests, and
+// features still being built: extend, rates, lists).
 struct Context {
+  Context(session::Registry& registry_, std::function<Counters()> counters_ = {})
+      : registry(registry_), counters(std::move(counters_)) {}
+
   session::Registry& registry;
   // Every counter of the daemon, in a stable order (may be empty in tests).
   std::function<Counters()> counters;
+  // Version, uptime, queue mode (status).
+  std::function<DaemonInfo()> info;
+  // The session time of `allow` without --for: captived's --session-timeout
+  // as it is now (a reload may change it).
+  std::function<std::chrono::seconds()> session_timeout;
+  // Re-reads the config file (reload); `done` on the home thread.
+  std::function<void(Done<ReloadOutcome>)> reload;
+  // Clients seen on the LAN, signed in or not (list --all).
+  std::function<void(Done<std::vector<Seen>>)> seen;
+
+  // Hooks for what other parts of captived provide; wired in
+  // src/daemon/app.cpp. Until then, "not supported".
+  // Adds `seconds` to a session's time left (session::Registry::extend).
+  std::function<void(const packet::MacAddr&, std::chrono::seconds, Done<void>)> extend;
+  // Signs a client in with per-session limits (allow --rate-down/--rate-up).
+  // Without it, allow with rates is refused; allow without them signs in
+  // through the registry.
+  std::function<void(const Allow&, Done<void>)> allow_with_limits;
+  // Trusted and blocked MACs (trusted-mac, blocked-mac lists).
+  std::function<void(const packet::MacAddr&, Done<void>)> trust;
+  std::function<void(const packet::MacAddr&, Done<void>)> block;
+  std::function<void(const packet::MacAddr&, Done<void>)> unblock;
 };
 
 // Answers one request line (without its '\n') through `reply` (no '\n'
-// either): at once for stats and malformed input, when the kernel has
-// answered for list and revoke (on the registry's home thread). Never
-// throws: malformed input gets {"ok":false,...}.
+// either): at once for malformed input and what needs no kernel, when the
+// kernel has answered for the rest (on the registry's home thread). Never
+// throws: malformed input gets {"ok":false,...}. Exactly one reply per line.
 void handle_request(std::string_view line, Context& context, std::function<void(std::string)> reply);
 
 // Client side, for captivectl: builds request lines.
-std::string make_list_request();
-std::string make_revoke_request(std::string_view mac);
+std::string make_list_request(bool all = false);
+std::string make_show_request(std::string_view mac_or_ip);
+struct AllowOptions {
+  std::optional<std::uint64_t> seconds;
+  std::optional<std::string> ip;
+  std::optional<std::uint64_t> rate_down;  // bytes per second
+  std::optional<std::uint64_t> rate_up;
+};
+std::string make_allow_request(std::string_view mac, const AllowOptions& options);
+// `revoke` by MAC ("mac") or by address ("ip"): `mac_or_ip` goes in
+// whichever it parses as.
+std::string make_revoke_request(std::string_view mac_or_ip);
+std::string make_extend_request(std::string_view mac, std::uint64_t seconds);
+std::string make_status_request();
 std::string make_stats_request();
+std::string make_reload_request();
+// trust, block, unblock.
+std::string make_mac_request(std::string_view cmd, std::string_view mac);
+
+// Units shared by captivectl and captived (no daemon code in captivectl).
+// "90" (seconds), "90s", "15m", "24h", "7d"; > 0 and at most 365 days.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+// A rate in bytes per second from tc's units: "8mbit" (bits, 1000-based:
+// kbit, mbit, gbit, bit) or "1mbps" (bytes: bps, kbps, mbps, gbps). A bare
+// number is refused (tc reads it as bits, nft as bytes). > 0.
+std::optional<std::uint64_t> parse_rate(std::string_view text);
 
 }  // namespace captive::control

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "captive/daemon/config.hpp"
 #include "captive/util/result.hpp"
@@ -13,7 +14,9 @@ namespace captive::daemon {
 class App {
  public:
   // Everything that can fail at start fails here, as one Error.
-  static Result<std::unique_ptr<App>> start(const Config& config);
+  // `command_line`: the flags it was started with (Invocation), which win
+  // over the config file again at every reload.
+  static Result<std::unique_ptr<App>> start(const Config& config, std::vector<Setting> command_line = {});
   ~App();
   // Runs until a stop signal; returns the exit status.
   int run();

@@ -1,5 +1,6 @@
-// captived's command line: parsed and validated once at start (getopt_long),
-// every error a clear sentence.
+// captived's configuration: command-line flags and the config file
+// (--config FILE) share one table of keys (config.cpp), parsed and validated
+// once at start and again on reload, every error a clear sentence.
 #pragma once
 
 #include <chrono>
@@ -33,21 +34,65 @@ struct Config {
   log::Level log_level = log::Level::info;           // --log-level LEVEL
   std::optional<std::chrono::seconds> idle_timeout;  // --idle-timeout DURATION (off by default)
   std::optional<std::uint64_t> quota_bytes;          // --quota BYTES, up plus down (off by default)
+  std::string config_file;                           // --config FILE (command line only; re-read on reload)
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to
 // fit one nft script written into a pipe at once).
 inline constexpr std::size_t kMaxDnsServers = 32;
+// A config file is a few dozen lines; anything this big is the wrong file.
+inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+
+// When a changed key takes effect: at once on reload (SIGHUP, `captivectl
+// reload`), or only at the next start.
+enum class Applies { live, restart };
+
+// One key as given, by its name without dashes ("session-timeout"), in the
+// order given. A bare flag (bind-ip) has an empty value.
+struct Setting {
+  std::string key;
+  std::string value;
+  friend bool operator==(const Setting&, const Setting&) = default;
+};
 
 struct Invocation {
   enum class Action { run, help, version };
   Action action = Action::run;
+  // Without --config: the whole configuration, validated. With --config:
+  // the command line alone (load_config() makes the real one).
   Config config;
+  // Every flag of the command line but --config, for load_config() (at
+  // start and at every reload: flags given on the command line win).
+  std::vector<Setting> command_line;
 };
 
 // argv as main() gets it. Errors read like "--portal-port: not a port number: 99999".
 Result<Invocation> parse_args(int argc, char** argv);
 std::string usage(std::string_view program);
+
+// The configuration from a config file's text (`file_name` only names it in
+// errors) with `command_line` on top: a key given on the command line
+// replaces every line of that key in the file (its lines are still
+// checked). Pure. Errors read like
+// "/etc/captive/captived.conf:7: portal-port: not a port number: 99999".
+Result<Config> parse_config(std::string_view text, std::string_view file_name,
+                            const std::vector<Setting>& command_line);
+// Reads `file` (at most kMaxConfigFileBytes) and parses it as above; the
+// result's config_file is `file`. Errors: "FILE: No such file or directory"
+// or parse_config's.
+Result<Config> load_config(const std::string& file, const std::vector<Setting>& command_line);
+
+// Keys whose value differs between two configurations, in table order.
+struct Change {
+  std::string key;
+  Applies applies;
+};
+std::vector<Change> changed_keys(const Config& before, const Config& after);
+// How a key applies (restart for a name that is no key).
+Applies applies_of(std::string_view key);
+// Every key's name, in --help order (also the keys a config file may hold,
+// but config, help and version).
+std::vector<std::string_view> key_names();
 
 // "90" (seconds), "90s", "15m", "24h", "7d"; > 0 and at most 365 days.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);

@@ -69,6 +69,10 @@ class NeighbourTable final : public Resolver {
   // as long as the kernel takes to copy the tables: call it off the event
   // loop. Errors: "neighbour dump (IPv6) for 02:...: ...".
   Result<std::vector<packet::IpAddr>> addresses_of(const packet::MacAddr& mac);
+  // Every usable entry of the device, IPv4 then IPv6 (two dumps; for
+  // `captivectl list --all`, not for the sign-in path). Errors: "neighbour
+  // dump: ...".
+  Result<std::vector<Neighbour>> entries();
 
  private:
   NeighbourTable(int ifindex, void* socket) : ifindex_(ifindex), socket_(socket) {}

@@ -115,6 +115,10 @@ class Handler {
   using Reply = std::function<void(Response)>;
   void handle(const Request& request, const Client& client, Reply reply);
   const Stats& stats() const { return stats_; }
+  // A reload of captived's config (home thread): the next sign-in gets the
+  // new time, the next page the new name; sessions already made keep theirs.
+  void set_session_timeout(std::chrono::seconds timeout) { settings_.session_timeout = timeout; }
+  void set_site_name(std::string name) { settings_.site_name = std::move(name); }
 
  private:
   struct Identity {

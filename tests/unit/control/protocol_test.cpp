@@ -100,5 +100,246 @@ TEST(Protocol, KernelErrorsAreReported) {
   EXPECT_FALSE(reply.at("ok").as_bool());
 }
 
+// --- the commands of issue 9 ------------------------------------------------
+
+json::object answer_of(std::string_view line, Context& context) {
+  std::string reply = answer_to(line, context);
+  EXPECT_EQ(reply.find('\n'), std::string::npos);
+  return json::parse(reply).as_object();
+}
+
+std::string error_of(const json::object& reply) {
+  EXPECT_FALSE(reply.at("ok").as_bool());
+  return reply.contains("error") ? std::string(reply.at("error").as_string()) : "";
+}
+
+TEST(Protocol, ShowFindsAClientByMacOrAddress) {
+  FakeSet set;
+  session::Registry registry(set);
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:01"), ip("192.0.2.2")));
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:02"), ip("2001:db8:1::3")));
+  Context context(registry);
+  for (std::string_view who : {"02:00:00:00:00:02", "2001:db8:1::3", "2001:DB8:1:0::3"}) {
+    auto reply = answer_of(make_show_request(who), context);
+    ASSERT_TRUE(reply.at("ok").as_bool()) << who;
+    EXPECT_EQ(reply.at("client").at("mac").as_string(), "02:00:00:00:00:02") << who;
+    EXPECT_EQ(reply.at("client").at("ip").as_string(), "2001:db8:1::3");
+  }
+  EXPECT_EQ(error_of(answer_of(make_show_request("192.0.2.9"), context)), "192.0.2.9 is not signed in");
+  EXPECT_EQ(error_of(answer_of(make_show_request("02:00:00:00:00:09"), context)), "02:00:00:00:00:09 is not signed in");
+  EXPECT_EQ(error_of(answer_of(make_show_request("nobody"), context)), "show: not a MAC or IP address: nobody");
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"show"})", context)), "show: \"client\" (a MAC or an IP address) is required");
+}
+
+TEST(Protocol, AllowSignsInForTheGivenTimeOrTheDaemonsDefault) {
+  FakeSet set;
+  session::Registry registry(set);
+  Context context(registry);
+  context.session_timeout = [] { return std::chrono::seconds(2 * 3600); };
+  auto reply = answer_of(make_allow_request("02:00:00:00:00:07", {}), context);
+  ASSERT_TRUE(reply.at("ok").as_bool()) << json::serialize(reply);
+  EXPECT_EQ(reply.at("seconds").to_number<std::uint64_t>(), 7200u);
+  EXPECT_EQ(set.elements.at(nft::Key(mac("02:00:00:00:00:07"))), 2h);
+  EXPECT_EQ(registry.find(mac("02:00:00:00:00:07"))->method, "admin");
+
+  AllowOptions options;
+  options.seconds = 90;
+  options.ip = "192.0.2.7";
+  reply = answer_of(make_allow_request("02:00:00:00:00:08", options), context);
+  ASSERT_TRUE(reply.at("ok").as_bool()) << json::serialize(reply);
+  EXPECT_EQ(set.elements.at(nft::Key(mac("02:00:00:00:00:08"))), 90s);
+  EXPECT_EQ(registry.find(mac("02:00:00:00:00:08"))->ip, ip("192.0.2.7"));
+
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"allow","mac":"02:00:00:00:00:09","seconds":0})", context)),
+            "allow: \"seconds\" must be from 1 to 31536000 (365 days)");
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"allow","mac":"02:00:00:00:00:09","seconds":31536001})", context)),
+            "allow: \"seconds\" must be from 1 to 31536000 (365 days)");
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"allow","mac":"02:00:00:00:00:09","ip":"192.0.2"})", context)),
+            "allow: \"ip\" is not an IP address");
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"allow","mac":"nope"})", context)), "allow: not a MAC address: nope");
+  EXPECT_FALSE(set.elements.count(nft::Key(mac("02:00:00:00:00:09"))));
+  set.fail_next = true;
+  EXPECT_EQ(error_of(answer_of(make_allow_request("02:00:00:00:00:0a", {}), context)).rfind("allow 02:00:00:00:00:0a: ", 0), 0u);
+}
+
+TEST(Protocol, AllowWithRatesGoesThroughItsHookOrIsRefused) {
+  FakeSet set;
+  session::Registry registry(set);
+  Context context(registry);
+  AllowOptions options;
+  options.seconds = 600;
+  options.rate_down = 1'000'000;
+  EXPECT_EQ(error_of(answer_of(make_allow_request("02:00:00:00:00:07", options), context)),
+            "allow --rate-down/--rate-up: not supported by this captived");
+  EXPECT_TRUE(set.elements.empty()) << "refused means nobody signed in without the limits";
+  std::optional<Allow> got;
+  context.allow_with_limits = [&](const Allow& a, Done<void> done) {
+    got = a;
+    done({});
+  };
+  options.rate_up = 250'000;
+  auto reply = answer_of(make_allow_request("02:00:00:00:00:07", options), context);
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->mac, mac("02:00:00:00:00:07"));
+  EXPECT_EQ(got->duration, 600s);
+  EXPECT_EQ(got->limits.rate_down, 1'000'000u);
+  EXPECT_EQ(got->limits.rate_up, 250'000u);
+  EXPECT_FALSE(got->limits.quota_bytes);
+}
+
+TEST(Protocol, RevokeByAddressRevokesThatClientsMac) {
+  FakeSet set;
+  session::Registry registry(set);
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:01"), ip("192.0.2.2")));
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:02"), ip("192.0.2.3")));
+  Context context(registry);
+  EXPECT_EQ(make_revoke_request("192.0.2.3"), R"({"cmd":"revoke","ip":"192.0.2.3"})");
+  auto reply = answer_of(make_revoke_request("192.0.2.3"), context);
+  ASSERT_TRUE(reply.at("ok").as_bool()) << json::serialize(reply);
+  EXPECT_EQ(reply.at("mac").as_string(), "02:00:00:00:00:02");
+  EXPECT_EQ(set.elements.size(), 1u);
+  EXPECT_TRUE(set.elements.count(nft::Key(mac("02:00:00:00:00:01"))));
+  EXPECT_EQ(error_of(answer_of(make_revoke_request("192.0.2.3"), context)), "192.0.2.3 is not signed in");
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"revoke","ip":"300.0.0.1"})", context)), "revoke: not an IP address: 300.0.0.1");
+}
+
+TEST(Protocol, HooksNotWiredAnswerNotSupported) {
+  FakeSet set;
+  session::Registry registry(set);
+  Context context(registry);
+  EXPECT_EQ(error_of(answer_of(make_extend_request("02:00:00:00:00:01", 60), context)), "extend: not supported by this captived");
+  EXPECT_EQ(error_of(answer_of(make_mac_request("trust", "02:00:00:00:00:01"), context)), "trust: not supported by this captived");
+  EXPECT_EQ(error_of(answer_of(make_mac_request("block", "02:00:00:00:00:01"), context)), "block: not supported by this captived");
+  EXPECT_EQ(error_of(answer_of(make_mac_request("unblock", "02:00:00:00:00:01"), context)), "unblock: not supported by this captived");
+  EXPECT_EQ(error_of(answer_of(make_reload_request(), context)), "reload: not supported by this captived");
+  EXPECT_EQ(error_of(answer_of(make_list_request(true), context)), "list --all: not supported by this captived");
+  // Arguments are checked first: a bad MAC is a bad MAC, supported or not.
+  EXPECT_EQ(error_of(answer_of(make_mac_request("block", "zz"), context)), "block: not a MAC address: zz");
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"extend","mac":"02:00:00:00:00:01"})", context)),
+            "extend: \"seconds\" from 1 to 31536000 (365 days) is required");
+}
+
+TEST(Protocol, HooksGetTheirArgumentsAndTheirErrorsAreReported) {
+  FakeSet set;
+  session::Registry registry(set);
+  Context context(registry);
+  std::vector<std::string> calls;
+  context.extend = [&](const packet::MacAddr& m, std::chrono::seconds s, Done<void> done) {
+    calls.push_back("extend " + m.to_string() + " " + std::to_string(s.count()));
+    done(make_error(ENOENT, "extend"));
+  };
+  auto list_hook = [&](std::string name) {
+    return [&calls, name](const packet::MacAddr& m, Done<void> done) {
+      calls.push_back(name + " " + m.to_string());
+      if (name == "block") return done(make_error(EINVAL, "blocked-mac list full"));
+      done({});
+    };
+  };
+  context.trust = list_hook("trust");
+  context.block = list_hook("block");
+  context.unblock = list_hook("unblock");
+  EXPECT_EQ(error_of(answer_of(make_extend_request("02:00:00:00:00:01", 3600), context)), "02:00:00:00:00:01 is not signed in");
+  EXPECT_TRUE(answer_of(make_mac_request("trust", "02:00:00:00:00:02"), context).at("ok").as_bool());
+  EXPECT_EQ(error_of(answer_of(make_mac_request("block", "02:00:00:00:00:03"), context)),
+            "block 02:00:00:00:00:03: blocked-mac list full: Invalid argument");
+  EXPECT_TRUE(answer_of(make_mac_request("unblock", "02:00:00:00:00:03"), context).at("ok").as_bool());
+  EXPECT_EQ(calls, (std::vector<std::string>{"extend 02:00:00:00:00:01 3600", "trust 02:00:00:00:00:02",
+                                             "block 02:00:00:00:00:03", "unblock 02:00:00:00:00:03"}));
+}
+
+TEST(Protocol, StatusSaysWhatRunsAndSumsTheCounters) {
+  FakeSet set;
+  session::Registry registry(set);
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:01"), std::nullopt));
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:02"), std::nullopt));
+  Context context(registry, [] {
+    return Counters{{"queue.packets", 40}, {"portal.sign_ins", 2}, {"queue.enobufs", 3}, {"inject.send_errors", 1},
+                    {"queue.kernel_full_drops", 5}, {"nft.restore_failures", 1}, {"responder.syn_ack", 12}};
+  });
+  context.info = [] { return DaemonInfo{"0.1.0", std::chrono::seconds(3725), "compat"}; };
+  auto reply = answer_of(make_status_request(), context);
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  const auto& status = reply.at("status").as_object();
+  EXPECT_EQ(status.at("version").as_string(), "0.1.0");
+  EXPECT_EQ(status.at("uptime_seconds").to_number<std::int64_t>(), 3725);
+  EXPECT_EQ(status.at("queue_mode").as_string(), "compat");
+  EXPECT_EQ(status.at("sessions").to_number<std::uint64_t>(), 2u);
+  const auto& counters = status.at("counters").as_object();
+  EXPECT_EQ(counters.at("queued_packets").to_number<std::uint64_t>(), 40u);
+  EXPECT_EQ(counters.at("sign_ins").to_number<std::uint64_t>(), 2u);
+  EXPECT_EQ(counters.at("errors").to_number<std::uint64_t>(), 3u + 1 + 5 + 1);
+}
+
+TEST(Protocol, ReloadAnswersWhatChangedOrWhyNot) {
+  FakeSet set;
+  session::Registry registry(set);
+  Context context(registry);
+  bool fail = false;
+  context.reload = [&](Done<ReloadOutcome> done) {
+    if (fail) return done(make_error(0, "/etc/captived.conf:3: unknown key: frobnicate; keeping the running configuration"));
+    done(ReloadOutcome{"/etc/captived.conf", {"session-timeout"}, {"portal-port"}});
+  };
+  auto reply = answer_of(make_reload_request(), context);
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  EXPECT_EQ(reply.at("file").as_string(), "/etc/captived.conf");
+  EXPECT_EQ(json::serialize(reply.at("changed")), R"(["session-timeout"])");
+  EXPECT_EQ(json::serialize(reply.at("restart_needed")), R"(["portal-port"])");
+  fail = true;
+  EXPECT_EQ(error_of(answer_of(make_reload_request(), context)),
+            "reload: /etc/captived.conf:3: unknown key: frobnicate; keeping the running configuration");
+}
+
+TEST(Protocol, ListAllAddsClientsSeenButNotSignedIn) {
+  FakeSet set;
+  session::Registry registry(set);
+  ASSERT_TRUE(signed_in(registry, mac("02:00:00:00:00:01"), ip("192.0.2.2")));
+  Context context(registry);
+  context.seen = [](Done<std::vector<Seen>> done) {
+    done(std::vector<Seen>{{mac("02:00:00:00:00:01"), ip("192.0.2.2")}, {mac("02:00:00:00:00:05"), ip("192.0.2.5")}});
+  };
+  auto reply = answer_of(make_list_request(true), context);
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  EXPECT_EQ(reply.at("clients").as_array().size(), 1u);
+  const auto& seen = reply.at("seen").as_array();
+  ASSERT_EQ(seen.size(), 1u) << "a signed-in client is not listed twice";
+  EXPECT_EQ(seen[0].at("mac").as_string(), "02:00:00:00:00:05");
+  EXPECT_EQ(seen[0].at("ip").as_string(), "192.0.2.5");
+  EXPECT_FALSE(answer_of(make_list_request(false), context).contains("seen"));
+  EXPECT_EQ(error_of(answer_of(R"({"cmd":"list","all":1})", context)), "list: \"all\" must be true or false");
+}
+
+TEST(Protocol, RequestsAreOneLineOfJson) {
+  AllowOptions options;
+  options.seconds = 60;
+  options.ip = "2001:db8::1";
+  options.rate_down = 125000;
+  for (const std::string& line :
+       {make_list_request(), make_list_request(true), make_show_request("192.0.2.2"),
+        make_allow_request("02:00:00:00:00:01", options), make_revoke_request("02:00:00:00:00:01"),
+        make_extend_request("02:00:00:00:00:01", 60), make_status_request(), make_stats_request(), make_reload_request(),
+        make_mac_request("trust", "02:00:00:00:00:01")}) {
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    auto v = json::parse(line);
+    EXPECT_TRUE(v.at("cmd").is_string()) << line;
+  }
+  EXPECT_EQ(make_revoke_request("02:00:00:00:00:01"), R"({"cmd":"revoke","mac":"02:00:00:00:00:01"})");
+}
+
+TEST(Units, Rates) {
+  EXPECT_EQ(parse_rate("8mbit"), 1'000'000u);
+  EXPECT_EQ(parse_rate("500kbit"), 62'500u);
+  EXPECT_EQ(parse_rate("1gbit"), 125'000'000u);
+  EXPECT_EQ(parse_rate("1mbps"), 1'000'000u);
+  EXPECT_EQ(parse_rate("64kbps"), 64'000u);
+  EXPECT_EQ(parse_rate("800bit"), 100u);
+  EXPECT_EQ(parse_rate("100bps"), 100u);
+  EXPECT_EQ(parse_rate("100gbit"), 12'500'000'000u);
+  for (const char* bad : {"", "8", "mbit", "0mbit", "7bit", "101gbit", "1.5mbit", "-1mbit", "8 mbit", "8Mbit", "8mb", "99999999999999999999kbit"})
+    EXPECT_FALSE(parse_rate(bad)) << bad;
+  EXPECT_EQ(parse_duration("15m"), 15min);
+  EXPECT_FALSE(parse_duration("0"));
+}
+
 }  // namespace
 }  // namespace captive::control

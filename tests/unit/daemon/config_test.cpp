@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -169,6 +174,206 @@ TEST(Config, Durations) {
   EXPECT_EQ(parse_duration("365d"), std::chrono::seconds(365 * 86400));
   for (const char* bad : {"", "0", "0s", "h", "-5m", "1.5h", "366d", "99999999999999999999", "10x", "5 m"})
     EXPECT_FALSE(parse_duration(bad)) << bad;
+}
+
+// --- the config file (--config FILE) ---------------------------------------
+
+Result<Config> from_file(std::string_view text, std::vector<Setting> command_line = {}) {
+  return parse_config(text, "captived.conf", command_line);
+}
+
+std::string error_of(const Result<Config>& r) { return r ? std::string("(accepted)") : r.error().message(); }
+
+TEST(ConfigFile, EveryFlagIsAKey) {
+  auto file = from_file(
+      "lan br-lan\n"
+      "state-dir /tmp/s\n"
+      "socket /tmp/c.sock\n"
+      "portal-port 9000\n"
+      "portal-url http://portal.example/\n"
+      "session-timeout 15m\n"
+      "queue-num 3\n"
+      "queues 2\n"
+      "site-name Cafe on the corner\n"
+      "log-level debug\n"
+      "ruleset /etc/captive.nft\n"
+      "bind-ip\n"
+      "dns-server 192.0.2.53\n"
+      "dns-server 2001:db8::53\n"
+      "nft /usr/local/sbin/nft\n");
+  ASSERT_TRUE(file) << file.error().message();
+  auto flags = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
+                      "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3",
+                      "--queues", "2", "--site-name", "Cafe on the corner", "--log-level", "debug", "--ruleset",
+                      "/etc/captive.nft", "--bind-ip", "--dns-server", "192.0.2.53", "--dns-server", "2001:db8::53",
+                      "--nft", "/usr/local/sbin/nft"});
+  ASSERT_TRUE(flags) << flags.error().message();
+  EXPECT_TRUE(changed_keys(*file, flags->config).empty()) << "the file and the flags differ in "
+                                                         << changed_keys(*file, flags->config).front().key;
+  EXPECT_EQ(file->site_name, "Cafe on the corner") << "a value runs to the end of the line";
+  EXPECT_EQ(file->dns_servers.size(), 2u) << "repeatable keys add up";
+}
+
+TEST(ConfigFile, CommentsBlankLinesAndEqualsSign) {
+  auto c = from_file(
+      "# captived.conf\n"
+      "\n"
+      "   # indented comment\n"
+      "lan br0   # the bridge\n"
+      "site-name Bar#1\n"             // '#' inside a word is no comment
+      "session-timeout=2h\n"          // dnsmasq writes key=value
+      "portal-port = 8600\r\n"        // CRLF, blanks around '='
+      "\tlog-level\twarning\t\n"
+      "bind-ip # bare word, then a comment\n");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->lan, "br0");
+  EXPECT_EQ(c->site_name, "Bar#1");
+  EXPECT_EQ(c->session_timeout, 2h);
+  EXPECT_EQ(c->portal_port, 8600);
+  EXPECT_EQ(c->log_level, log::Level::warn);
+  EXPECT_TRUE(c->bind_ip);
+  EXPECT_TRUE(from_file("lan br0")) << "no newline at the end";
+}
+
+TEST(ConfigFile, CommandLineWins) {
+  const std::string text =
+      "lan br-file\n"
+      "session-timeout 2h\n"
+      "dns-server 192.0.2.53\n"
+      "dns-server 192.0.2.54\n"
+      "portal-port 9000\n";
+  auto c = from_file(text, {{"lan", "br-cli"}, {"session-timeout", "15m"}, {"dns-server", "198.51.100.53"}});
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->lan, "br-cli");
+  EXPECT_EQ(c->session_timeout, 15min);
+  ASSERT_EQ(c->dns_servers.size(), 1u) << "a repeatable key on the command line replaces the file's list";
+  EXPECT_EQ(c->dns_servers[0].to_string(), "198.51.100.53");
+  EXPECT_EQ(c->portal_port, 9000) << "keys not on the command line come from the file";
+
+  // Through parse_args, as captived gets them.
+  auto inv = parse({"--config", "/etc/captive/captived.conf", "--session-timeout", "15m"});
+  ASSERT_TRUE(inv) << inv.error().message() << ": with --config, --lan may come from the file";
+  EXPECT_EQ(inv->config.config_file, "/etc/captive/captived.conf");
+  ASSERT_EQ(inv->command_line.size(), 1u);
+  EXPECT_EQ(inv->command_line[0], (Setting{"session-timeout", "15m"}));
+  c = from_file(text, inv->command_line);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->session_timeout, 15min);
+}
+
+TEST(ConfigFile, EveryErrorNamesFileAndLine) {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"lan br0\nfrobnicate 1\n", "captived.conf:2: unknown key: frobnicate"},
+      {"lan br0\n\n# c\nportal-port 99999\n", "captived.conf:4: portal-port: not a port number: 99999"},
+      {"session-timeout soon\nlan br0\n", "captived.conf:1: session-timeout: not a duration"},
+      {"lan br0\nsession-timeout\n", "captived.conf:2: session-timeout: needs a value"},
+      {"lan br0\nsession-timeout # two hours\n", "captived.conf:2: session-timeout: needs a value"},
+      {"lan br0\nbind-ip yes\n", "captived.conf:2: bind-ip: takes no value"},
+      {"--lan br0\n", "captived.conf:1: write keys without their dashes: `lan`"},
+      {"lan br0\nconfig /etc/other.conf\n", "captived.conf:2: config: only on the command line"},
+      {"lan br0\nhelp\n", "captived.conf:2: help: only on the command line"},
+      {"lan a/b\n", "captived.conf:1: lan: not an interface name: a/b"},
+      {"lan br0\ndns-server resolver.example\n", "captived.conf:2: dns-server: not an IPv4 or IPv6 address"},
+      {"lan br0\nlog-level loud\n", "captived.conf:2: log-level: one of"},
+      {std::string("lan br0\nsite-name a\0b\n", 20), "captived.conf:2: NUL byte"},
+      {"lan br0\nsite-name " + std::string(5000, 'x') + "\n", "captived.conf:2: line longer than 4096 bytes"},
+      {"# nothing but comments\n", "captived.conf: lan is required"},
+      {"lan br0\nqueue-num 65535\nqueues 2\n", "--queue-num + --queues"},
+  };
+  for (const auto& c : cases) {
+    auto r = from_file(c.text);
+    ASSERT_FALSE(r) << c.message;
+    EXPECT_EQ(r.error().message().rfind(c.message, 0), 0u) << r.error().message();
+  }
+  // A bad line of a key the command line overrides is refused all the same:
+  // the file is wrong, and the next start without the flag would fail.
+  auto r = from_file("lan br0\nportal-port 0\n", {{"portal-port", "9000"}});
+  EXPECT_EQ(error_of(r).rfind("captived.conf:2: portal-port: not a port number: 0", 0), 0u) << error_of(r);
+  // Errors of the command line still read as flags.
+  r = from_file("lan br0\n", {{"portal-port", "0"}});
+  EXPECT_EQ(error_of(r).rfind("--portal-port: not a port number: 0", 0), 0u) << error_of(r);
+}
+
+TEST(ConfigFile, LoadReadsTheFileAndNamesItInErrors) {
+  char dir_template[] = "/tmp/captive-config-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string path = dir + "/captived.conf";
+  auto write = [&](const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  };
+  write("lan br0\nsession-timeout 2h\n");
+  auto c = load_config(path, {});
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->config_file, path);
+  EXPECT_EQ(c->session_timeout, 2h);
+
+  write("lan br0\nsession-timeout 2 hours\n");
+  c = load_config(path, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message().rfind(path + ":2: session-timeout: not a duration", 0), 0u) << c.error().message();
+
+  c = load_config(dir + "/missing.conf", {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message(), dir + "/missing.conf: No such file or directory");
+  c = load_config(dir, {});  // a directory
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message().rfind(dir + ": ", 0), 0u) << c.error().message();
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+}
+
+// What a reload applies at once and what waits for a restart (captived(8)
+// documents the same split).
+TEST(ConfigFile, ChangedKeysSayHowTheyApply) {
+  auto before = from_file("lan br0\nsession-timeout 2h\nportal-port 9000\n");
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(changed_keys(*before, *before).empty());
+  auto after = from_file("lan br0\nsession-timeout 30m\nportal-port 9001\ndns-server 192.0.2.53\nlog-level debug\n");
+  ASSERT_TRUE(after);
+  auto changes = changed_keys(*before, *after);
+  std::map<std::string, Applies> by_key;
+  for (const auto& c : changes) by_key[c.key] = c.applies;
+  EXPECT_EQ(by_key.size(), 4u);
+  EXPECT_EQ(by_key.at("session-timeout"), Applies::live);
+  EXPECT_EQ(by_key.at("dns-server"), Applies::live);
+  EXPECT_EQ(by_key.at("log-level"), Applies::live);
+  EXPECT_EQ(by_key.at("portal-port"), Applies::restart);
+  for (const char* restart : {"lan", "portal-port", "portal-url", "queue-num", "queues", "socket", "state-dir", "bind-ip", "nft"})
+    EXPECT_EQ(applies_of(restart), Applies::restart) << restart;
+  for (const char* live : {"session-timeout", "dns-server", "log-level", "site-name"})
+    EXPECT_EQ(applies_of(live), Applies::live) << live;
+}
+
+// docs/captived.conf is the sample: it parses, and names every key.
+TEST(ConfigFile, SampleHasEveryKeyAndParses) {
+  const std::string path = std::string(CAPTIVE_SOURCE_DIR) + "/docs/captived.conf";
+  auto sample = load_config(path, {});
+  ASSERT_TRUE(sample) << sample.error().message();
+  FILE* f = std::fopen(path.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  std::string text_help = usage("captived");
+  for (std::string_view key : key_names()) {
+    // Each key appears at the start of a line, commented out or not.
+    const std::string as_line = "\n" + std::string(key) + " ", commented = "\n# " + std::string(key) + " ",
+                      bare = "\n" + std::string(key) + "\n", bare_commented = "\n# " + std::string(key) + "\n";
+    EXPECT_TRUE(text.find(as_line) != text.npos || text.find(commented) != text.npos || text.find(bare) != text.npos ||
+                text.find(bare_commented) != text.npos)
+        << "docs/captived.conf does not show " << key;
+    EXPECT_NE(text_help.find("--" + std::string(key)), std::string::npos) << "--help does not list " << key;
+  }
+  EXPECT_NE(text_help.find("--config FILE"), std::string::npos);
 }
 
 }  // namespace

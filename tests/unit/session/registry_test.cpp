@@ -123,7 +123,7 @@ TEST(Registry, EveryEndCallsOnEndAfterTheElementIsGone) {
   ASSERT_TRUE(sign_in(registry, mac("02:00:00:00:00:02"), std::nullopt, 60s, "x"));
   ASSERT_TRUE(revoke(registry, mac("02:00:00:00:00:01")));
   std::optional<Result<void>> out;
-  registry.end(mac("02:00:00:00:00:02"), EndCause::logout, [&](Result<void> r) { out = std::move(r); });
+  registry.revoke(mac("02:00:00:00:00:02"), EndCause::logout, [&](Result<void> r) { out = std::move(r); });
   ASSERT_TRUE(out && *out);
   ASSERT_EQ(ended.size(), 2u);
   EXPECT_EQ(ended[0].mac, mac("02:00:00:00:00:01"));
@@ -136,7 +136,7 @@ TEST(Registry, EveryEndCallsOnEndAfterTheElementIsGone) {
   // Nothing ended: no call.
   EXPECT_FALSE(revoke(registry, mac("02:00:00:00:00:01")));
   out.reset();
-  registry.end(mac("02:00:00:00:00:09"), EndCause::logout, [&](Result<void> r) { out = std::move(r); });
+  registry.revoke(mac("02:00:00:00:00:09"), EndCause::logout, [&](Result<void> r) { out = std::move(r); });
   ASSERT_TRUE(out);
   EXPECT_FALSE(*out);
   EXPECT_EQ(ended.size(), 2u);
