@@ -78,7 +78,7 @@ pass "(a) table loaded, daemon never started: nothing of c2 reaches the upstream
 
 captived_start --nft "$WORK/nft"
 grep -q "nft $WORK/nft;" "$WORK/captived.log" || fail "--nft not used: $(grep 'nft ' "$WORK/captived.log")"
-# c1 is signed in (its session came back above).
+result=$(sign_in "$NS_C1")
 [ "${result%% *}" = 303 ] || fail "sign-in answered '$result'"
 unsigned_gets "running" intercepted
 signed_in_ok "running"
