@@ -449,37 +449,49 @@ Result<std::size_t> Registry::restore_from_kernel_thread() {
   return restore_write(specs);
 }
 
-Result<std::size_t> Registry::adopt() {
+Result<std::map<nft::Key, nft::Element>> Registry::dump_until_stable() {
   // A set dump that meets a resize of the kernel's hash table (which follows
   // a bulk add, in a kernel worker) misses and repeats elements: the dump
   // resumes each part by a count of elements already sent, and the resize
   // changes the walk's order (seen in e2e 075: 97 478 of 100 000 taken over
   // right after loading them). So dump until a dump finds nobody new, and
-  // take over the union.
+  // take the union.
   constexpr int kMaxDumps = 5;
-  auto now = clocks_.session();
-  std::size_t adopted = 0;
+  std::map<nft::Key, nft::Element> present;
   for (int dump = 0; dump < kMaxDumps; ++dump) {
     auto elements = set_.list();
     if (!elements) return elements.error();
     std::size_t found = 0;
-    for (const auto& e : *elements) {
-      if (!e.expires || records_.count(e.mac) != 0) continue;
-      auto left = std::chrono::duration_cast<SessionClock::duration>(*e.expires);
-      Record record;
-      record.key = nft::Key(e.mac, e.ip);
-      record.ip = e.ip;
-      record.expires_at = now + left;
-      record.written = ++sequence_;
-      record.element = counted(e);
-      record.active_at = now;
-      records_[e.mac] = std::move(record);
-      ++found;
-    }
-    adopted += found;
+    for (const auto& e : *elements)
+      if (present.emplace(nft::Key(e.mac, e.ip), e).second) ++found;
     if (dump > 0 && found == 0) break;
   }
+  return present;
+}
+
+std::size_t Registry::adopt_elements(const std::map<nft::Key, nft::Element>& present) {
+  auto now = clocks_.session();
+  std::size_t adopted = 0;
+  for (const auto& [key, e] : present) {
+    if (!e.expires || records_.count(e.mac) != 0) continue;
+    auto left = std::chrono::duration_cast<SessionClock::duration>(*e.expires);
+    Record record;
+    record.key = key;
+    record.ip = e.ip;
+    record.expires_at = now + left;
+    record.written = ++sequence_;
+    record.element = counted(e);
+    record.active_at = now;
+    records_[e.mac] = std::move(record);
+    ++adopted;
+  }
   return adopted;
+}
+
+Result<std::size_t> Registry::adopt() {
+  auto present = dump_until_stable();
+  if (!present) return present.error();
+  return adopt_elements(*present);
 }
 
 std::optional<Client> Registry::find(const packet::MacAddr& mac) const {
@@ -523,17 +535,10 @@ Result<Resumed> Registry::resume(const std::vector<StoredSession>& stored) {
     records_[s.mac] = std::move(record);
   }
   // Which of them the kernel still holds (a restart) and which it lost (a
-  // reboot, or a flush while we were down). Dumped like adopt() does.
-  constexpr int kMaxDumps = 5;
-  std::map<nft::Key, nft::Element> present;
-  for (int dump = 0; dump < kMaxDumps; ++dump) {
-    auto elements = set_.list();
-    if (!elements) return elements.error();
-    std::size_t found = 0;
-    for (const auto& e : *elements)
-      if (present.emplace(nft::Key(e.mac, e.ip), e).second) ++found;
-    if (dump > 0 && found == 0) break;
-  }
+  // reboot, or a flush while we were down).
+  auto dumped = dump_until_stable();
+  if (!dumped) return dumped.error();
+  const auto& present = *dumped;
   std::vector<nft::ElementSpec> missing;
   for (auto& [mac, record] : records_) {
     auto it = present.find(record.key);
@@ -556,9 +561,7 @@ Result<Resumed> Registry::resume(const std::vector<StoredSession>& stored) {
     if (auto added = set_.add_many(batch); !added) return added.error();
   }
   out.restored = missing.size();
-  auto adopted = adopt();
-  if (!adopted) return adopted.error();
-  out.adopted = *adopted;
+  out.adopted = adopt_elements(present);
   return out;
 }
 

@@ -233,6 +233,10 @@ class Registry {
   }
   // The element is being re-created: its counter starts again at 0.
   static void carry(Record& record);
+  // The set's elements, by key, from dumps repeated until one finds nobody
+  // new (a dump torn by a hash resize misses some).
+  Result<std::map<nft::Key, nft::Element>> dump_until_stable();
+  std::size_t adopt_elements(const std::map<nft::Key, nft::Element>& present);
   // The sessions to put back, with their time left (home thread).
   std::vector<nft::ElementSpec> restore_plan();
   // Writes the plan in batches (kernel thread); returns how many were added.

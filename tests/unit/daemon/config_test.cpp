@@ -95,12 +95,35 @@ TEST(Config, EveryFlag) {
   EXPECT_EQ(c.nft, "/usr/local/sbin/nft");
 }
 
+// Issue 9, item 3: off by default; durations as --session-timeout; bytes
+// with SI suffixes (powers of 1000).
+TEST(Config, IdleTimeoutAndQuota) {
+  auto off = parse({"--lan", "eth1"});
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->config.idle_timeout);
+  EXPECT_FALSE(off->config.quota_bytes);
+  auto on = parse({"--lan", "eth1", "--idle-timeout", "15m", "--quota", "500M"});
+  ASSERT_TRUE(on);
+  EXPECT_EQ(on->config.idle_timeout, std::chrono::seconds(900));
+  EXPECT_EQ(on->config.quota_bytes, 500'000'000u);
+  EXPECT_EQ(parse_bytes("1500"), 1500u);
+  EXPECT_EQ(parse_bytes("500K"), 500'000u);
+  EXPECT_EQ(parse_bytes("500k"), 500'000u);
+  EXPECT_EQ(parse_bytes("2G"), 2'000'000'000u);
+  EXPECT_EQ(parse_bytes("1T"), 1'000'000'000'000u);
+  EXPECT_FALSE(parse_bytes(""));
+  EXPECT_FALSE(parse_bytes("G"));
+  EXPECT_FALSE(parse_bytes("-1"));
+  EXPECT_FALSE(parse_bytes("1.5G"));
+}
+
 TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->action, Invocation::Action::help);
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
   std::string text = usage("captived");
   for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues", "--bind-ip",
                            "--state-dir", "--socket", "--site-name", "--ruleset", "--dns-server", "--nft", "--log-level", "--help",
+                           "--idle-timeout", "--quota",
                            "--version"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
@@ -138,6 +161,11 @@ TEST(Config, ClearErrors) {
       {{"--lan", "eth0", "--dns-server"}, "--dns-server: needs a value"},
       {{"--lan", "eth0", "--nft", "nft"}, "--nft: not an absolute path: nft"},
       {{"--lan", "eth0", "--nft", ""}, "--nft: not an absolute path"},
+      {{"--lan", "eth0", "--idle-timeout", "0"}, "--idle-timeout: not a duration"},
+      {{"--lan", "eth0", "--idle-timeout", "often"}, "--idle-timeout: not a duration"},
+      {{"--lan", "eth0", "--quota", "0"}, "--quota: not a byte count"},
+      {{"--lan", "eth0", "--quota", "5X"}, "--quota: not a byte count"},
+      {{"--lan", "eth0", "--quota", "20000000000T"}, "--quota: not a byte count"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.args);

@@ -93,6 +93,10 @@ TEST(StateFile, RefusesJunkWithAReason) {
       {with("\"expires_at\":1700086400", "\"expires_at\":-5"), "expires_at"},
       {with("\"expires_at\":1700086400", "\"expires_at\":1.5"), "expires_at"},
       {with("\"expires_at\":1700086400", "\"expires_at\":99999999999999"), "not a time"},
+      // fuzz_state_file finding: a time past 2262 overflowed system_clock's
+      // nanoseconds (UBSan) before it was refused.
+      {with("\"signed_in_at\":1700000001", "\"signed_in_at\":9700000000"), "not a time"},
+      {with("\"expires_at\":1700086400", "\"expires_at\":7258118401"), "not a time"},
       {with("\"expires_at\":1700086400,", ""), "expires_at\": missing"},
       {with("\"bytes_up\":1000,", "\"bytes_up\":\"1000\","), "element.bytes_up"},
       {with("\"bytes_up\":1000,", "\"bytes_up\":10000000000001,"), "counts more than"},
