@@ -5,6 +5,9 @@
 //
 // A match is only ever returned for a message whose NDA_DST is the address
 // asked for: asking again for any other address finds nothing.
+// parse_neighbour (what a session end's addresses_of keeps) agrees with it:
+// an entry it parses is the match for its own address, and a match is an
+// entry it parses.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -33,6 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     other.bytes[other.size() - 1] ^= 1;
     FUZZ_CHECK(!neigh::match_neighbour(msg, ifindex, other));
     FUZZ_CHECK(!neigh::match_neighbour(msg, ifindex + 1, addr));
+  }
+  const auto entry = neigh::parse_neighbour(msg, ifindex);
+  if (mac) FUZZ_CHECK(entry && entry->address == addr && entry->mac == *mac);
+  if (entry) {
+    FUZZ_CHECK(neigh::match_neighbour(msg, ifindex, entry->address) == entry->mac);
+    FUZZ_CHECK(!neigh::parse_neighbour(msg, ifindex + 1));
   }
   return 0;
 }
