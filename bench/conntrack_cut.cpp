@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
       std::memcpy(b, &be, 4);
       std::vector<captive::packet::IpAddr> sources{captive::packet::IpAddr::v4(b)};
       auto t0 = std::chrono::steady_clock::now();
-      auto report = cutter->cut(sources);
+      auto report = cutter->cut(sources, {});
       auto t1 = std::chrono::steady_clock::now();
       if (!report) return std::fprintf(stderr, "%s\n", report.error().message().c_str()), 1;
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());

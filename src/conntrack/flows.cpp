@@ -23,13 +23,14 @@ using EntryPtr = std::unique_ptr<nf_conntrack, Freer>;
 
 struct Dump {
   std::span<const IpAddr> sources;
+  std::span<const IpAddr> spared;
   std::vector<EntryPtr> matches;
   bool out_of_memory = false;
 };
 
 int on_entry(enum nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
   auto* dump = static_cast<Dump*>(data);
-  if (!original_source_in(ct, dump->sources)) return NFCT_CB_CONTINUE;
+  if (!original_source_in(ct, dump->sources) || original_destination_in(ct, dump->spared)) return NFCT_CB_CONTINUE;
   // Deleting from inside the callback would reuse the socket mid-dump:
   // keep a copy (tuple, zone, id) and delete once the dump is over.
   EntryPtr copy(nfct_clone(ct));
@@ -61,19 +62,35 @@ std::vector<IpAddr> client_addresses(const std::optional<IpAddr>& signed_in_from
   return out;
 }
 
-bool original_source_in(const nf_conntrack* entry, std::span<const IpAddr> sources) {
-  if (!nfct_attr_is_set(entry, ATTR_ORIG_L3PROTO)) return false;
+namespace {
+
+// The original tuple's source (or destination) address, if the entry has one.
+std::optional<IpAddr> original_address(const nf_conntrack* entry, bool source) {
+  if (!nfct_attr_is_set(entry, ATTR_ORIG_L3PROTO)) return std::nullopt;
   const std::uint8_t l3 = nfct_get_attr_u8(entry, ATTR_ORIG_L3PROTO);
-  IpAddr source;
-  if (l3 == AF_INET && nfct_attr_is_set(entry, ATTR_ORIG_IPV4_SRC)) {
-    const std::uint32_t be = nfct_get_attr_u32(entry, ATTR_ORIG_IPV4_SRC);  // network byte order
-    source = IpAddr::v4(reinterpret_cast<const std::uint8_t*>(&be));
-  } else if (l3 == AF_INET6 && nfct_attr_is_set(entry, ATTR_ORIG_IPV6_SRC)) {
-    source = IpAddr::v6(static_cast<const std::uint8_t*>(nfct_get_attr(entry, ATTR_ORIG_IPV6_SRC)));
-  } else {
-    return false;
+  const auto v4 = source ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV4_DST;
+  const auto v6 = source ? ATTR_ORIG_IPV6_SRC : ATTR_ORIG_IPV6_DST;
+  if (l3 == AF_INET && nfct_attr_is_set(entry, v4)) {
+    const std::uint32_t be = nfct_get_attr_u32(entry, v4);  // network byte order
+    return IpAddr::v4(reinterpret_cast<const std::uint8_t*>(&be));
   }
-  return std::find(sources.begin(), sources.end(), source) != sources.end();
+  if (l3 == AF_INET6 && nfct_attr_is_set(entry, v6))
+    return IpAddr::v6(static_cast<const std::uint8_t*>(nfct_get_attr(entry, v6)));
+  return std::nullopt;
+}
+
+bool address_in(const std::optional<IpAddr>& address, std::span<const IpAddr> list) {
+  return address && std::find(list.begin(), list.end(), *address) != list.end();
+}
+
+}  // namespace
+
+bool original_source_in(const nf_conntrack* entry, std::span<const IpAddr> sources) {
+  return address_in(original_address(entry, true), sources);
+}
+
+bool original_destination_in(const nf_conntrack* entry, std::span<const IpAddr> destinations) {
+  return address_in(original_address(entry, false), destinations);
 }
 
 Result<Conntrack> Conntrack::open() {
@@ -96,7 +113,7 @@ Conntrack::~Conntrack() {
   if (handle_ != nullptr) nfct_close(handle_);
 }
 
-Result<CutReport> Conntrack::cut(std::span<const IpAddr> sources) {
+Result<CutReport> Conntrack::cut(std::span<const IpAddr> sources, std::span<const IpAddr> spared_destinations) {
   CutReport report;
   if (sources.empty()) return report;
   // ctnetlink has no dump filtered by address on the kernels we support
@@ -107,7 +124,7 @@ Result<CutReport> Conntrack::cut(std::span<const IpAddr> sources) {
   // TODO(P2): issue 9: filter in the kernel (CTA_FILTER on the original
   // source, or the per-session ct mark) so the cost follows the client's
   // entries, not the table.
-  Dump dump{sources, {}, false};
+  Dump dump{sources, spared_destinations, {}, false};
   if (nfct_callback_register(handle_, NFCT_T_ALL, on_entry, &dump) < 0) return errno_error("conntrack dump");
   std::uint32_t family = AF_UNSPEC;  // IPv4 and IPv6
   const int dumped = nfct_query(handle_, NFCT_Q_DUMP, &family);

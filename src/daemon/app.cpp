@@ -460,11 +460,30 @@ struct App::Impl {
     return *restored;
   }
 
+  // Every address of the router, now (a WAN lease may have changed).
+  static std::vector<packet::IpAddr> local_addresses() {
+    std::vector<packet::IpAddr> found;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return found;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+      if (!a->ifa_addr) continue;
+      if (a->ifa_addr->sa_family == AF_INET)
+        found.push_back(packet::IpAddr::v4(
+            reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr)));
+      else if (a->ifa_addr->sa_family == AF_INET6)
+        found.push_back(packet::IpAddr::v6(
+            reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(a->ifa_addr)->sin6_addr)));
+    }
+    ::freeifaddrs(list);
+    return found;
+  }
+
   // A session ended (kernel worker, its element already gone): delete the
   // conntrack entries of every address the client has, so that no flow of
   // it outlives the session, not even one a flowtable carries past chain
   // forward. The address it signed in from plus what the neighbour table
-  // has for its MAC (privacy addresses, a new lease). A failure is logged
+  // has for its MAC (privacy addresses, a new lease); connections to the
+  // router itself stay (the portal connection that carries a logout). A failure is logged
   // and counted: the session is over in the set whatever happens here.
   void cut_flows(const session::SessionEnd& end) {
     if (!conntrack) return;
@@ -482,7 +501,7 @@ struct App::Impl {
     }
     std::string list;
     for (const auto& a : addresses) list += (list.empty() ? "" : ",") + a.to_string();
-    auto cut = conntrack->cut(addresses);
+    auto cut = conntrack->cut(addresses, local_addresses());
     if (!cut) {
       ++flow_cut_failures;
       LOG_WARN("%s ended (%s): cutting its flows (%s): %s", end.mac.to_string().c_str(),

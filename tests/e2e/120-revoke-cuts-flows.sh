@@ -92,10 +92,19 @@ judge_downloads() {  # judge_downloads TAG V4 V6
 }
 
 run_variant() {  # run_variant TAG
-  local tag=$1 left
+  local tag=$1 left to_router
   result=$(sign_in "$NS_C1")
   [ "${result%% *}" = 303 ] || fail "$tag: sign-in answered '$result'"
   : >"$WORK/sent.log"
+  # A connection to the router itself (the portal), which the set does not
+  # govern: its entry stays (a logout's answer travels on such a one).
+  spawn "$NS_C1" "$WORK/$tag-to-router.log" python3 -c "
+import socket, time
+s = socket.create_connection(('$GW_V4', $PORTAL_PORT)); print('connected', flush=True); time.sleep(8)"
+  wait_for "c1's connection to the portal" grep -q connected "$WORK/$tag-to-router.log"
+  to_router=$(in_gw conntrack -L -f ipv4 -p tcp -s "$C1_V4" -d "$GW_V4" --dport "$PORTAL_PORT" -o id 2>/dev/null |
+    sed -n 's/.* id=\([0-9]*\).*/\1/p')
+  [ -n "$to_router" ] || fail "$tag: no conntrack entry of c1's connection to the portal"
   start_downloads "$NS_C1" "$tag" "$C1_V4" "$C1_V6"
   pass "$tag: c1 downloads over IPv4 and IPv6 (conntrack ids $(echo $IDS_V4) / $(echo $IDS_V6))"
   timed_revoke "$C1_MAC"
@@ -104,6 +113,9 @@ run_variant() {  # run_variant TAG
   left=$(echo $(still_there "$C1_V4" "$IDS_V4") $(still_there "$C1_V6" "$IDS_V6"))
   [ -z "$left" ] || fail "$tag: conntrack entries still there after the revoke: $left"
   pass "$tag: the revoke deleted c1's conntrack entries, IPv4 (signed in from) and IPv6 (neighbour table)"
+  in_gw conntrack -L -f ipv4 -p tcp -s "$C1_V4" -d "$GW_V4" --dport "$PORTAL_PORT" -o id 2>/dev/null |
+    grep "id=$to_router" >/dev/null || fail "$tag: the entry of c1's connection to the router itself was deleted"
+  pass "$tag: c1's connection to the router itself keeps its entry"
   judge_downloads "$tag" "$C1_V4" "$C1_V6"
   [ "$(stat_of conntrack.flows_cut)" -ge 2 ] || fail "$tag: conntrack.flows_cut = $(stat_of conntrack.flows_cut)"
 }

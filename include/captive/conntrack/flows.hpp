@@ -31,6 +31,8 @@ std::vector<packet::IpAddr> client_addresses(const std::optional<packet::IpAddr>
 // CTA_IP_V4_SRC / CTA_IP_V6_SRC) is one of `sources`: a connection the
 // client opened. Pure: usable on entries built with nfct_new().
 bool original_source_in(const nf_conntrack* entry, std::span<const packet::IpAddr> sources);
+// Whether its original-direction destination is one of `destinations`.
+bool original_destination_in(const nf_conntrack* entry, std::span<const packet::IpAddr> destinations);
 
 // What a cut did.
 struct CutReport {
@@ -42,9 +44,13 @@ class FlowCutter {
  public:
   virtual ~FlowCutter() = default;
   // Deletes every conntrack entry whose original source is one of
-  // `sources`. Blocks for a dump of the table plus one round trip per
-  // match: call it off the event loop.
-  virtual Result<CutReport> cut(std::span<const packet::IpAddr> sources) = 0;
+  // `sources`, except those to one of `spared_destinations` (the router's
+  // own addresses: the portal connection that carries a logout and its
+  // answer, DNS to the router; the set governs forwarded traffic only).
+  // Blocks for a dump of the table plus one round trip per match: call it
+  // off the event loop.
+  virtual Result<CutReport> cut(std::span<const packet::IpAddr> sources,
+                                std::span<const packet::IpAddr> spared_destinations) = 0;
 };
 
 class Conntrack final : public FlowCutter {
@@ -58,7 +64,8 @@ class Conntrack final : public FlowCutter {
 
   // Errors: "conntrack dump: ..." or "conntrack delete 192.0.2.2 -> ...: ..."
   // (a delete that finds the entry gone is no error).
-  Result<CutReport> cut(std::span<const packet::IpAddr> sources) override;
+  Result<CutReport> cut(std::span<const packet::IpAddr> sources,
+                        std::span<const packet::IpAddr> spared_destinations) override;
 
  private:
   explicit Conntrack(nfct_handle* handle) : handle_(handle) {}

@@ -82,6 +82,19 @@ TEST(OriginalSource, NotTheClients) {
   EXPECT_FALSE(original_source_in(empty.get(), client));
 }
 
+TEST(OriginalDestination, TheRoutersOwnAddressesAreSpared) {
+  const IpAddr router4 = *IpAddr::parse("192.0.2.1");
+  const IpAddr router6 = *IpAddr::parse("2001:db8:1::1");
+  const std::vector<IpAddr> local{router4, router6};
+  EXPECT_TRUE(original_destination_in(tcp_entry(kClient4, router4).get(), local));
+  EXPECT_TRUE(original_destination_in(tcp_entry(kClient6, router6).get(), local));
+  EXPECT_FALSE(original_destination_in(tcp_entry(kClient4, kUp4).get(), local));
+  EXPECT_FALSE(original_destination_in(tcp_entry(kClient6, kUp6).get(), local));
+  EXPECT_FALSE(original_destination_in(tcp_entry(kClient4, router4).get(), {}));
+  Entry empty(nfct_new());
+  EXPECT_FALSE(original_destination_in(empty.get(), local));
+}
+
 // The same 4 bytes in the other family are another address: 192.0.2.2 is
 // not c000:202::.
 TEST(OriginalSource, FamilyMatters) {
