@@ -132,8 +132,13 @@ for args in "" "reboot" "list extra" "show" "revoke" "revoke not-a-mac" "allow 0
 done
 run 2 --socket "" list
 pass "exit 2, one line: no command, unknown command or option, wrong arguments, bad MAC/IP/duration/rate"
-in_gw "$CAPTIVECTL" --help | grep -q "^  unblock MAC" || fail "--help does not list unblock"
-pass "--help exits 0 and lists the commands"
+help=$(in_gw "$CAPTIVECTL" --help) || fail "--help failed"
+for cmd in list show allow revoke extend status stats reload trust block unblock; do
+  grep -q "^  $cmd\b" <<<"$help" || fail "--help does not list $cmd"
+  grep -q "^\.B.* $cmd\b\|^\.BR* $cmd\b\|^\.BI* \"\?$cmd\b" "$SANDBOX_ROOT/man/captivectl.8" || fail "captivectl(8) does not list $cmd"
+  grep -q "commands=.*\b$cmd\b" "$SANDBOX_ROOT/completions/captivectl" || fail "bash completion does not offer $cmd"
+done
+pass "--help exits 0; --help, captivectl(8) and bash completion list every command"
 
 # --- 3: unreachable ---------------------------------------------------------
 run 3 --socket "$WORK/none.sock" status

@@ -78,7 +78,8 @@ signed_in() {  # signed_in NS
 }
 signed_in "$NS_C1"
 within "$C1_MAC" $((2 * 3600 - 60)) $((2 * 3600 + 5))
-in_c2 curl -s --max-time 3 "http://$GW_V4:$PORTAL_PORT/" | grep -q "E2E 141" || fail "site-name from the file not on the page"
+page=$(in_c2 curl -s --max-time 3 "http://$GW_V4:$PORTAL_PORT/") || fail "no sign-in page for c2"
+grep -q "E2E 141" <<<"$page" || fail "site-name from the file not on the page"
 pass "session-timeout 2h and site-name from the file"
 
 # --- SIGHUP: a new session-timeout for the next sign-in ---------------------
@@ -106,11 +107,14 @@ grep -q "needs a restart (running value kept): queues" "$WORK/captived.log" || f
 ctl revoke "$C2_MAC" >/dev/null
 signed_in "$NS_C2"
 within "$C2_MAC" $((300 - 60)) 305
+# (nft's output in a variable: `nft | grep -q` fails under pipefail when
+# grep exits before nft has written everything.)
 for _ in $(seq 1 30); do
-  in_gw nft list set inet captive dns_ip4 | grep -q "$UP_V4" && break
+  dns=$(in_gw nft list set inet captive dns_ip4)
+  grep -q "elements = { $UP_V4 }" <<<"$dns" && break
   sleep 0.1
 done
-in_gw nft list set inet captive dns_ip4 | grep -q "$UP_V4" || fail "dns-server not applied: $(in_gw nft list set inet captive dns_ip4)"
+grep -q "elements = { $UP_V4 }" <<<"$dns" || fail "dns-server not applied: $dns"
 pass "captivectl reload: session-timeout 5m and dns-server applied live; queues named as needing a restart"
 
 # --- a bad file keeps the running configuration and says why ------------------
