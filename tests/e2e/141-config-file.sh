@@ -50,7 +50,7 @@ write_conf() {  # write_conf SESSION-TIMEOUT [extra lines...]
     echo "lan nosuch0        # loses to --lan br0"
     echo "portal-port 9999   # loses to --portal-port"
     echo "session-timeout $timeout"
-    echo "site-name E2E 141"
+    echo "site-name ${SITE:-E2E 141}"
     printf '%s\n' "$@"
   } >"$CONF.tmp"
   mv "$CONF.tmp" "$CONF"
@@ -97,9 +97,10 @@ within "$C1_MAC" $((2 * 3600 - 120)) $((2 * 3600 + 5))
 pass "SIGHUP: the next sign-in gets 10m, the session made before keeps its 2h"
 
 # --- captivectl reload: live keys applied, restart keys named ----------------
+SITE="E2E 141 reloaded"
 write_conf 5m "queues 2" "dns-server $UP_V4"
 out=$(ctl reload) || fail "captivectl reload failed: $out"
-grep -q "applied .*session-timeout" <<<"$out" && grep -q "needs a restart: queues" <<<"$out" || fail "reload said '$out'"
+grep -q "applied session-timeout, dns-server, site-name" <<<"$out" && grep -q "needs a restart: queues" <<<"$out" || fail "reload said '$out'"
 out=$(ctl reload --json) || fail "reload --json"
 python3 -c "import json,sys; v = json.loads(sys.argv[1]); assert v['changed'] == [] and v['restart_needed'] == ['queues'], v" "$out" ||
   fail "second reload --json: $out"
@@ -115,7 +116,10 @@ for _ in $(seq 1 30); do
   sleep 0.1
 done
 grep -q "elements = { $UP_V4 }" <<<"$dns" || fail "dns-server not applied: $dns"
-pass "captivectl reload: session-timeout 5m and dns-server applied live; queues named as needing a restart"
+ctl revoke "$C1_MAC" >/dev/null  # signed in, c1 would get "you are online" without the name
+page=$(in_c1 curl -s --max-time 3 "http://$GW_V4:$PORTAL_PORT/") || fail "no portal page for c1"
+grep -q "E2E 141 reloaded" <<<"$page" || fail "site-name not applied: $page"
+pass "captivectl reload: session-timeout 5m, dns-server and site-name applied live; queues named as needing a restart"
 
 # --- a bad file keeps the running configuration and says why ------------------
 write_conf 1m "frobnicate 1"
