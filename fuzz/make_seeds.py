@@ -258,6 +258,12 @@ def control_seeds():
         b'{"cmd":"revoke"}\n{"cmd":1}\n[]\n{"cmd":"reboot"}',
         b'x\n{"cmd":"revoke","mac":"02:00:00:00:00:02"}',
         b'{"cmd":"list","extra":{"a":[1,2.5e300,null,true,"\\u00e9"]}}',
+        # issue 9's commands
+        b'{"cmd":"show","client":"192.0.2.2"}\n{"cmd":"show","client":"02:00:00:00:00:02"}',
+        b'{"cmd":"allow","mac":"02:00:00:00:00:09","seconds":60,"ip":"192.0.2.9","rate_down":100}\n{"cmd":"allow","mac":"02:00:00:00:00:0a"}',
+        b'{"cmd":"revoke","ip":"2001:db8:1::2"}\n{"cmd":"list","all":true}',
+        b'{"cmd":"status"}\n{"cmd":"reload"}\n{"cmd":"extend","mac":"02:00:00:00:00:01","seconds":5}',
+        b'{"cmd":"trust","mac":"02:00:00:00:00:01"}\n{"cmd":"block","mac":"x"}\n{"cmd":"unblock","mac":"02:00:00:00:00:01"}',
     ]
     for i, line in enumerate(lines):
         write("control_request", f"lines_{i}", line)

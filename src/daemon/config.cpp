@@ -1,6 +1,7 @@
 #include "captive/daemon/config.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "captive/control/protocol.hpp"
+#include "captive/util/log.hpp"
 
 namespace captive::daemon {
 namespace {
@@ -399,8 +401,20 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name,
 }
 
 Result<Config> load_config(const std::string& file, const std::vector<Setting>& command_line) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: a FIFO planted at the path must not hang a reload (it is
+  // refused below; on a regular file the flag changes nothing).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return errno_error(file);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return bad(file + ": not a regular file");
+  }
+  // Whoever may write the file sets captived's configuration at the next
+  // reload (SIGHUP comes from logrotate and service managers too).
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    LOG_WARN("%s is writable by %s: whoever can write it changes captived's configuration at the next reload",
+             file.c_str(), (st.st_mode & S_IWOTH) ? "everybody" : "its group");
   std::string text;
   char buf[8192];
   for (;;) {

@@ -2,7 +2,10 @@
 #include <signal.h>
 #include <sodium.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <string>
 
 #include "captive/daemon/app.hpp"
 #include "captive/daemon/config.hpp"
@@ -27,6 +30,12 @@ int main(int argc, char** argv) {
       break;
   }
   daemon::Config config = invocation->config;
+  if (!config.config_file.empty() && config.config_file.front() != '/') {
+    // Read again at every reload: by the path it had at start, whatever
+    // directory the daemon is in then.
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) config.config_file = std::string(cwd) + "/" + config.config_file;
+  }
   if (!config.config_file.empty()) {
     // Refused at start, with FILE:LINE: a daemon that half-understood its
     // file would enforce something nobody wrote.

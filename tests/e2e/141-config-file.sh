@@ -50,7 +50,7 @@ write_conf() {  # write_conf SESSION-TIMEOUT [extra lines...]
     echo "lan nosuch0        # loses to --lan br0"
     echo "portal-port 9999   # loses to --portal-port"
     echo "session-timeout $timeout"
-    echo "site-name E2E 141"
+    echo "site-name ${SITE:-E2E 141}"
     printf '%s\n' "$@"
   } >"$CONF.tmp"
   mv "$CONF.tmp" "$CONF"
@@ -78,7 +78,8 @@ signed_in() {  # signed_in NS
 }
 signed_in "$NS_C1"
 within "$C1_MAC" $((2 * 3600 - 60)) $((2 * 3600 + 5))
-in_c2 curl -s --max-time 3 "http://$GW_V4:$PORTAL_PORT/" | grep -q "E2E 141" || fail "site-name from the file not on the page"
+page=$(in_c2 curl -s --max-time 3 "http://$GW_V4:$PORTAL_PORT/") || fail "no sign-in page for c2"
+grep -q "E2E 141" <<<"$page" || fail "site-name from the file not on the page"
 pass "session-timeout 2h and site-name from the file"
 
 # --- SIGHUP: a new session-timeout for the next sign-in ---------------------
@@ -96,9 +97,10 @@ within "$C1_MAC" $((2 * 3600 - 120)) $((2 * 3600 + 5))
 pass "SIGHUP: the next sign-in gets 10m, the session made before keeps its 2h"
 
 # --- captivectl reload: live keys applied, restart keys named ----------------
+SITE="E2E 141 reloaded"
 write_conf 5m "queues 2" "dns-server $UP_V4"
 out=$(ctl reload) || fail "captivectl reload failed: $out"
-grep -q "applied .*session-timeout" <<<"$out" && grep -q "needs a restart: queues" <<<"$out" || fail "reload said '$out'"
+grep -q "applied session-timeout, dns-server, site-name" <<<"$out" && grep -q "needs a restart: queues" <<<"$out" || fail "reload said '$out'"
 out=$(ctl reload --json) || fail "reload --json"
 python3 -c "import json,sys; v = json.loads(sys.argv[1]); assert v['changed'] == [] and v['restart_needed'] == ['queues'], v" "$out" ||
   fail "second reload --json: $out"
@@ -106,12 +108,18 @@ grep -q "needs a restart (running value kept): queues" "$WORK/captived.log" || f
 ctl revoke "$C2_MAC" >/dev/null
 signed_in "$NS_C2"
 within "$C2_MAC" $((300 - 60)) 305
+# (nft's output in a variable: `nft | grep -q` fails under pipefail when
+# grep exits before nft has written everything.)
 for _ in $(seq 1 30); do
-  in_gw nft list set inet captive dns_ip4 | grep -q "$UP_V4" && break
+  dns=$(in_gw nft list set inet captive dns_ip4)
+  grep -q "elements = { $UP_V4 }" <<<"$dns" && break
   sleep 0.1
 done
-in_gw nft list set inet captive dns_ip4 | grep -q "$UP_V4" || fail "dns-server not applied: $(in_gw nft list set inet captive dns_ip4)"
-pass "captivectl reload: session-timeout 5m and dns-server applied live; queues named as needing a restart"
+grep -q "elements = { $UP_V4 }" <<<"$dns" || fail "dns-server not applied: $dns"
+ctl revoke "$C1_MAC" >/dev/null  # signed in, c1 would get "you are online" without the name
+page=$(in_c1 curl -s --max-time 3 "http://$GW_V4:$PORTAL_PORT/") || fail "no portal page for c1"
+grep -q "E2E 141 reloaded" <<<"$page" || fail "site-name not applied: $page"
+pass "captivectl reload: session-timeout 5m, dns-server and site-name applied live; queues named as needing a restart"
 
 # --- a bad file keeps the running configuration and says why ------------------
 write_conf 1m "frobnicate 1"
