@@ -12,6 +12,7 @@ namespace {
 enum Option : int {
   kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
   kDnsServer, kNft,
+  kTrustedMac, kBlockedMac, kAllowIp, kAllowDomain, kDnsmasqConf,
   kHelp, kVersion,
 };
 
@@ -88,6 +89,18 @@ std::string usage(std::string_view program) {
          "  --dns-server ADDR        a resolver (IPv4 or IPv6) unsigned clients may reach through\n"
          "                           the router on port 53; repeatable, at most 32. Default none:\n"
          "                           clients use the router's own resolver\n"
+         "  --trusted-mac MAC        a device that is never intercepted and always forwarded\n"
+         "                           (printers, the venue's own devices); repeatable\n"
+         "  --blocked-mac MAC        a device that is never forwarded and cannot sign in;\n"
+         "                           repeatable (captivectl trust/block/unblock change both\n"
+         "                           lists at run time, kept in --state-dir)\n"
+         "  --allow-ip ADDR[/LEN]    walled garden: a destination (IPv4 or IPv6 host or\n"
+         "                           prefix) reachable before sign-in; repeatable, at most 256\n"
+         "  --allow-domain NAME      walled garden: a name (and the names below it) whose\n"
+         "                           addresses the router's dnsmasq puts in the garden\n"
+         "                           (nftset=); repeatable, at most 256\n"
+         "  --dnsmasq-conf FILE      write the dnsmasq lines for --allow-domain to FILE at\n"
+         "                           start (include it in dnsmasq's configuration)\n"
          "  --nft PATH               the nft program (default: the first nft in $PATH,\n"
          "                           /usr/sbin, /sbin, /usr/bin)\n"
          "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
@@ -114,6 +127,11 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"log-level", required_argument, nullptr, kLogLevel},
       {"dns-server", required_argument, nullptr, kDnsServer},
       {"nft", required_argument, nullptr, kNft},
+      {"trusted-mac", required_argument, nullptr, kTrustedMac},
+      {"blocked-mac", required_argument, nullptr, kBlockedMac},
+      {"allow-ip", required_argument, nullptr, kAllowIp},
+      {"allow-domain", required_argument, nullptr, kAllowDomain},
+      {"dnsmasq-conf", required_argument, nullptr, kDnsmasqConf},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -199,6 +217,41 @@ Result<Invocation> parse_args(int argc, char** argv) {
         if (arg.empty() || arg.front() != '/') return make_error(0, "--nft: not an absolute path: " + std::string(arg));
         c.nft = arg;
         break;
+      case kTrustedMac:
+      case kBlockedMac: {
+        const char* flag = opt == kTrustedMac ? "--trusted-mac" : "--blocked-mac";
+        auto mac = session::parse_list_mac(arg);
+        if (!mac) return make_error(0, std::string(flag) + ": " + mac.error().what);
+        auto& list = opt == kTrustedMac ? c.trusted_macs : c.blocked_macs;
+        if (std::find(list.begin(), list.end(), *mac) != list.end()) break;
+        if (list.size() == session::kMaxListMacs)
+          return make_error(0, std::string(flag) + ": at most " + std::to_string(session::kMaxListMacs) + " MACs");
+        list.push_back(*mac);
+        break;
+      }
+      case kAllowIp: {
+        auto prefix = session::IpPrefix::parse(arg);
+        if (!prefix) return make_error(0, "--allow-ip: " + prefix.error().what);
+        if (std::find(c.allow_ips.begin(), c.allow_ips.end(), *prefix) != c.allow_ips.end()) break;
+        if (c.allow_ips.size() == session::kMaxGardenPrefixes)
+          return make_error(0, "--allow-ip: at most " + std::to_string(session::kMaxGardenPrefixes) + " entries");
+        c.allow_ips.push_back(*prefix);
+        break;
+      }
+      case kAllowDomain: {
+        auto name = session::parse_domain(arg);
+        if (!name) return make_error(0, "--allow-domain: " + name.error().what);
+        if (std::find(c.allow_domains.begin(), c.allow_domains.end(), *name) != c.allow_domains.end()) break;
+        if (c.allow_domains.size() == session::kMaxGardenDomains)
+          return make_error(0, "--allow-domain: at most " + std::to_string(session::kMaxGardenDomains) + " names");
+        c.allow_domains.push_back(*name);
+        break;
+      }
+      case kDnsmasqConf:
+        if (arg.empty() || arg.front() != '/' || arg.back() == '/')
+          return make_error(0, "--dnsmasq-conf: not an absolute file path: " + std::string(arg));
+        c.dnsmasq_conf = arg;
+        break;
       case kLogLevel:
         if (arg == "debug") c.log_level = log::Level::debug;
         else if (arg == "info") c.log_level = log::Level::info;
@@ -214,6 +267,9 @@ Result<Invocation> parse_args(int argc, char** argv) {
   }
   if (optind < argc) return make_error(0, std::string("unexpected argument: ") + argv[optind] + " (see --help)");
   if (c.lan.empty()) return make_error(0, "--lan IFACE is required (see --help)");
+  for (const auto& m : c.trusted_macs)
+    if (std::find(c.blocked_macs.begin(), c.blocked_macs.end(), m) != c.blocked_macs.end())
+      return make_error(0, "--trusted-mac and --blocked-mac: " + m.to_string() + " is in both");
   if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
     return make_error(0, "--queue-num + --queues: queue numbers beyond 65535");
   return inv;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "captive/packet/address.hpp"
+#include "captive/session/lists.hpp"
 
 #include "captive/util/log.hpp"
 #include "captive/util/result.hpp"
@@ -31,6 +32,12 @@ struct Config {
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
   std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
   log::Level log_level = log::Level::info;           // --log-level LEVEL
+  // Lists and walled garden (docs/operations.md, docs/walled-garden.md).
+  std::vector<packet::MacAddr> trusted_macs;         // --trusted-mac MAC (repeatable): never intercepted
+  std::vector<packet::MacAddr> blocked_macs;         // --blocked-mac MAC (repeatable): never forwarded
+  std::vector<session::IpPrefix> allow_ips;          // --allow-ip ADDR[/LEN] (repeatable): reachable before sign-in
+  std::vector<std::string> allow_domains;            // --allow-domain NAME (repeatable): via dnsmasq nftset
+  std::string dnsmasq_conf;                          // --dnsmasq-conf FILE: where captived writes the nftset lines
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to
