@@ -19,4 +19,13 @@ std::string make_revoke_request(std::string_view mac) {
   return json::serialize(request);
 }
 
+std::string make_list_change_request(std::string_view verb, std::string_view mac) {
+  json::object request;
+  request["cmd"] = verb;
+  request["mac"] = mac;
+  return json::serialize(request);
+}
+
+std::string make_lists_request() { return R"({"cmd":"lists"})"; }
+
 }  // namespace captive::control
