@@ -84,6 +84,13 @@ grep -q "This device is blocked" "$WORK/login.html" || fail "the sign-in refusal
 in_c1 ping -c1 -W1 "$UP_V4" >/dev/null 2>&1 && fail "blocked c1's ping was forwarded"
 in_set allowed "$C1_MAC" && fail "blocked c1 is in @allowed"
 pass "blocked c1: 511, then 'this device is blocked' (403, no form); sign-in POST refused; nothing forwarded"
+# The kernel alone: even in @allowed (put there by hand, as by any path
+# that bypasses the portal) a blocked MAC is not forwarded.
+in_gw nft add element inet captive allowed "{ $C1_MAC timeout 1h }"
+[ "$(in_c1 python3 "$GATE" connect "$UP_V4" 8080 2)" = reset ] || fail "blocked c1 in @allowed got TCP/8080 through"
+in_c1 ping -c1 -W1 "$UP_V4" >/dev/null 2>&1 && fail "blocked c1 in @allowed: ping forwarded"
+in_gw nft delete element inet captive allowed "{ $C1_MAC }"
+pass "a blocked MAC in @allowed is still not forwarded (@blocked comes first in forward)"
 
 reply=$(ctl_json '{"cmd":"lists"}')
 python3 - "$reply" "$C1_MAC" "$C2_MAC" <<'PY' || fail "lists: $reply"
