@@ -189,5 +189,17 @@ result=$(sign_in "$NS_C1")
 [ "$(body_of "$NS_C1" "http://$UP_V4:8080/")" = upstream-ok ] || fail "unblocked c1 after sign-in"
 grep -q "block $C1_MAC" "$STATE_DIR/lists" && fail "the list file still blocks c1"
 pass "unblock: c1 signs in again and is forwarded; the file forgets the block"
+
+# A session in the kernel set when captived starts with the MAC blocked in
+# the configuration: taken over, then ended, and the device stopped.
+captived_stop || fail "captived did not stop cleanly"
+in_set allowed "$C1_MAC" || fail "test premise: c1's session should outlive captived's stop"
+captived_start --blocked-mac "$C1_MAC"
+for _ in $(seq 1 30); do in_set allowed "$C1_MAC" || break; sleep 0.1; done
+in_set allowed "$C1_MAC" && fail "a session of a configured blocked MAC survived the start"
+grep -q "ended the session of blocked $C1_MAC" "$WORK/captived.log" || fail "no log line for the ended session"
+[ "$(in_c1 python3 "$GATE" connect "$UP_V4" 8080 2)" = reset ] || fail "c1 blocked at start still forwarded"
+[ "$(ctl list | grep -c "$C1_MAC")" = 0 ] || fail "c1 still listed"
+pass "start with --blocked-mac: the session taken over from the kernel set is ended"
 alive "end"
 done_ok
