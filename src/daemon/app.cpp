@@ -327,12 +327,15 @@ struct App::Impl {
   // After a change of the lists (home thread): the file in --state-dir,
   // then the kernel sets, on the kernel worker (fsync and nft block), in
   // order with restores; `done` comes back home.
-  void commit_lists(std::function<void(Result<void>)> done) {
+  // `garden`: a new --allow-ip list (a reload), else the current one stays.
+  void commit_lists(std::function<void(Result<void>)> done,
+                    std::optional<std::vector<session::IpPrefix>> garden = std::nullopt) {
     std::string file = lists.runtime_file();
     kernel.post([this, file = std::move(file), trusted = lists.trusted(), blocked = lists.blocked(),
-                 done = std::move(done)]() mutable {
+                 garden = std::move(garden), done = std::move(done)]() mutable {
       list_sets.trusted = std::move(trusted);
       list_sets.blocked = std::move(blocked);
+      if (garden) list_sets.garden = std::move(*garden);
       Result<void> applied = replace_lists(ruleset_load, list_sets);
       Result<void> saved = session::write_file_atomically(config.state_dir, session::kListsFileName, file);
       Result<void> result;
@@ -344,6 +347,41 @@ struct App::Impl {
       if (!result) LOG_ERROR("lists: %s", result.error().message().c_str());
       asio::post(io, [done = std::move(done), result] { done(result); });
     });
+  }
+
+  // For a reload of the configuration (SIGHUP, captivectl reload; wired
+  // by the config-file work): the lists and the walled garden change live.
+  // Home thread. An invalid list keeps the old ones (the error says why);
+  // run-time entries the new file contradicts are dropped (logged); sessions
+  // of newly blocked MACs end. Kernel sets and files are written on the
+  // kernel worker; `done` comes back home. A changed --allow-domain list is
+  // written to --dnsmasq-conf; dnsmasq reads it at its next start.
+  Result<void> reload_lists(const Config& next, std::function<void(Result<void>)> done) {
+    auto dropped = lists.replace_config(next.trusted_macs, next.blocked_macs);
+    if (!dropped) return dropped.error();
+    for (const auto& why : *dropped) LOG_WARN("lists: %s", why.c_str());
+    std::vector<std::string> ips;
+    for (const auto& p : next.allow_ips) ips.push_back(p.to_string());
+    lists_context->allow_ips = std::move(ips);
+    lists_context->allow_domains = next.allow_domains;
+    for (const auto& mac : lists.blocked())
+      if (registry->find(mac)) registry->revoke(mac, [](Result<void>) {});
+    const std::string dnsmasq_conf = next.dnsmasq_conf, snippet = session::dnsmasq_snippet(next.allow_domains);
+    commit_lists(
+        [this, dnsmasq_conf, snippet, done = std::move(done)](Result<void> applied) {
+          if (!dnsmasq_conf.empty()) {
+            kernel.post([this, dnsmasq_conf, snippet] {
+              const auto slash = dnsmasq_conf.rfind('/');
+              if (auto w = session::write_file_atomically(slash == 0 ? "/" : dnsmasq_conf.substr(0, slash),
+                                                          dnsmasq_conf.substr(slash + 1), snippet);
+                  !w)
+                LOG_WARN("--dnsmasq-conf: %s", w.error().message().c_str());
+            });
+          }
+          done(applied);
+        },
+        next.allow_ips);
+    return {};
   }
 
   Counters counters() const {

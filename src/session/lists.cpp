@@ -125,6 +125,34 @@ Result<MacLists> MacLists::from_config(const std::vector<packet::MacAddr>& trust
   return lists;
 }
 
+Result<std::vector<std::string>> MacLists::replace_config(const std::vector<packet::MacAddr>& trusted,
+                                                          const std::vector<packet::MacAddr>& blocked) {
+  auto fresh = from_config(trusted, blocked);
+  if (!fresh) return fresh.error();
+  std::vector<std::string> dropped;
+  config_trusted_ = std::move(fresh->config_trusted_);
+  config_blocked_ = std::move(fresh->config_blocked_);
+  for (auto it = runtime_trusted_.begin(); it != runtime_trusted_.end();) {
+    if (config_blocked_.contains(*it)) {
+      dropped.push_back("run-time trust of " + it->to_string() + " dropped: blocked in the configuration");
+    } else if (!config_trusted_.contains(*it)) {
+      ++it;
+      continue;
+    }
+    it = runtime_trusted_.erase(it);
+  }
+  for (auto it = runtime_blocked_.begin(); it != runtime_blocked_.end();) {
+    if (config_trusted_.contains(*it)) {
+      dropped.push_back("run-time block of " + it->to_string() + " dropped: trusted in the configuration");
+    } else if (!config_blocked_.contains(*it)) {
+      ++it;
+      continue;
+    }
+    it = runtime_blocked_.erase(it);
+  }
+  return dropped;
+}
+
 Result<bool> MacLists::trust(const packet::MacAddr& mac) {
   if (config_blocked_.contains(mac))
     return make_error(EPERM, mac.to_string() + " is blocked in the configuration (blocked-mac): remove it there");

@@ -78,6 +78,13 @@ class MacLists {
   static Result<MacLists> from_config(const std::vector<packet::MacAddr>& trusted,
                                       const std::vector<packet::MacAddr>& blocked);
 
+  // A reload of the configuration (SIGHUP, captivectl reload): its lists
+  // replace the old ones (same checks as from_config; on error nothing
+  // changes). Run-time entries the new configuration contradicts, or now
+  // repeats, are dropped; the sentences saying which are returned.
+  Result<std::vector<std::string>> replace_config(const std::vector<packet::MacAddr>& trusted,
+                                                  const std::vector<packet::MacAddr>& blocked);
+
   // Run-time changes. True if something changed, false if it already was so.
   // Refused (EPERM) when the configuration says otherwise (a config-blocked
   // MAC cannot be trusted or unblocked at run time, and the other way

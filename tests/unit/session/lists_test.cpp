@@ -188,3 +188,33 @@ TEST(AtomicFile, WritesReplacesAndLeavesNoTemp) {
 
 }  // namespace
 }  // namespace captive::session
+
+namespace captive::session {
+namespace {
+
+TEST(MacListsReload, ConfigReplacedRuntimeKeptUnlessContradicted) {
+  const auto a = *packet::MacAddr::parse("02:00:00:00:00:01"), b = *packet::MacAddr::parse("02:00:00:00:00:02"),
+             c = *packet::MacAddr::parse("02:00:00:00:00:03"), d = *packet::MacAddr::parse("02:00:00:00:00:04");
+  auto lists = *MacLists::from_config({a}, {});
+  ASSERT_TRUE(lists.trust(b));
+  ASSERT_TRUE(lists.block(c));
+  ASSERT_TRUE(lists.block(d));
+  // New file: a no longer trusted, c trusted (contradicts the run-time block), d blocked (repeats it).
+  auto dropped = lists.replace_config({c}, {d});
+  ASSERT_TRUE(dropped);
+  ASSERT_EQ(dropped->size(), 1u);
+  EXPECT_NE((*dropped)[0].find("02:00:00:00:00:03"), std::string::npos);
+  EXPECT_FALSE(lists.is_trusted(a));
+  EXPECT_TRUE(lists.is_trusted(b));
+  EXPECT_TRUE(lists.is_trusted(c));
+  EXPECT_FALSE(lists.is_blocked(c));
+  EXPECT_TRUE(lists.is_blocked(d));
+  EXPECT_EQ(lists.runtime_file().find("block 02:00:00:00:00:04"), std::string::npos) << "now a config entry";
+  // A bad new configuration changes nothing.
+  EXPECT_FALSE(lists.replace_config({a}, {a}));
+  EXPECT_TRUE(lists.is_trusted(c));
+  EXPECT_FALSE(lists.is_trusted(a));
+}
+
+}  // namespace
+}  // namespace captive::session
