@@ -1,6 +1,7 @@
 // The control socket: each input line (split on '\n', as the server reads
 // them) goes to control::handle_request with a Registry over a fake set
-// that already holds a few clients, and a few counters for "stats".
+// that already holds a few clients, a few counters for "stats", and the
+// MAC lists for trust/block/unblock/untrust/lists.
 //
 // handle_request must not throw, and every reply is one line of JSON: an
 // object with a boolean "ok", and a string "error" when ok is false.
@@ -9,9 +10,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../tests/unit/fakes/fakes.hpp"
 #include "captive/control/protocol.hpp"
+#include "captive/session/lists.hpp"
 #include "captive/session/registry.hpp"
 #include "fuzz_check.hpp"
 
@@ -28,9 +31,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    "click-through", ignore);
   registry.sign_in(testing::mac("02:00:00:00:00:03"), std::nullopt, std::chrono::seconds(1), "", ignore);
 
-  control::Context context{registry, [] {
+  // The lists (trust/block/unblock/untrust/lists): a config entry in each,
+  // and a commit that fails when the fuzzer's one-byte line asked for it.
+  auto lists = session::MacLists::from_config({testing::mac("02:00:00:00:00:0a")}, {testing::mac("02:00:00:00:00:0b")});
+  FUZZ_CHECK(lists.has_value());
+  bool fail_commit = false;
+  control::ListsContext lists_context{*lists,
+                                      [&fail_commit](std::function<void(Result<void>)> done) {
+                                        if (std::exchange(fail_commit, false)) return done(make_error(0, "nft failed"));
+                                        done({});
+                                      },
+                                      {"203.0.113.0/28"},
+                                      {"garden.example"}};
+  control::Context context{registry,
+                           [] {
                              return control::Counters{{"responder.syn_ack", 12}, {"nfq.enobufs", 0}};
-                           }};
+                           },
+                           &lists_context};
 
   std::string_view input(reinterpret_cast<const char*>(data), size);
   int lines = 0;
@@ -39,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // A heap copy of exactly the line: ASan sees any read past its end.
     const std::string line(input.substr(0, eol));
     input = eol == std::string_view::npos ? std::string_view() : input.substr(eol + 1);
-    if (line.size() == 1) set.fail_next = true;  // the kernel refuses the next change
+    if (line.size() == 1) set.fail_next = fail_commit = true;  // the kernel refuses the next change
 
     // Without executors the registry answers before handle_request returns:
     // every request gets exactly one answer.

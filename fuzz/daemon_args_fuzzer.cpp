@@ -68,6 +68,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::string script = daemon::load_script("/usr/share/captive/captive.nft", c.dns_servers);
       FUZZ_CHECK(static_cast<std::size_t>(std::count(script.begin(), script.end(), '\n')) == 1u + v4 + v6);
       FUZZ_CHECK(std::count(script.begin(), script.end(), '"') == 2);
+      // Lists and walled garden: bounded, never both trusted and blocked,
+      // and what goes into nft's script and dnsmasq's lines is only
+      // addresses, prefixes and names (one line per set, one per name).
+      FUZZ_CHECK(c.trusted_macs.size() <= session::kMaxListMacs && c.blocked_macs.size() <= session::kMaxListMacs);
+      FUZZ_CHECK(c.allow_ips.size() <= session::kMaxGardenPrefixes);
+      FUZZ_CHECK(c.allow_domains.size() <= session::kMaxGardenDomains);
+      for (const auto& m : c.trusted_macs)
+        FUZZ_CHECK(std::find(c.blocked_macs.begin(), c.blocked_macs.end(), m) == c.blocked_macs.end());
+      const std::string lists = daemon::lists_script(daemon::ListSets{c.trusted_macs, c.blocked_macs, c.allow_ips});
+      for (char ch : lists) FUZZ_CHECK(ch != '"' && ch != ';' && ch != '$');
+      FUZZ_CHECK(static_cast<std::size_t>(std::count(lists.begin(), lists.end(), '\n')) <= 8u);
+      const std::string snippet = session::dnsmasq_snippet(c.allow_domains);
+      std::size_t nftset_lines = 0;
+      for (std::size_t at = snippet.find("nftset=/"); at != std::string::npos; at = snippet.find("nftset=/", at + 1))
+        ++nftset_lines;
+      FUZZ_CHECK(nftset_lines == c.allow_domains.size());
+      for (const auto& d : c.allow_domains)
+        FUZZ_CHECK(d.find_first_of("/#, \t\n") == std::string::npos && session::parse_domain(d).has_value());
     }
   } else {
     FUZZ_CHECK(!r.error().what.empty());

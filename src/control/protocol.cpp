@@ -228,17 +228,6 @@ void do_extend(const json::object& request, Context& context, Reply reply) {
   });
 }
 
-// trust, block, unblock: one MAC to a list.
-void do_mac_list(std::string_view cmd, const json::object& request,
-                 const std::function<void(const packet::MacAddr&, Done<void>)>& hook, Reply reply) {
-  auto mac = mac_field(request, cmd, reply);
-  if (!mac) return;
-  if (!hook) return reply(failure(not_supported(cmd)));
-  hook(*mac, [cmd = std::string(cmd), mac = *mac, reply](Result<void> r) {
-    if (!r) return reply(failure(cmd + " " + mac.to_string() + ": " + r.error().message()));
-    reply(success());
-  });
-}
 
 json::object counter_object(Context& context) {
   json::object values;
@@ -309,6 +298,73 @@ void do_reload(Context& context, Reply reply) {
   });
 }
 
+// --- lists: trust, block, unblock, untrust, lists (issue 9, item 9) ---
+
+json::array list_rows(const std::vector<session::ListEntry>& entries) {
+  json::array rows;
+  for (const auto& e : entries) {
+    json::object row;
+    row["mac"] = e.mac.to_string();
+    row["source"] = e.source == session::ListSource::config ? "config" : "runtime";
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string do_lists(const ListsContext& lists) {
+  json::object out;
+  out["ok"] = true;
+  out["trusted"] = list_rows(lists.lists.trusted_entries());
+  out["blocked"] = list_rows(lists.lists.blocked_entries());
+  json::array ips, domains;
+  for (const auto& a : lists.allow_ips) ips.push_back(json::value(a));
+  for (const auto& d : lists.allow_domains) domains.push_back(json::value(d));
+  out["allow_ip"] = std::move(ips);
+  out["allow_domain"] = std::move(domains);
+  return json::serialize(out);
+}
+
+// A blocked MAC also loses its session: the kernel drops it in forward
+// anyway (@blocked comes first), but a session left in the registry would
+// be put back by every restore and shown as signed in.
+void end_session_of_blocked(session::Registry& registry, const packet::MacAddr& mac, Reply reply) {
+  registry.revoke(mac, [mac, reply = std::move(reply)](Result<void> revoked) {
+    if (!revoked && revoked.error().code != ENOENT)
+      return reply(failure(mac.to_string() + " is blocked, but its session could not be ended: " +
+                           revoked.error().message()));
+    reply(R"({"ok":true,"changed":true})");
+  });
+}
+
+void do_list_change(std::string_view verb, const json::object& request, Context& context, Reply reply) {
+  if (!context.lists) return reply(failure(std::string(verb) + ": lists are not available"));
+  ListsContext& lists = *context.lists;
+  const json::value* mac_field = request.if_contains("mac");
+  if (!mac_field || !mac_field->is_string())
+    return reply(failure(std::string(verb) + ": \"mac\" (a string) is required"));
+  auto mac = session::parse_list_mac(mac_field->get_string());
+  if (!mac) return reply(failure(std::string(verb) + ": " + mac.error().what));
+  Result<bool> changed = verb == "trust"     ? lists.lists.trust(*mac)
+                         : verb == "block"   ? lists.lists.block(*mac)
+                         : verb == "unblock" ? lists.lists.unblock(*mac)
+                                             : lists.lists.untrust(*mac);
+  if (!changed) return reply(failure(changed.error().what));
+  if (!*changed) return reply(R"({"ok":true,"changed":false})");
+  if (!lists.changed) return reply(R"({"ok":true,"changed":true})");
+  const bool blocking = verb == "block";
+  lists.changed([&registry = context.registry, mac = *mac, blocking, reply = std::move(reply)](Result<void> applied) {
+    if (!applied) return reply(failure(applied.error().message()));
+    if (blocking) return end_session_of_blocked(registry, mac, reply);
+    reply(R"({"ok":true,"changed":true})");
+  });
+}
+
+bool is_list_change(std::string_view name) {
+  return name == "trust" || name == "block" || name == "unblock" || name == "untrust";
+}
+
+// --- end of lists ---
+
 }  // namespace
 
 void handle_request(std::string_view line, Context& context, Reply reply) {
@@ -328,9 +384,8 @@ void handle_request(std::string_view line, Context& context, Reply reply) {
   if (name == "status") return do_status(context, std::move(reply));
   if (name == "stats") return reply(do_stats(context));
   if (name == "reload") return do_reload(context, std::move(reply));
-  if (name == "trust") return do_mac_list(name, object, context.trust, std::move(reply));
-  if (name == "block") return do_mac_list(name, object, context.block, std::move(reply));
-  if (name == "unblock") return do_mac_list(name, object, context.unblock, std::move(reply));
+  if (is_list_change(name)) return do_list_change(name, object, context, std::move(reply));
+  if (name == "lists") return context.lists ? reply(do_lists(*context.lists)) : reply(failure("lists: not available"));
   // (`doctor` goes here: branch `probes`.)
   reply(failure("unknown command: " + quoted(name)));
 }

@@ -102,5 +102,13 @@ std::optional<std::uint64_t> parse_rate(std::string_view text) {
   }
   return std::nullopt;
 }
+std::string make_list_change_request(std::string_view verb, std::string_view mac) {
+  json::object request;
+  request["cmd"] = verb;
+  request["mac"] = mac;
+  return json::serialize(request);
+}
+
+std::string make_lists_request() { return R"({"cmd":"lists"})"; }
 
 }  // namespace captive::control

@@ -34,6 +34,7 @@
 #include "captive/portal/handler.hpp"
 #include "captive/portal/server.hpp"
 #include "captive/responder/responder.hpp"
+#include "captive/session/lists.hpp"
 #include "captive/session/registry.hpp"
 #include "captive/session/state_file.hpp"
 #include "captive/util/log.hpp"
@@ -143,6 +144,11 @@ struct App::Impl {
   std::atomic<std::uint64_t> restores{0};
   std::atomic<std::uint64_t> restore_failures{0};
   RulesetLoad ruleset_load;  // nft's path, the defines, the file, the resolvers
+  // The MAC lists (home thread) and what the kernel sets of the lists hold
+  // (kernel worker once the loop runs: every load and restore puts them in).
+  session::MacLists lists;
+  ListSets list_sets;
+  std::optional<control::ListsContext> lists_context;
   // A reconcile runs on the kernel worker and reads the watch socket itself:
   // meanwhile the event loop leaves the socket alone.
   bool reconciling = false;
@@ -376,7 +382,7 @@ struct App::Impl {
         return false;
       }
       LOG_WARN("table inet captive is gone: loading %s", ruleset_load.ruleset.c_str());
-      if (auto loaded = load_ruleset(ruleset_load); !loaded) {
+      if (auto loaded = load_ruleset(ruleset_load, list_sets); !loaded) {
         // Say what clients get, not what we wish: without the table, nothing
         // of ours is in the path (fail open as far as we are concerned).
         LOG_ERROR("cannot restore the ruleset (%s): table inet captive is gone, so unsigned clients are neither "
@@ -413,12 +419,12 @@ struct App::Impl {
     // DNS fails closed until they are filled. Last, so HTTP interception
     // and sessions come back first.
     if (change == nft::Change::sessions && !loaded_here) {
-      if (auto dns = replace_dns_servers(ruleset_load); !dns) {
+      if (auto dns = replace_dns_servers(ruleset_load, list_sets); !dns) {
         // No such sets: a table from an older captive.nft (port 53 open to
         // all). Ours replaces it, as at start.
         LOG_WARN("%s: loading %s over the table somebody loaded", dns.error().message().c_str(),
                  ruleset_load.ruleset.c_str());
-        if (auto loaded = load_ruleset(ruleset_load); !loaded) {
+        if (auto loaded = load_ruleset(ruleset_load, list_sets); !loaded) {
           LOG_ERROR("cannot load %s (%s): unsigned clients get what the table somebody else loaded says, without "
                     "captived's resolvers; captived tries again in %lld s",
                     ruleset_load.ruleset.c_str(), loaded.error().message().c_str(),
@@ -513,6 +519,66 @@ struct App::Impl {
              std::string(session::to_string(end.cause)).c_str(), cut->deleted, list.c_str());
   }
 
+  // After a change of the lists (home thread): the file in --state-dir,
+  // then the kernel sets, on the kernel worker (fsync and nft block), in
+  // order with restores; `done` comes back home.
+  // `garden`: a new --allow-ip list (a reload), else the current one stays.
+  void commit_lists(std::function<void(Result<void>)> done,
+                    std::optional<std::vector<session::IpPrefix>> garden = std::nullopt) {
+    std::string file = lists.runtime_file();
+    kernel.post([this, file = std::move(file), trusted = lists.trusted(), blocked = lists.blocked(),
+                 garden = std::move(garden), done = std::move(done)]() mutable {
+      list_sets.trusted = std::move(trusted);
+      list_sets.blocked = std::move(blocked);
+      if (garden) list_sets.garden = std::move(*garden);
+      Result<void> applied = replace_lists(ruleset_load, list_sets);
+      Result<void> saved = session::write_file_atomically(config.state_dir, session::kListsFileName, file);
+      Result<void> result;
+      if (!applied) {
+        result = Error{applied.error().code, applied.error().what + " (the change is kept and applies when the table is loaded again)"};
+      } else if (!saved) {
+        result = Error{saved.error().code, "in effect, but not saved (lost at restart): " + saved.error().message()};
+      }
+      if (!result) LOG_ERROR("lists: %s", result.error().message().c_str());
+      asio::post(io, [done = std::move(done), result] { done(result); });
+    });
+  }
+
+  // For a reload of the configuration (SIGHUP, captivectl reload; wired
+  // by the config-file work): the lists and the walled garden change live.
+  // Home thread. An invalid list keeps the old ones (the error says why);
+  // run-time entries the new file contradicts are dropped (logged); sessions
+  // of newly blocked MACs end. Kernel sets and files are written on the
+  // kernel worker; `done` comes back home. A changed --allow-domain list is
+  // written to --dnsmasq-conf; dnsmasq reads it at its next start.
+  Result<void> reload_lists(const Config& next, std::function<void(Result<void>)> done) {
+    auto dropped = lists.replace_config(next.trusted_macs, next.blocked_macs);
+    if (!dropped) return dropped.error();
+    for (const auto& why : *dropped) LOG_WARN("lists: %s", why.c_str());
+    std::vector<std::string> ips;
+    for (const auto& p : next.allow_ips) ips.push_back(p.to_string());
+    lists_context->allow_ips = std::move(ips);
+    lists_context->allow_domains = next.allow_domains;
+    for (const auto& mac : lists.blocked())
+      if (registry->find(mac)) registry->revoke(mac, session::EndCause::admin, [](Result<void>) {});
+    const std::string dnsmasq_conf = next.dnsmasq_conf, snippet = session::dnsmasq_snippet(next.allow_domains);
+    commit_lists(
+        [this, dnsmasq_conf, snippet, done = std::move(done)](Result<void> applied) {
+          if (!dnsmasq_conf.empty()) {
+            kernel.post([this, dnsmasq_conf, snippet] {
+              const auto slash = dnsmasq_conf.rfind('/');
+              if (auto w = session::write_file_atomically(slash == 0 ? "/" : dnsmasq_conf.substr(0, slash),
+                                                          dnsmasq_conf.substr(slash + 1), snippet);
+                  !w)
+                LOG_WARN("--dnsmasq-conf: %s", w.error().message().c_str());
+            });
+          }
+          done(applied);
+        },
+        next.allow_ips);
+    return {};
+  }
+
   Counters counters() const {
     Counters out;
     for (const auto& worker : workers) worker->add_counters(out);
@@ -527,6 +593,7 @@ struct App::Impl {
     add_counter(out, "portal.wrong_host", p.wrong_host);
     add_counter(out, "portal.unsigned_url", p.unsigned_url);
     add_counter(out, "portal.logouts", p.logouts);
+    add_counter(out, "portal.blocked", p.blocked);
     add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
@@ -583,6 +650,38 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   if (!nft_path) return nft_path.error();
   s.ruleset_load = RulesetLoad{*nft_path, config.lan, config.portal_port, absolute_path(config.ruleset), config.dns_servers};
 
+  // The lists: the configuration's, then the run-time changes kept in
+  // --state-dir. A damaged line is skipped (logged): the daemon starts.
+  {
+    auto lists = session::MacLists::from_config(config.trusted_macs, config.blocked_macs);
+    if (!lists) return lists.error();
+    s.lists = std::move(*lists);
+    const std::string path = config.state_dir + "/" + std::string(session::kListsFileName);
+    if (auto text = session::read_small_file(path); !text) {
+      LOG_WARN("%s: starting with the configuration's lists only", text.error().message().c_str());
+    } else if (text->has_value()) {
+      std::vector<std::string> skipped;
+      s.lists.load_runtime_file(**text, skipped);
+      for (const auto& why : skipped) LOG_WARN("%s: skipped: %s", path.c_str(), why.c_str());
+    }
+    s.list_sets = ListSets{s.lists.trusted(), s.lists.blocked(), config.allow_ips};
+    LOG_INFO("lists: %zu trusted, %zu blocked; walled garden: %zu addresses, %zu names",
+             s.list_sets.trusted.size(), s.list_sets.blocked.size(), config.allow_ips.size(),
+             config.allow_domains.size());
+  }
+  if (!config.dnsmasq_conf.empty()) {
+    const auto slash = config.dnsmasq_conf.rfind('/');
+    const std::string dir = slash == 0 ? "/" : config.dnsmasq_conf.substr(0, slash);
+    if (auto written = session::write_file_atomically(dir, config.dnsmasq_conf.substr(slash + 1),
+                                                      session::dnsmasq_snippet(config.allow_domains));
+        !written)
+      LOG_WARN("--dnsmasq-conf: %s: dnsmasq does not learn the walled garden's names",
+               written.error().message().c_str());
+    else
+      LOG_INFO("wrote %s for dnsmasq (%zu names; dnsmasq reads it at its start)", config.dnsmasq_conf.c_str(),
+               config.allow_domains.size());
+  }
+
   auto netlink = nft::Netlink::open();
   if (!netlink) return netlink.error();
   s.netlink.emplace(std::move(*netlink));
@@ -593,7 +692,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     // (Without the message's hint to run install-ruleset: we do it.)
     std::string missing = ruleset.error().what.substr(0, ruleset.error().what.find(": run "));
     LOG_INFO("%s: loading %s", missing.c_str(), s.ruleset_load.ruleset.c_str());
-    if (auto loaded = load_ruleset(s.ruleset_load); !loaded)
+    if (auto loaded = load_ruleset(s.ruleset_load, s.list_sets); !loaded)
       return Error{loaded.error().code, missing + " and cannot be loaded: " + loaded.error().what};
     if (auto again = s.netlink->check_ruleset(); !again) return again.error();
     table_was_there = false;
@@ -622,6 +721,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
                      std::move(executors));
   s.registry->set_default_limits(session::Limits{config.idle_timeout, config.quota_bytes, {}, {}});
+  s.reload_hooks.push_back([&s](Config& running, const Config& fresh) {
+    running.idle_timeout = fresh.idle_timeout;
+    running.quota_bytes = fresh.quota_bytes;
+    s.registry->set_default_limits(session::Limits{fresh.idle_timeout, fresh.quota_bytes, {}, {}});
+  });
   s.registry->set_hooks(session::Hooks{{}, [&s](bool urgent) { s.state_changed(urgent); }});
   // The sessions of the state file come back (those the kernel lost are put
   // back); those in the kernel set but not in the file live on as before a
@@ -640,12 +744,20 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   if (table_was_there) {
     // Whoever loaded it (install-ruleset, an older captived) may have named
     // other resolvers, or the table predates the DNS sets: ours apply.
-    if (auto dns = replace_dns_servers(s.ruleset_load); !dns) {
+    if (auto dns = replace_dns_servers(s.ruleset_load, s.list_sets); !dns) {
       LOG_WARN("%s: loading %s again (the sessions taken over are put back)", dns.error().message().c_str(),
                s.ruleset_load.ruleset.c_str());
-      if (auto loaded = load_ruleset(s.ruleset_load); !loaded) return loaded.error();
+      if (auto loaded = load_ruleset(s.ruleset_load, s.list_sets); !loaded) return loaded.error();
       if (auto restored = s.registry->restore(); !restored) return restored.error();
     }
+  }
+  // A blocked MAC keeps no session (taken over from the set, or signed in
+  // before it was blocked): forget it, so no restore puts it back.
+  for (const auto& mac : s.list_sets.blocked) {
+    if (!s.registry->find(mac)) continue;
+    s.registry->revoke(mac, [mac](Result<void> r) {
+      if (r) LOG_INFO("ended the session of blocked %s", mac.to_string().c_str());
+    });
   }
   // The identity of a sign-in is the MAC of that connection's packets (map
   // @portal_peers4, @portal_macs6 + @portal_peers6 of our table); the
@@ -662,15 +774,41 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
                                             portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url),
                                             secrets.link_key},
                     portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
-                                          now_seconds, portal_executors});
+                                          now_seconds, portal_executors,
+                                          [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); }});
 
   auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler,
                                              *s.portal_peers, portal_executors);
   if (!portal_server) return portal_server.error();
   s.portal_server = std::move(*portal_server);
 
+  {
+    std::vector<std::string> ips;
+    for (const auto& p : config.allow_ips) ips.push_back(p.to_string());
+    s.lists_context.emplace(control::ListsContext{
+        s.lists, [&s](std::function<void(Result<void>)> done) { s.commit_lists(std::move(done)); }, std::move(ips),
+        config.allow_domains});
+  }
   s.control_context.emplace(control::Context{*s.registry, [&s] { return s.counters(); }});
   control::Context& ctl = *s.control_context;
+  ctl.lists = &*s.lists_context;
+  // The lists and the walled garden change live on a reload.
+  s.reload_hooks.push_back([&s](Config& running, const Config& fresh) {
+    if (fresh.trusted_macs == running.trusted_macs && fresh.blocked_macs == running.blocked_macs &&
+        fresh.allow_ips == running.allow_ips && fresh.allow_domains == running.allow_domains)
+      return;
+    auto applied = s.reload_lists(fresh, [](Result<void> r) {
+      if (!r) LOG_ERROR("reload: lists: %s", r.error().message().c_str());
+    });
+    if (!applied) {
+      LOG_ERROR("reload: lists: %s; keeping the running lists", applied.error().message().c_str());
+      return;
+    }
+    running.trusted_macs = fresh.trusted_macs;
+    running.blocked_macs = fresh.blocked_macs;
+    running.allow_ips = fresh.allow_ips;
+    running.allow_domains = fresh.allow_domains;
+  });
   ctl.info = [&s] {
     return control::DaemonInfo{
         CAPTIVE_VERSION,

@@ -72,6 +72,12 @@ std::string join(const std::vector<packet::IpAddr>& addresses) {
   return out;
 }
 
+std::string join_macs(const std::vector<packet::MacAddr>& macs) {
+  std::string out;
+  for (const auto& m : macs) out += (out.empty() ? "" : " ") + m.to_string();
+  return out;
+}
+
 const Key kKeys[] = {
     {"lan", "IFACE", Applies::restart, "the LAN interface clients connect through (required)",
      [](Config& c, std::string_view v) -> Result<void> {
@@ -175,6 +181,72 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return join(c.dns_servers); }},
+    {"trusted-mac", "MAC", Applies::live,
+     "a device that is never intercepted and always forwarded\n(printers, the venue's own devices); repeatable",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto mac = session::parse_list_mac(v);
+       if (!mac) return bad(mac.error().what);
+       if (std::find(c.trusted_macs.begin(), c.trusted_macs.end(), *mac) != c.trusted_macs.end()) return {};
+       if (c.trusted_macs.size() == session::kMaxListMacs)
+         return bad("at most " + std::to_string(session::kMaxListMacs) + " MACs");
+       c.trusted_macs.push_back(*mac);
+       return {};
+     },
+     [](const Config& c) { return join_macs(c.trusted_macs); }},
+    {"blocked-mac", "MAC", Applies::live,
+     "a device that is never forwarded and cannot sign in;\nrepeatable (captivectl trust/block/unblock change both\n"
+     "lists at run time, kept in --state-dir)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto mac = session::parse_list_mac(v);
+       if (!mac) return bad(mac.error().what);
+       if (std::find(c.blocked_macs.begin(), c.blocked_macs.end(), *mac) != c.blocked_macs.end()) return {};
+       if (c.blocked_macs.size() == session::kMaxListMacs)
+         return bad("at most " + std::to_string(session::kMaxListMacs) + " MACs");
+       c.blocked_macs.push_back(*mac);
+       return {};
+     },
+     [](const Config& c) { return join_macs(c.blocked_macs); }},
+    {"allow-ip", "ADDR[/LEN]", Applies::live,
+     "walled garden: a destination (IPv4 or IPv6 host or\nprefix) reachable before sign-in; repeatable, at most 256",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto prefix = session::IpPrefix::parse(v);
+       if (!prefix) return bad(prefix.error().what);
+       if (std::find(c.allow_ips.begin(), c.allow_ips.end(), *prefix) != c.allow_ips.end()) return {};
+       if (c.allow_ips.size() == session::kMaxGardenPrefixes)
+         return bad("at most " + std::to_string(session::kMaxGardenPrefixes) + " entries");
+       c.allow_ips.push_back(*prefix);
+       return {};
+     },
+     [](const Config& c) {
+       std::string out;
+       for (const auto& p : c.allow_ips) out += (out.empty() ? "" : " ") + p.to_string();
+       return out;
+     }},
+    {"allow-domain", "NAME", Applies::live,
+     "walled garden: a name (and the names below it) whose\naddresses the router's dnsmasq puts in the garden\n"
+     "(nftset=); repeatable, at most 256",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto name = session::parse_domain(v);
+       if (!name) return bad(name.error().what);
+       if (std::find(c.allow_domains.begin(), c.allow_domains.end(), *name) != c.allow_domains.end()) return {};
+       if (c.allow_domains.size() == session::kMaxGardenDomains)
+         return bad("at most " + std::to_string(session::kMaxGardenDomains) + " names");
+       c.allow_domains.push_back(*name);
+       return {};
+     },
+     [](const Config& c) {
+       std::string out;
+       for (const auto& d : c.allow_domains) out += (out.empty() ? "" : " ") + d;
+       return out;
+     }},
+    {"dnsmasq-conf", "FILE", Applies::restart,
+     "write the dnsmasq lines for --allow-domain to FILE at\nstart (include it in dnsmasq's configuration)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.front() != '/' || v.back() == '/') return bad("not an absolute file path: " + std::string(v));
+       c.dnsmasq_conf = v;
+       return {};
+     },
+     [](const Config& c) { return c.dnsmasq_conf; }},
     {"nft", "PATH", Applies::restart,
      "the nft program (default: the first nft in $PATH,\n/usr/sbin, /sbin, /usr/bin)",
      [](Config& c, std::string_view v) -> Result<void> {
@@ -233,6 +305,9 @@ Result<void> check_whole(const Config& c, std::string_view file_name) {
   }
   if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
     return bad("--queue-num + --queues: queue numbers beyond 65535");
+  for (const auto& m : c.trusted_macs)
+    if (std::find(c.blocked_macs.begin(), c.blocked_macs.end(), m) != c.blocked_macs.end())
+      return bad("trusted-mac and blocked-mac: " + m.to_string() + " is in both");
   return {};
 }
 

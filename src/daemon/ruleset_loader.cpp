@@ -29,7 +29,50 @@ void add_elements(std::string& out, std::span<const packet::IpAddr> dns_servers,
   if (!list.empty()) out += std::string("add element inet captive ") + (v4 ? "dns_ip4" : "dns_ip6") + " { " + list + " }\n";
 }
 
+// "add element inet captive SET { a, b }\n", nothing for an empty list.
+template <class T>
+void add_list(std::string& out, std::string_view set, const std::vector<T>& items, bool (*keep)(const T&)) {
+  std::string list;
+  for (const auto& item : items) {
+    if (!keep(item)) continue;
+    if (!list.empty()) list += ", ";
+    list += item.to_string();
+  }
+  if (!list.empty()) out += "add element inet captive " + std::string(set) + " { " + list + " }\n";
+}
+
+bool any_mac(const packet::MacAddr&) { return true; }
+bool prefix_v4(const session::IpPrefix& p) { return p.address.is_v4(); }
+bool prefix_v6(const session::IpPrefix& p) { return !p.address.is_v4(); }
+
+void add_lists(std::string& out, const ListSets& load) {
+  add_list(out, "trusted", load.trusted, any_mac);
+  add_list(out, "blocked", load.blocked, any_mac);
+  add_list(out, "garden_ip4", load.garden, prefix_v4);
+  add_list(out, "garden_ip6", load.garden, prefix_v6);
+}
+
 }  // namespace
+
+std::string lists_script(const ListSets& load) {
+  std::string out =
+      "flush set inet captive trusted\nflush set inet captive blocked\n"
+      "flush set inet captive garden_ip4\nflush set inet captive garden_ip6\n";
+  add_lists(out, load);
+  return out;
+}
+
+std::string load_script_with_lists(const RulesetLoad& load, const ListSets& lists) {
+  std::string out = load_script(load.ruleset, load.dns_servers);
+  add_lists(out, lists);
+  return out;
+}
+
+Result<void> replace_lists(const RulesetLoad& load, const ListSets& lists) {
+  if (auto ran = run_with_input(nft_argv(load), lists_script(lists)); !ran)
+    return Error{ran.error().code, "set the lists (sets trusted, blocked, garden_ip4, garden_ip6): " + ran.error().what};
+  return {};
+}
 
 Result<std::string> find_nft(std::string_view override_path, std::string_view path_env, std::string_view fallback_dirs) {
   if (!override_path.empty()) {
@@ -135,18 +178,23 @@ Result<void> run_with_input(const std::vector<std::string>& argv, std::string_vi
   return make_error(0, what + ": killed by signal " + std::to_string(WTERMSIG(status)));
 }
 
-Result<void> load_ruleset(const RulesetLoad& load) {
+Result<void> load_ruleset(const RulesetLoad& load, const ListSets& lists) {
   if (!includable_path(load.ruleset))
     return make_error(EINVAL, "--ruleset " + load.ruleset + ": must be an absolute path without quotes or control characters");
   if (::access(load.ruleset.c_str(), R_OK) != 0) return errno_error("--ruleset " + load.ruleset);
-  if (auto ran = run_with_input(nft_argv(load), load_script(load.ruleset, load.dns_servers)); !ran)
+  // The lists go into the same transaction as the table: no packet sees it
+  // without them (a blocked MAC never slips through a reload).
+  if (auto ran = run_with_input(nft_argv(load), load_script_with_lists(load, lists)); !ran)
     return Error{ran.error().code, "load " + load.ruleset + ": " + ran.error().what};
   return {};
 }
 
-Result<void> replace_dns_servers(const RulesetLoad& load) {
-  if (auto ran = run_with_input(nft_argv(load), dns_sets_script(load.dns_servers)); !ran)
-    return Error{ran.error().code, "set the DNS resolvers (sets dns_ip4, dns_ip6): " + ran.error().what};
+Result<void> replace_dns_servers(const RulesetLoad& load, const ListSets& lists) {
+  // With the lists in the same transaction: a table somebody else loaded
+  // gets both at once, and one without the list sets (an older captive.nft)
+  // fails here, so captived loads its own over it.
+  if (auto ran = run_with_input(nft_argv(load), dns_sets_script(load.dns_servers) + lists_script(lists)); !ran)
+    return Error{ran.error().code, "set the DNS resolvers and lists (sets dns_ip4, dns_ip6, trusted, blocked, garden_ip4, garden_ip6): " + ran.error().what};
   return {};
 }
 

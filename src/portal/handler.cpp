@@ -171,6 +171,18 @@ std::optional<Response> Handler::refuse_unidentified(const Request& request, con
   return std::nullopt;
 }
 
+std::optional<Response> Handler::refuse_blocked(const Request& request, const packet::MacAddr& mac) {
+  if (!deps_.blocked || !deps_.blocked(mac)) return std::nullopt;
+  ++stats_.blocked;
+  // The MAC is shown so the user can quote it to the venue's staff.
+  return respond(request, http::status::forbidden,
+                 page("This device is blocked",
+                      "<p>This device (" + mac.to_string() +
+                          ") is blocked on this network: it cannot sign in or use the Internet here. "
+                          "If you think this is a mistake, ask the staff of " +
+                          html_escape(settings_.site_name) + ".</p>"));
+}
+
 std::optional<Response> Handler::refuse_wrong_host(const Request& request) {
   // RFC 9112 §3.2: exactly one Host, else 400. RFC 9110 §15.5.20: 421 for a
   // request not meant for this server - what a page of another origin gets
@@ -210,6 +222,7 @@ Response Handler::answer(const Request& request, const Identity& id) {
   if (path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head)) {
     ++stats_.pages;
     if (auto refused = refuse_unidentified(request, id)) return std::move(*refused);
+    if (auto refused = refuse_blocked(request, id.mac)) return std::move(*refused);
     const packet::MacAddr* mac = &id.mac;
     std::string url = signed_link_url(request.target(), *mac);
     if (auto signed_in = deps_.registry.find(*mac)) {
@@ -311,6 +324,9 @@ void Handler::login(const Request& request, const Client& client, const Identity
   const std::string& form = request.body();
   std::string url = return_url(form_value(form, "url").value_or("")).value_or("");
   if (auto refused = refuse_unidentified(request, id)) return reply(std::move(*refused));
+  // Before the token: a blocked device gets the same clear page whatever
+  // it posts, and never reaches the backend or the kernel set.
+  if (auto refused = refuse_blocked(request, id.mac)) return reply(std::move(*refused));
   const packet::MacAddr* mac = &id.mac;
   // The token covers the URL the form was rendered with: a form whose url
   // was changed (or a forged one) fails here, and the form shown again

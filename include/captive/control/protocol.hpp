@@ -9,7 +9,9 @@
 //   status                                {"ok":true,"status":{version, uptime_seconds, queue_mode, sessions, counters}}
 //   stats                                 {"ok":true,"stats":{"responder.syn_ack":12, ...}}
 //   reload                                {"ok":true,"file":..,"changed":[KEY...],"restart_needed":[KEY...]}
-//   trust | block | unblock   mac         {"ok":true}
+//   trust | block | unblock | untrust  mac  {"ok":true,"changed":BOOL}
+//   lists                                 {"ok":true,"trusted":[{"mac":..,"source":"config"|"runtime"}],
+//                                           "blocked":[...],"allow_ip":[...],"allow_domain":[...]}
 // CLIENT: {"mac","ip","signed_in_at","expires_at" (epoch seconds or null),
 // "method","bytes","packets"}; SEEN: {"mac","ip"}.
 // Failures: {"ok":false,"error":"one line saying what went wrong"}.
@@ -27,6 +29,7 @@
 
 #include "captive/packet/address.hpp"
 #include "captive/session/limits.hpp"
+#include "captive/session/lists.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::control {
@@ -71,6 +74,19 @@ using Done = session::Done<T>;
 // What the protocol answers from. Every std::function may be empty: the
 // command then answers "not supported by this captived" (tests, and
 // features still being built: extend, rates, lists).
+// The lists' side of the protocol (trust, block, unblock, untrust, lists).
+struct ListsContext {
+  // Changed on the home thread by the requests; the daemon's copy.
+  session::MacLists& lists;
+  // Called after a change: persists the lists and writes the kernel sets
+  // (off the home thread); `done` runs on the home thread.
+  std::function<void(std::function<void(Result<void>)> done)> changed;
+  // The walled garden, as configured (shown by "lists").
+  std::vector<std::string> allow_ips{};
+  std::vector<std::string> allow_domains{};
+};
+
+// What the protocol answers from.
 struct Context {
   Context(session::Registry& registry_, std::function<Counters()> counters_ = {})
       : registry(registry_), counters(std::move(counters_)) {}
@@ -96,10 +112,8 @@ struct Context {
   // Without it, allow with rates is refused; allow without them signs in
   // through the registry.
   std::function<void(const Allow&, Done<void>)> allow_with_limits;
-  // Trusted and blocked MACs (trusted-mac, blocked-mac lists).
-  std::function<void(const packet::MacAddr&, Done<void>)> trust;
-  std::function<void(const packet::MacAddr&, Done<void>)> block;
-  std::function<void(const packet::MacAddr&, Done<void>)> unblock;
+  // Null: the list requests answer "not available".
+  ListsContext* lists = nullptr;
 };
 
 // Answers one request line (without its '\n') through `reply` (no '\n'
@@ -135,5 +149,8 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 // kbit, mbit, gbit, bit) or "1mbps" (bytes: bps, kbps, mbps, gbps). A bare
 // number is refused (tc reads it as bits, nft as bytes). > 0.
 std::optional<std::uint64_t> parse_rate(std::string_view text);
+// {"cmd":VERB,"mac":MAC} for trust, block, unblock, untrust.
+std::string make_list_change_request(std::string_view verb, std::string_view mac);
+std::string make_lists_request();
 
 }  // namespace captive::control

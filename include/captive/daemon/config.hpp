@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "captive/packet/address.hpp"
+#include "captive/session/lists.hpp"
 
 #include "captive/util/log.hpp"
 #include "captive/util/result.hpp"
@@ -35,6 +36,12 @@ struct Config {
   std::optional<std::chrono::seconds> idle_timeout;  // --idle-timeout DURATION (off by default)
   std::optional<std::uint64_t> quota_bytes;          // --quota BYTES, up plus down (off by default)
   std::string config_file;                           // --config FILE (command line only; re-read on reload)
+  // Lists and walled garden (docs/operations.md, docs/walled-garden.md).
+  std::vector<packet::MacAddr> trusted_macs;         // --trusted-mac MAC (repeatable): never intercepted
+  std::vector<packet::MacAddr> blocked_macs;         // --blocked-mac MAC (repeatable): never forwarded
+  std::vector<session::IpPrefix> allow_ips;          // --allow-ip ADDR[/LEN] (repeatable): reachable before sign-in
+  std::vector<std::string> allow_domains;            // --allow-domain NAME (repeatable): via dnsmasq nftset
+  std::string dnsmasq_conf;                          // --dnsmasq-conf FILE: where captived writes the nftset lines
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to

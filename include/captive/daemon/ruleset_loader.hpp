@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "captive/packet/address.hpp"
+#include "captive/session/lists.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::daemon {
@@ -40,6 +41,24 @@ struct RulesetLoad {
   std::vector<packet::IpAddr> dns_servers;
 };
 
+// What captived puts into the sets trusted, blocked, garden_ip4/6 (the MAC
+// lists, --allow-ip). Apart from RulesetLoad so its users stay as they are.
+struct ListSets {
+  std::vector<packet::MacAddr> trusted;
+  std::vector<packet::MacAddr> blocked;
+  std::vector<session::IpPrefix> garden;
+};
+
+// Makes the sets trusted, blocked, garden_ip4 and garden_ip6 hold exactly
+// what `lists` names: flush the four and add, as one script (part of a
+// transaction with whatever precedes it). garden_dns4/6 belong to dnsmasq
+// and are left alone. Pure.
+std::string lists_script(const ListSets& lists);
+// load_script and the lists' elements: what load_ruleset feeds nft. Pure.
+std::string load_script_with_lists(const RulesetLoad& load, const ListSets& lists);
+// lists_script through nft: a run-time change of the lists.
+Result<void> replace_lists(const RulesetLoad& load, const ListSets& lists);
+
 // nft -D lan="IFACE" -D portal_port=N -f -  (the script comes on stdin).
 std::vector<std::string> nft_argv(const RulesetLoad& load);
 
@@ -65,10 +84,10 @@ bool includable_path(std::string_view path);
 // (5-40 ms measured here), so callers keep it off latency-critical threads.
 Result<void> run_with_input(const std::vector<std::string>& argv, std::string_view input);
 
-// load_script through nft: the table comes in (replacing any old one) with
-// its resolvers.
-Result<void> load_ruleset(const RulesetLoad& load);
-// dns_sets_script through nft.
-Result<void> replace_dns_servers(const RulesetLoad& load);
+// load_script_with_lists through nft: the table comes in (replacing any old
+// one) with its resolvers and lists.
+Result<void> load_ruleset(const RulesetLoad& load, const ListSets& lists = {});
+// dns_sets_script + lists_script through nft, one transaction.
+Result<void> replace_dns_servers(const RulesetLoad& load, const ListSets& lists = {});
 
 }  // namespace captive::daemon

@@ -74,6 +74,7 @@ struct Stats {
   std::uint64_t wrong_host = 0;         // Host not ours (421) or missing/repeated (400)
   std::uint64_t unsigned_url = 0;       // GET / with a url whose sig is missing or wrong: url dropped
   std::uint64_t logouts = 0;            // sessions ended by POST /logout
+  std::uint64_t blocked = 0;            // a blocked MAC asked for the page or to sign in (403)
 };
 
 // What a logout form's token covers in place of a sign-in form's return
@@ -103,6 +104,8 @@ class Handler {
     auth::Backend& backend;
     std::function<std::uint64_t()> now_seconds;  // for tokens
     Executors executors{};  // `peers` and `neighbours` are used on executors.lookup only
+    // Whether a MAC is on the blocked list (home thread). Empty: nobody is.
+    std::function<bool(const packet::MacAddr&)> blocked{};
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
@@ -131,6 +134,8 @@ class Handler {
   // of the handler but the sockets of `peers` and `neighbours`).
   static Identity look_up(nft::PeerResolver& peers, neigh::Resolver& neighbours, const Client& client);
   std::optional<Response> refuse_unidentified(const Request& request, const Identity& identity);
+  // 403 "this device is blocked" for a MAC on the blocked list; nullopt otherwise.
+  std::optional<Response> refuse_blocked(const Request& request, const packet::MacAddr& mac);
   bool host_is_ours(std::string_view host) const;
   // 400 without exactly one Host, 421 for a Host that is not ours; nullopt if fine.
   std::optional<Response> refuse_wrong_host(const Request& request);

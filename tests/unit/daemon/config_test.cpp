@@ -414,3 +414,81 @@ TEST(ConfigFile, SampleHasEveryKeyAndParses) {
 
 }  // namespace
 }  // namespace captive::daemon
+
+// Lists and walled garden (issue 9, items 9 and 10): repeatable, validated,
+// deduplicated; a MAC in both lists is refused at start.
+namespace captive::daemon {
+namespace {
+
+Result<Invocation> parse_lists(std::vector<std::string> args) {
+  args.insert(args.begin(), {"captived", "--lan", "eth1"});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return parse_args(static_cast<int>(args.size()), argv.data());
+}
+
+TEST(ConfigLists, RepeatableAndDeduplicated) {
+  auto r = parse_lists({"--trusted-mac", "02:00:00:00:00:01", "--trusted-mac=02-00-00-00-00-02", "--trusted-mac",
+                        "02:00:00:00:00:01", "--blocked-mac", "02:00:00:00:00:03", "--allow-ip", "203.0.113.0/28",
+                        "--allow-ip", "2001:db8:3::/64", "--allow-ip", "203.0.113.0/28", "--allow-domain",
+                        "Garden.Example", "--allow-domain", "garden.example.", "--dnsmasq-conf",
+                        "/run/captive/dnsmasq.conf"});
+  ASSERT_TRUE(r) << r.error().message();
+  const Config& c = r->config;
+  ASSERT_EQ(c.trusted_macs.size(), 2u);
+  EXPECT_EQ(c.trusted_macs[1].to_string(), "02:00:00:00:00:02");
+  ASSERT_EQ(c.blocked_macs.size(), 1u);
+  ASSERT_EQ(c.allow_ips.size(), 2u);
+  EXPECT_EQ(c.allow_ips[0].to_string(), "203.0.113.0/28");
+  EXPECT_EQ(c.allow_ips[1].to_string(), "2001:db8:3::/64");
+  EXPECT_EQ(c.allow_domains, (std::vector<std::string>{"garden.example"}));
+  EXPECT_EQ(c.dnsmasq_conf, "/run/captive/dnsmasq.conf");
+}
+
+TEST(ConfigLists, DefaultsEmpty) {
+  auto r = parse_lists({});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->config.trusted_macs.empty());
+  EXPECT_TRUE(r->config.blocked_macs.empty());
+  EXPECT_TRUE(r->config.allow_ips.empty());
+  EXPECT_TRUE(r->config.allow_domains.empty());
+  EXPECT_TRUE(r->config.dnsmasq_conf.empty());
+}
+
+TEST(ConfigLists, ClearErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--trusted-mac", "nonsense"}, "--trusted-mac: not a MAC address: nonsense"},
+           {{"--blocked-mac", "01:00:5e:00:00:01"}, "--blocked-mac: not a unicast MAC"},
+           {{"--trusted-mac", "02:00:00:00:00:01", "--blocked-mac", "02:00:00:00:00:01"}, "is in both"},
+           {{"--allow-ip", "203.0.113.5/24"}, "--allow-ip: host bits set"},
+           {{"--allow-ip", "0.0.0.0/0"}, "--allow-ip: a /0 garden"},
+           {{"--allow-ip", "garden.example"}, "--allow-ip: not an IPv4 or IPv6 address"},
+           {{"--allow-domain", "a/b.example"}, "--allow-domain: not a domain name"},
+           {{"--allow-domain", "example"}, "at least two labels"},
+           {{"--dnsmasq-conf", "relative.conf"}, "--dnsmasq-conf: not an absolute file path"},
+           {{"--trusted-mac"}, "--trusted-mac: needs a value"},
+       }) {
+    auto r = parse_lists(c.args);
+    ASSERT_FALSE(r) << c.args[0];
+    EXPECT_NE(r.error().what.find(c.says), std::string::npos) << r.error().what;
+  }
+}
+
+TEST(ConfigLists, AtMost256GardenPrefixes) {
+  std::vector<std::string> args;
+  for (int i = 0; i < 257; ++i) {
+    args.push_back("--allow-ip");
+    args.push_back("2001:db8:" + std::to_string(i) + "::/48");
+  }
+  auto r = parse_lists(args);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().what.find("at most 256"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace captive::daemon

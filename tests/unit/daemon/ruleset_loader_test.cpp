@@ -148,3 +148,61 @@ TEST_F(RulesetLoaderFiles, RunWithInputFeedsStdinAndReportsTheExitStatus) {
 
 }  // namespace
 }  // namespace captive::daemon
+
+// The lists and the walled garden go in with the table (one transaction)
+// and are replaced as a whole at run time; dnsmasq's sets are never touched.
+namespace captive::daemon {
+namespace {
+
+ListSets with_lists() {
+  ListSets load;
+  load.trusted = {*packet::MacAddr::parse("02:00:00:00:00:01"), *packet::MacAddr::parse("02:00:00:00:00:02")};
+  load.blocked = {*packet::MacAddr::parse("02:00:00:00:00:03")};
+  load.garden = {*session::IpPrefix::parse("203.0.113.0/28"), *session::IpPrefix::parse("2001:db8:3::/64"),
+                 *session::IpPrefix::parse("198.51.100.7")};
+  return load;
+}
+
+TEST(RulesetLists, LoadScriptCarriesTheLists) {
+  RulesetLoad file;
+  file.ruleset = "/x/captive.nft";
+  EXPECT_EQ(load_script_with_lists(file, with_lists()),
+            "include \"/x/captive.nft\"\n"
+            "add element inet captive trusted { 02:00:00:00:00:01, 02:00:00:00:00:02 }\n"
+            "add element inet captive blocked { 02:00:00:00:00:03 }\n"
+            "add element inet captive garden_ip4 { 203.0.113.0/28, 198.51.100.7 }\n"
+            "add element inet captive garden_ip6 { 2001:db8:3::/64 }\n");
+  EXPECT_EQ(load_script_with_lists(file, {}), "include \"/x/captive.nft\"\n");
+}
+
+TEST(RulesetLists, ReplaceFlushesOursNotDnsmasqs) {
+  const std::string script = lists_script(with_lists());
+  EXPECT_EQ(script.rfind("flush set inet captive trusted\nflush set inet captive blocked\n"
+                         "flush set inet captive garden_ip4\nflush set inet captive garden_ip6\n", 0),
+            0u);
+  EXPECT_NE(script.find("add element inet captive blocked { 02:00:00:00:00:03 }\n"), std::string::npos);
+  EXPECT_EQ(script.find("garden_dns"), std::string::npos);
+  EXPECT_EQ(lists_script(ListSets{}).find("add element"), std::string::npos) << "an empty list only flushes";
+}
+
+TEST(RulesetLists, LargestListsFitOnePipeWrite) {
+  RulesetLoad file;
+  file.ruleset = "/usr/share/captive/captive.nft";
+  ListSets load;
+  for (std::size_t i = 0; i < session::kMaxListMacs; ++i) {
+    packet::MacAddr m{{0x02, 0xff, 0xff, 0xff, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)}};
+    load.trusted.push_back(m);
+    m.bytes[1] = 0xee;
+    load.blocked.push_back(m);
+  }
+  for (std::size_t i = 0; i < session::kMaxGardenPrefixes; ++i)
+    load.garden.push_back(*session::IpPrefix::parse("2001:db8:ffff:" + std::to_string(1000 + i) + ":ffff:ffff:ffff:ff00/120"));
+  for (int i = 0; i < 32; ++i)
+    file.dns_servers.push_back(*packet::IpAddr::parse("2001:db8:ffff:ffff:ffff:ffff:ffff:" + std::to_string(1000 + i)));
+  // A pipe holds 64 KiB by default (pipe(7)); run_with_input writes once.
+  EXPECT_LT(load_script_with_lists(file, load).size(), 65536u);
+  EXPECT_LT((dns_sets_script(file.dns_servers) + lists_script(load)).size(), 65536u);
+}
+
+}  // namespace
+}  // namespace captive::daemon
