@@ -88,8 +88,8 @@ struct ListsContext {
 
 // What the protocol answers from.
 struct Context {
-  Context(session::Registry& registry_, std::function<Counters()> counters_ = {})
-      : registry(registry_), counters(std::move(counters_)) {}
+  Context(session::Registry& registry_, std::function<Counters()> counters_ = {}, ListsContext* lists_ = nullptr)
+      : registry(registry_), counters(std::move(counters_)), lists(lists_) {}
 
   session::Registry& registry;
   // Every counter of the daemon, in a stable order (may be empty in tests).
