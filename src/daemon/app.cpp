@@ -837,9 +837,9 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
       done(Result<void>{});
     });
   };
-  ctl.allow_with_limits = [&s](const control::Allow& allow, control::Done<void> done) {
-    s.registry->sign_in(allow.mac, allow.ip, session::SignIn{allow.duration, "admin", "", allow.limits}, std::move(done));
-  };
+  // ctl.allow_with_limits stays empty until the kernel enforces per-session
+  // rates (branch `kernel`): `allow --rate-*` is refused, never accepted and
+  // ignored.
   auto control_server = control::Server::start(s.io, config.socket_path, *s.control_context);
   if (!control_server) return control_server.error();
   s.control_server = std::move(*control_server);
