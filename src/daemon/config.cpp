@@ -6,12 +6,14 @@
 #include <charconv>
 #include <vector>
 
+#include "shipped_probes.hpp"
+
 namespace captive::daemon {
 namespace {
 
 enum Option : int {
   kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
-  kDnsServer, kNft,
+  kDnsServer, kNft, kProbes,
   kHelp, kVersion,
 };
 
@@ -88,6 +90,9 @@ std::string usage(std::string_view program) {
          "  --dns-server ADDR        a resolver (IPv4 or IPv6) unsigned clients may reach through\n"
          "                           the router on port 53; repeatable, at most 32. Default none:\n"
          "                           clients use the router's own resolver\n"
+         "  --probes FILE            the OS connectivity probes that get a 302 to the sign-in\n"
+         "                           page instead of the 511 (default " + std::string(kShippedProbesPath) + ",\n"
+         "                           or the same table built in; docs/clients.md)\n"
          "  --nft PATH               the nft program (default: the first nft in $PATH,\n"
          "                           /usr/sbin, /sbin, /usr/bin)\n"
          "  --state-dir DIR          keys and state (default /var/lib/captive)\n"
@@ -114,6 +119,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"log-level", required_argument, nullptr, kLogLevel},
       {"dns-server", required_argument, nullptr, kDnsServer},
       {"nft", required_argument, nullptr, kNft},
+      {"probes", required_argument, nullptr, kProbes},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -195,6 +201,10 @@ Result<Invocation> parse_args(int argc, char** argv) {
         c.dns_servers.push_back(*address);
         break;
       }
+      case kProbes:
+        if (arg.empty()) return make_error(0, "--probes: empty path");
+        c.probes = arg;
+        break;
       case kNft:
         if (arg.empty() || arg.front() != '/') return make_error(0, "--nft: not an absolute path: " + std::string(arg));
         c.nft = arg;

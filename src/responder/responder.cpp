@@ -117,7 +117,8 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
   context.destination_port = seg.tcp().dst_port();
   context.link_key = settings_.link_key;
   context.client_mac = in.client_mac;
-  const auto kind = http::choose_answer(request);
+  const auto choice = http::choose_answer(settings_.probes.get(), request);
+  const auto kind = choice.kind;
 
   // The rendering depends only on the request, the tuple, the client's MAC
   // (the link's signature) and the MSS, so a

@@ -18,11 +18,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "captive/http/link_signature.hpp"
+#include "captive/http/probe_table.hpp"
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/packet/segment_view.hpp"
@@ -47,6 +49,10 @@ struct Settings {
   // The LAN device: source MAC of our frames, and the MTU that caps our MSS.
   packet::MacAddr lan_mac;
   std::uint16_t lan_mtu = 1500;
+  // The OS connectivity probes that get the 302 (http/probe_table.hpp,
+  // docs/clients.md); null: the 511 for every request. Read-only, shared
+  // by every queue's responder.
+  std::shared_ptr<const http::ProbeTable> probes;
 };
 
 // One queued packet as NFQUEUE hands it over.
