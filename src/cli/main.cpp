@@ -2,6 +2,7 @@
 //   captivectl [--socket PATH] list [--json]
 //   captivectl [--socket PATH] revoke MAC
 //   captivectl [--socket PATH] stats [--json]
+//   captivectl [--socket PATH] doctor MAC [--json]
 #include <getopt.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -33,10 +34,14 @@ void print_usage(FILE* out) {
       "                  has to sign in again\n"
       "  stats [--json]  captived's counters: packets queued and answered by kind,\n"
       "                  every drop reason, sign-ins and refusals\n"
+      "  doctor MAC [--json]\n"
+      "                  why a device did (not) pop up its sign-in window: its recent\n"
+      "                  requests and OS probes, what captived answered (511, 302),\n"
+      "                  whether it opened the sign-in page and signed in, and a verdict\n"
       "\n"
       "Options:\n"
       "  --socket PATH   captived's control socket (default /run/captive/captived.sock)\n"
-      "  --json          (list, stats) one JSON document instead of text\n"
+      "  --json          (list, stats, doctor) one JSON document instead of text\n"
       "  --help          this text\n",
       out);
 }
@@ -193,6 +198,44 @@ int revoke(const std::string& socket_path, const std::string& mac_text) {
   return 0;
 }
 
+// Exit codes of doctor: 0 answered, 1 captived said no, 2 usage, 3 captived
+// unreachable.
+int doctor(const std::string& socket_path, const std::string& mac_text, bool as_json) {
+  auto mac = captive::packet::MacAddr::parse(mac_text);
+  if (!mac) return fail("not a MAC address: " + mac_text + " (expected like 02:00:00:00:00:01)", 2);
+  std::string reply;
+  if (!exchange(socket_path, captive::control::make_doctor_request(mac->to_string()), reply)) return fail(reply, 3);
+  json::value holder;
+  const json::object* object = checked(reply, holder);
+  if (!object) return 1;
+  if (as_json) {
+    std::printf("%s\n", json::serialize(*object).c_str());
+    return 0;
+  }
+  auto field = [](const json::object& o, const char* k) -> const json::value& {
+    static const json::value kNull;
+    const json::value* v = o.if_contains(k);
+    return v ? *v : kNull;
+  };
+  auto yes = [](const json::value& v) { return v.is_bool() && v.get_bool() ? "yes" : "no"; };
+  std::printf("%s\n", mac->to_string().c_str());
+  const json::value& entries = field(*object, "entries");
+  if (entries.is_array() && !entries.get_array().empty()) {
+    std::printf("  %-19s  %-11s  %-14s  %s\n", "WHEN", "ANSWER", "PROBE", "HOST PATH");
+    for (const auto& e : entries.get_array()) {
+      if (!e.is_object()) continue;
+      const auto& o = e.get_object();
+      std::printf("  %-19s  %-11s  %-14s  %s %s\n", format_time(field(o, "at")).c_str(),
+                  text_of(field(o, "event")).c_str(), text_of(field(o, "probe")).c_str(),
+                  text_of(field(o, "host")).c_str(), text_of(field(o, "path")).c_str());
+    }
+  }
+  std::printf("opened the sign-in page: %s; signed in now: %s\n", yes(field(*object, "opened_portal")),
+              yes(field(*object, "signed_in")));
+  std::printf("verdict: %s\n", text_of(field(*object, "verdict")).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -224,6 +267,11 @@ int main(int argc, char** argv) {
   if (command == "list" && args.size() == 1) return list(socket_path, as_json);
   if (command == "revoke" && args.size() == 2) return revoke(socket_path, args[1]);
   if (command == "stats" && args.size() == 1) return stats(socket_path, as_json);
+  if (command == "doctor" && args.size() == 2) return doctor(socket_path, args[1], as_json);
+  if (command == "doctor") {
+    print_usage(stderr);
+    return fail("usage: captivectl doctor MAC [--json]", 2);
+  }
   if (command == "list" || command == "revoke" || command == "stats") {
     print_usage(stderr);
     return fail("wrong arguments for " + command, 2);

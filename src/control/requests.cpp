@@ -12,6 +12,13 @@ std::string make_list_request() { return R"({"cmd":"list"})"; }
 
 std::string make_stats_request() { return R"({"cmd":"stats"})"; }
 
+std::string make_doctor_request(std::string_view mac) {
+  json::object request;
+  request["cmd"] = "doctor";
+  request["mac"] = mac;
+  return json::serialize(request);
+}
+
 std::string make_revoke_request(std::string_view mac) {
   json::object request;
   request["cmd"] = "revoke";

@@ -147,6 +147,9 @@ struct App::Impl {
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
   auth::ClickThrough backend;
+  // What each client asked and got (captivectl doctor): written by the
+  // queue threads and the portal, read by the control socket.
+  std::unique_ptr<responder::ClientLog> client_log;
   std::optional<portal::Handler> handler;
   std::optional<control::Context> control_context;
   std::unique_ptr<portal::Server> portal_server;
@@ -420,6 +423,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
   auto probes = load_probes(config.probes);
   if (!probes) return probes.error();
   rs.probes = std::move(*probes);
+  s.client_log = responder::ClientLog::create(rs.probes);
+  rs.client_log = s.client_log.get();
   s.tokens.emplace(secrets.token_key);
 
   // nft by an absolute path, found once: a restore must not depend on the
@@ -486,14 +491,15 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
                                             portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url),
                                             secrets.link_key},
                     portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
-                                          now_seconds, portal_executors});
+                                          now_seconds, portal_executors, s.client_log.get()});
 
   auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler,
                                              *s.portal_peers, portal_executors);
   if (!portal_server) return portal_server.error();
   s.portal_server = std::move(*portal_server);
 
-  s.control_context.emplace(control::Context{*s.registry, [&s] { return s.counters(); }});
+  s.control_context.emplace(
+      control::Context{*s.registry, [&s] { return s.counters(); }, s.client_log.get(), now_seconds});
   auto control_server = control::Server::start(s.io, config.socket_path, *s.control_context);
   if (!control_server) return control_server.error();
   s.control_server = std::move(*control_server);

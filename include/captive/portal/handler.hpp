@@ -36,6 +36,7 @@
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/portal_peers.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/responder/client_log.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::portal {
@@ -94,6 +95,8 @@ class Handler {
     auth::Backend& backend;
     std::function<std::uint64_t()> now_seconds;  // for tokens
     Executors executors{};  // `peers` and `neighbours` are used on executors.lookup only
+    // Page loads and sign-ins noted for `captivectl doctor` (may be null).
+    responder::ClientLog* client_log = nullptr;
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
@@ -129,6 +132,7 @@ class Handler {
   // url was given).
   std::string signed_link_url(std::string_view target, const packet::MacAddr& mac);
   void login(const Request& request, const Client& client, const Identity& id, Reply reply);
+  void note(const packet::MacAddr& mac, responder::ClientEvent event, const Request& request);
 
   HandlerSettings settings_;
   Deps deps_;

@@ -28,6 +28,7 @@
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/packet/segment_view.hpp"
+#include "captive/responder/client_log.hpp"
 #include "captive/responder/syn_cookie.hpp"
 
 namespace captive::responder {
@@ -53,6 +54,9 @@ struct Settings {
   // docs/clients.md); null: the 511 for every request. Read-only, shared
   // by every queue's responder.
   std::shared_ptr<const http::ProbeTable> probes;
+  // Where each answered request is noted for `captivectl doctor` (shared
+  // by every queue and the portal; may be null).
+  ClientLog* client_log = nullptr;
 };
 
 // One queued packet as NFQUEUE hands it over.
@@ -132,7 +136,7 @@ class Responder {
   // handled like any other, e.g. its FIN acknowledged).
   std::optional<Outcome> answer_request(const Packet& in, const packet::SegmentView& seg,
                                         const http::Request& request, const CookieMatch& match,
-                                        FrameSink& out) const;
+                                        std::uint64_t now_seconds, FrameSink& out) const;
   // Appends one frame to `out` from our side of `seg`'s connection.
   bool emit(const Packet& in, const packet::SegmentView& seg, std::uint32_t seq, std::uint32_t ack,
             std::uint8_t flags, std::uint16_t mss_option, std::span<const std::byte> payload,
