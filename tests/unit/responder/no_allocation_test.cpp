@@ -24,6 +24,9 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
   auto table = http::parse_probe_table("connectivitycheck.gstatic.com /generate_204 302 android\n", "t");
   ASSERT_TRUE(table);
   settings.probes = std::make_shared<const http::ProbeTable>(*table);
+  // And the client log of `captivectl doctor`, written for each answer.
+  auto client_log = ClientLog::create(settings.probes);
+  settings.client_log = client_log.get();
   Responder responder(settings);
   auto out = std::make_unique<Output>();
   constexpr std::uint64_t kNow = 100000;
@@ -65,6 +68,11 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
     EXPECT_EQ(g_allocations.load(), 0u);
     EXPECT_EQ(answered, 3u);
     EXPECT_EQ(redirects, 1u);
+    const auto noted = client_log->history(c.mac);
+    ASSERT_GE(noted.size(), 3u);
+    EXPECT_EQ(noted.back().event, ClientEvent::answer_302);
+    EXPECT_EQ(noted.back().probe_label, "android");
+    EXPECT_EQ(noted[noted.size() - 3].path, "/a");
   }
 }
 
