@@ -149,6 +149,23 @@ doctor=$(ctl doctor 02:00:00:00:0f:0f) || fail "doctor of an unseen MAC failed"
 grep -q 'verdict: no HTTP seen from this device' <<<"$doctor" || fail "doctor unseen: $doctor"
 pass "doctor of an unseen device: no HTTP seen"
 
+# c2 signs in: doctor shows the page load and the sign-in, and says so;
+# after a revoke it says the session ended.
+result=$(sign_in "$NS_C2")
+case "$result" in 303*) ;; *) fail "sign-in of c2: $result" ;; esac
+json=$(ctl doctor "$C2_MAC" --json) || fail "doctor --json after sign-in failed"
+python3 - "$json" <<'PY' || fail "doctor after sign-in: $json"
+import json, sys
+d = json.loads(sys.argv[1])
+events = [x["event"] for x in d["entries"]]
+assert events[-2:] == ["portal_page", "signed_in"], events
+assert d["signed_in"] is True and d["opened_portal"] is True, d
+assert d["verdict"].startswith("signed in:"), d["verdict"]
+PY
+ctl revoke "$C2_MAC" >/dev/null || fail "revoke c2"
+ctl doctor "$C2_MAC" | grep -q 'verdict: signed in earlier but not now' || fail "doctor after revoke: $(ctl doctor "$C2_MAC")"
+pass "doctor c2: page load and sign-in noted by the portal; signed in, then 'signed in earlier' after revoke"
+
 # Exit codes: 2 usage, 3 unreachable.
 status=0; ctl doctor not-a-mac >/dev/null 2>&1 || status=$?
 [ "$status" = 2 ] || fail "doctor not-a-mac exited $status, want 2"
