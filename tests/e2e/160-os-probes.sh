@@ -41,7 +41,10 @@ ua_of() {
 probe() {
   local ns=$1 label=$2 host=$3 path=$4
   out="$WORK/probe-$label-$host$(tr '/' '_' <<<"$path")"
-  ip netns exec "$ns" curl -sS --max-time 5 --resolve "$host:80:$FAKE_SERVER" -A "$(ua_of "$label")" \
+  local extra=()
+  # NetworkManager (and KDE through it) adds only this header.
+  case "$label" in networkmanager | kde) extra=(-H 'Connection: close') ;; esac
+  ip netns exec "$ns" curl -sS --max-time 5 --resolve "$host:80:$FAKE_SERVER" -A "$(ua_of "$label")" "${extra[@]}" \
     -D "$out.headers" -o "$out.body" "http://$host$path" || fail "$label: no answer to http://$host$path"
 }
 
