@@ -104,6 +104,19 @@ done <"$SANDBOX_ROOT/data/probes"
 [ "$count" -ge 20 ] || fail "only $count probes in data/probes"
 pass "$count probes of data/probes ($labels ) answered 302 to the sign-in page, body > 4 bytes, no-store, not the online text"
 
+# Over IPv6 (Windows' IPv6 probe, from the client's IPv6 address): the
+# Location is the portal's IPv6 URL.
+out="$WORK/probe-v6"
+ip netns exec "$NS_C1" curl -sS --max-time 5 --resolve "ipv6.msftconnecttest.com:80:[2001:db8:2::80]" \
+  -A 'Microsoft NCSI' -D "$out.headers" -o "$out.body" http://ipv6.msftconnecttest.com/connecttest.txt ||
+  fail "IPv6: no answer to Windows' IPv6 probe"
+head -n1 "$out.headers" | grep -q '^HTTP/1.1 302 Found' || fail "IPv6 probe: $(head -n1 "$out.headers")"
+case "$(header_of "$out" Location)" in
+  "http://[$GW_V6]:$PORTAL_PORT/?url=http%3A%2F%2Fipv6.msftconnecttest.com%2Fconnecttest.txt&sig="*) ;;
+  *) fail "IPv6 probe Location: $(header_of "$out" Location)" ;;
+esac
+pass "IPv6: Windows' IPv6 probe gets the 302 to the portal's IPv6 URL"
+
 # The Location works: it is the sign-in page (what the phone opens).
 probe "$NS_C1" android connectivitycheck.gstatic.com /generate_204
 page=$(http_status "$NS_C1" "$(header_of "$out" Location)")
