@@ -121,6 +121,8 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
   const auto kind = choice.kind;
   // The first copy of a request (nothing of the answer acknowledged yet):
   // noted once, not for each window's worth of a long answer.
+  if (match.offset == 0 && kind == http::AnswerKind::probe_redirect)
+    stats_.probe_redirects.fetch_add(1, std::memory_order_relaxed);
   if (settings_.client_log && match.offset == 0)
     settings_.client_log->record(in.client_mac, now_seconds,
                                  kind == http::AnswerKind::probe_redirect ? ClientEvent::answer_302

@@ -104,6 +104,9 @@ done <"$SANDBOX_ROOT/data/probes"
 [ "$count" -ge 20 ] || fail "only $count probes in data/probes"
 pass "$count probes of data/probes ($labels ) answered 302 to the sign-in page, body > 4 bytes, no-store, not the online text"
 
+[ "$(stat_of responder.probe_redirects)" -ge "$count" ] || fail "responder.probe_redirects: $(stat_of responder.probe_redirects)"
+pass "captivectl stats counts them: responder.probe_redirects"
+
 # Over IPv6 (Windows' IPv6 probe, from the client's IPv6 address): the
 # Location is the portal's IPv6 URL.
 out="$WORK/probe-v6"

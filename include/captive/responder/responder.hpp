@@ -108,6 +108,8 @@ enum class Outcome {
 
 struct Stats {
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Outcome::count_)> outcomes{};
+  // Requests (first copies) answered with the probe table's 302.
+  std::atomic<std::uint64_t> probe_redirects{0};
   std::uint64_t get(Outcome o) const { return outcomes[static_cast<std::size_t>(o)].load(std::memory_order_relaxed); }
 };
 
@@ -144,7 +146,7 @@ class Responder {
 
   Settings settings_;
   SynCookies cookies_;
-  Stats stats_;
+  mutable Stats stats_;  // counted from the const decision path too
 };
 
 }  // namespace captive::responder

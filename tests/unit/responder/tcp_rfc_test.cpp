@@ -218,6 +218,7 @@ TEST_F(TcpRfcTest, ProbeAnswerKeepsMssAndWindowRules) {
   ASSERT_TRUE(whole.fin);
   EXPECT_EQ(whole.rounds, 1);
   ASSERT_EQ(whole.text.rfind("HTTP/1.1 302 Found\r\nLocation: http://192.0.2.1:8511/?url=", 0), 0u) << whole.text;
+  EXPECT_EQ(responder_->stats().probe_redirects.load(), 1u);  // counted once per request
   for (const std::uint16_t mss : {64, 100, 256, 536}) {
     auto c = Client::v4();
     c.port = static_cast<std::uint16_t>(42000 + mss);
