@@ -143,7 +143,10 @@ Result<ProbeTable> parse_probe_table(std::string_view text, std::string_view fil
     if (n > 4) return error("too many fields (HOST PATH [ANSWER [LABEL]])");
 
     std::string_view host = fields[0];
-    if (host.size() > kMaxHostLength || host.front() == '.' || host.front() == '-')
+    // No empty label ("a..b", "a.."): a DNS name has none, and the
+    // request's Host loses only one trailing dot before the comparison.
+    if (host.size() > kMaxHostLength || host.front() == '.' || host.front() == '-' ||
+        host.find("..") != std::string_view::npos)
       return error("not a host name: " + std::string(host.substr(0, 64)));
     for (char c : host)
       if (!name_char(c))

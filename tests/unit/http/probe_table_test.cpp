@@ -194,6 +194,8 @@ TEST(ProbeTable, ErrorsNameFileAndLine) {
       {"a.example /x\nonlyhost\n", "probes:2: a probe needs HOST and PATH"},
       {"a.example:80 /x\n", "probes:1: not a host name"},
       {"a_b.example /x\n", "probes:1: not a host name"},
+      {"a..b.example /x\n", "probes:1: not a host name"},
+      {"a.example.. /x\n", "probes:1: not a host name"},
       {"a.example x\n", "probes:1: PATH must start with '/'"},
       {"a.example /x?y\n", "probes:1: PATH without a query"},
       {"a.example /x*y\n", "probes:1: PATH: '*' only at the end"},
