@@ -157,6 +157,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   check_answer(AnswerKind::network_authentication_required, r, context);
   check_answer(AnswerKind::probe_redirect, r, context);
-  (void)answer_kind_name(choose_answer(r));
+  (void)answer_kind_name(choose_answer(nullptr, r).kind);
   return 0;
 }

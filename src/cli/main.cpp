@@ -65,6 +65,10 @@ void print_usage(FILE* out) {
       "  trust MAC             never intercept this device (trusted-mac)\n"
       "  block MAC             never forward this device (blocked-mac)\n"
       "  unblock MAC           take a MAC off both lists\n"
+      "  doctor MAC            why a device did (not) pop up its sign-in window: its\n"
+      "                        recent requests and OS probes, what captived answered\n"
+      "                        (511, 302), whether it opened the sign-in page and\n"
+      "                        signed in, and a one-line verdict\n"
       "\n"
       "Options (before or after the command):\n"
       "  --socket PATH         captived's control socket (default /run/captive/captived.sock)\n"
@@ -418,6 +422,9 @@ int cmd_trust(const Options& o, const Args& a) { return mac_list_command("trust"
 int cmd_block(const Options& o, const Args& a) { return mac_list_command("block", "blocked", o, a); }
 int cmd_unblock(const Options& o, const Args& a) { return mac_list_command("unblock", "unblocked", o, a); }
 
+int doctor(const std::string& socket_path, const std::string& mac_text, bool as_json);
+int cmd_doctor(const Options& o, const Args& a) { return doctor(o.socket, a[0], o.json); }
+
 struct Command {
   const char* name;
   std::size_t args;  // exactly this many arguments
@@ -426,7 +433,6 @@ struct Command {
 };
 
 // One row per command (bash completion and captivectl(8) list the same).
-// `doctor MAC` (branch probes) is one more row.
 const Command kCommands[] = {
     {"list", 0, kOptAll, cmd_list},
     {"show", 1, 0, cmd_show},
@@ -439,6 +445,7 @@ const Command kCommands[] = {
     {"trust", 1, 0, cmd_trust},
     {"block", 1, 0, cmd_block},
     {"unblock", 1, 0, cmd_unblock},
+    {"doctor", 1, 0, cmd_doctor},
 };
 
 const char* option_name(unsigned bit) {
@@ -450,6 +457,44 @@ const char* option_name(unsigned bit) {
     case kOptRateUp: return "--rate-up";
   }
   return "?";
+}
+
+// Exit codes of doctor: 0 answered, 1 captived said no, 2 usage, 3 captived
+// unreachable.
+int doctor(const std::string& socket_path, const std::string& mac_text, bool as_json) {
+  auto mac = captive::packet::MacAddr::parse(mac_text);
+  if (!mac) return fail("not a MAC address: " + mac_text + " (expected like 02:00:00:00:00:01)", 2);
+  std::string reply;
+  if (!exchange(socket_path, captive::control::make_doctor_request(mac->to_string()), reply)) return fail(reply, 3);
+  json::value holder;
+  const json::object* object = checked(reply, holder);
+  if (!object) return 1;
+  if (as_json) {
+    std::printf("%s\n", json::serialize(*object).c_str());
+    return 0;
+  }
+  auto field = [](const json::object& o, const char* k) -> const json::value& {
+    static const json::value kNull;
+    const json::value* v = o.if_contains(k);
+    return v ? *v : kNull;
+  };
+  auto yes = [](const json::value& v) { return v.is_bool() && v.get_bool() ? "yes" : "no"; };
+  std::printf("%s\n", mac->to_string().c_str());
+  const json::value& entries = field(*object, "entries");
+  if (entries.is_array() && !entries.get_array().empty()) {
+    std::printf("  %-19s  %-11s  %-14s  %s\n", "WHEN", "ANSWER", "PROBE", "HOST PATH");
+    for (const auto& e : entries.get_array()) {
+      if (!e.is_object()) continue;
+      const auto& o = e.get_object();
+      std::printf("  %-19s  %-11s  %-14s  %s %s\n", format_time(field(o, "at")).c_str(),
+                  text_of(field(o, "event")).c_str(), text_of(field(o, "probe")).c_str(),
+                  text_of(field(o, "host")).c_str(), text_of(field(o, "path")).c_str());
+    }
+  }
+  std::printf("opened the sign-in page: %s; signed in now: %s\n", yes(field(*object, "opened_portal")),
+              yes(field(*object, "signed_in")));
+  std::printf("verdict: %s\n", text_of(field(*object, "verdict")).c_str());
+  return 0;
 }
 
 }  // namespace

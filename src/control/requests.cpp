@@ -27,6 +27,8 @@ std::string with_mac(std::string_view cmd, std::string_view mac) {
 
 }  // namespace
 
+std::string make_doctor_request(std::string_view mac) { return with_mac("doctor", mac); }
+
 std::string make_list_request(bool all) { return all ? R"({"cmd":"list","all":true})" : R"({"cmd":"list"})"; }
 
 std::string make_show_request(std::string_view mac_or_ip) {

@@ -1,5 +1,6 @@
 #include "captive/daemon/app.hpp"
 
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include "captive/session/registry.hpp"
 #include "captive/session/state_file.hpp"
 #include "captive/util/log.hpp"
+#include "shipped_probes.hpp"
 
 namespace captive::daemon {
 namespace asio = boost::asio;
@@ -83,6 +85,46 @@ std::string absolute_path(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
+// A whole small file (at most `limit` bytes, one more says "too large").
+Result<std::string> read_small_file(const std::string& path, std::size_t limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open " + path);
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error error = errno_error("read " + path);
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > limit) break;
+  }
+  ::close(fd);
+  return text;
+}
+
+// The probe table (docs/clients.md): --probes FILE, else the installed
+// copy of the shipped table, else the same table built in. A file given
+// that cannot be read or parsed refuses the start (with FILE:LINE).
+Result<std::shared_ptr<const http::ProbeTable>> load_probes(const std::string& given) {
+  const std::string path = given.empty() ? kShippedProbesPath : given;
+  auto text = read_small_file(path, http::kMaxProbeFileBytes);
+  std::string_view source = path;
+  if (!text) {
+    if (!given.empty() || text.error().code != ENOENT) return Error{text.error().code, "--probes: " + text.error().what};
+    text = std::string(kShippedProbes);
+    source = "built-in probe table";
+  }
+  auto table = http::parse_probe_table(*text, source);
+  if (!table) return Error{table.error().code, "--probes: " + table.error().what};
+  LOG_INFO("probes: %zu from %.*s", table->size(), static_cast<int>(source.size()), source.data());
+  return std::shared_ptr<const http::ProbeTable>(std::make_shared<http::ProbeTable>(std::move(*table)));
+}
+
 std::string portal_url(const packet::IpAddr& address, std::uint16_t port) {
   std::string host = address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
   return "http://" + host + ":" + std::to_string(port) + "/";
@@ -114,6 +156,9 @@ struct App::Impl {
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
   auth::ClickThrough backend;
+  // What each client asked and got (captivectl doctor): written by the
+  // queue threads and the portal, read by the control socket.
+  std::unique_ptr<responder::ClientLog> client_log;
   std::optional<portal::Handler> handler;
   std::optional<control::Context> control_context;
   std::unique_ptr<portal::Server> portal_server;
@@ -641,6 +686,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   rs.link_key = secrets.link_key;
   rs.lan_mac = s.device.mac;
   rs.lan_mtu = s.device.mtu;
+  auto probes = load_probes(config.probes);
+  if (!probes) return probes.error();
+  rs.probes = std::move(*probes);
+  s.client_log = responder::ClientLog::create(rs.probes);
+  rs.client_log = s.client_log.get();
   s.tokens.emplace(secrets.token_key);
 
   // nft by an absolute path, found once: a restore must not depend on the
@@ -775,7 +825,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
                                             secrets.link_key},
                     portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
                                           now_seconds, portal_executors,
-                                          [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); }});
+                                          [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
+                                          s.client_log.get()});
 
   auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler,
                                              *s.portal_peers, portal_executors);
@@ -792,6 +843,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   s.control_context.emplace(control::Context{*s.registry, [&s] { return s.counters(); }});
   control::Context& ctl = *s.control_context;
   ctl.lists = &*s.lists_context;
+  ctl.client_log = s.client_log.get();
+  ctl.now_seconds = now_seconds;
   // The lists and the walled garden change live on a reload.
   s.reload_hooks.push_back([&s](Config& running, const Config& fresh) {
     if (fresh.trusted_macs == running.trusted_macs && fresh.blocked_macs == running.blocked_macs &&

@@ -247,6 +247,15 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.dnsmasq_conf; }},
+    {"probes", "FILE", Applies::restart,
+     "the OS connectivity probes that get a 302 to the sign-in\npage instead of the 511 (default: the shipped table in\n"
+     "the data directory, else the same table built in;\ndocs/clients.md)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.probes = v;
+       return {};
+     },
+     [](const Config& c) { return c.probes; }},
     {"nft", "PATH", Applies::restart,
      "the nft program (default: the first nft in $PATH,\n/usr/sbin, /sbin, /usr/bin)",
      [](Config& c, std::string_view v) -> Result<void> {

@@ -86,8 +86,12 @@ const char* answer_kind_name(AnswerKind kind) {
   return "unknown";
 }
 
-AnswerKind choose_answer(const Request& /*request*/) {
-  return AnswerKind::network_authentication_required;
+Choice choose_answer(const ProbeTable* probes, const Request& request) {
+  Choice choice;
+  if (probes == nullptr) return choice;
+  choice.probe = probes->find(request);
+  if (choice.probe) choice.kind = (*probes)[*choice.probe].answer;
+  return choice;
 }
 
 std::size_t render_answer(std::span<char> out, AnswerKind kind, const Request& request,

@@ -217,6 +217,14 @@ void Handler::handle(const Request& request, const Client& client, Reply reply) 
   });
 }
 
+void Handler::note(const packet::MacAddr& mac, responder::ClientEvent event, const Request& request) {
+  if (!deps_.client_log) return;
+  const auto host = request[http::field::host];
+  const auto target = request.target();
+  deps_.client_log->record(mac, deps_.now_seconds(), event, std::string_view(host.data(), host.size()),
+                           std::string_view(target.data(), target.size()));
+}
+
 Response Handler::answer(const Request& request, const Identity& id) {
   std::string path = path_of(request.target());
   if (path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head)) {
@@ -224,6 +232,7 @@ Response Handler::answer(const Request& request, const Identity& id) {
     if (auto refused = refuse_unidentified(request, id)) return std::move(*refused);
     if (auto refused = refuse_blocked(request, id.mac)) return std::move(*refused);
     const packet::MacAddr* mac = &id.mac;
+    note(*mac, responder::ClientEvent::portal_page, request);
     std::string url = signed_link_url(request.target(), *mac);
     if (auto signed_in = deps_.registry.find(*mac)) {
       std::string body = "<p>This device is signed in until " + format_time(*signed_in->expires_at) + ".</p>";
@@ -334,12 +343,14 @@ void Handler::login(const Request& request, const Client& client, const Identity
   auto token = form_value(form, "token");
   if (!token || !deps_.tokens.verify(*token, *mac, url, deps_.now_seconds())) {
     ++stats_.bad_token;
+    note(*mac, responder::ClientEvent::sign_in_refused, request);
     return reply(
         sign_in_page(request, *mac, {}, "This form has expired. Please try again.", http::status::forbidden));
   }
   auth::Decision decision = deps_.backend.judge(auth::Attempt{*mac, client.address, form});
   if (!decision.accepted) {
     ++stats_.refused;
+    note(*mac, responder::ClientEvent::sign_in_refused, request);
     return reply(sign_in_page(request, *mac, url, decision.reason, http::status::forbidden));
   }
   // The page is written once the kernel has the MAC: a "you are online"
@@ -355,6 +366,7 @@ void Handler::login(const Request& request, const Client& client, const Identity
                                     "<p>Signing in failed on the router. Please try again in a moment.</p>")));
         }
         ++stats_.sign_ins;
+        note(mac, responder::ClientEvent::signed_in, request);
         LOG_INFO("signed in %s from %s (%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
                  deps_.backend.name());
         if (!url.empty()) {

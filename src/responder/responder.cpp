@@ -102,7 +102,7 @@ bool Responder::emit(const Packet& in, const packet::SegmentView& seg, std::uint
 
 std::optional<Outcome> Responder::answer_request(const Packet& in, const packet::SegmentView& seg,
                                                  const http::Request& request, const CookieMatch& match,
-                                                 FrameSink& out) const {
+                                                 std::uint64_t now_seconds, FrameSink& out) const {
   const bool v4 = seg.is_v4();
   // RFC 9293 §3.7.1: no segment larger than the MSS the client advertised
   // (the cookie's index rounds it down; mss >= kMinServedMss).
@@ -117,7 +117,17 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
   context.destination_port = seg.tcp().dst_port();
   context.link_key = settings_.link_key;
   context.client_mac = in.client_mac;
-  const auto kind = http::choose_answer(request);
+  const auto choice = http::choose_answer(settings_.probes.get(), request);
+  const auto kind = choice.kind;
+  // The first copy of a request (nothing of the answer acknowledged yet):
+  // noted once, not for each window's worth of a long answer.
+  if (match.offset == 0 && kind == http::AnswerKind::probe_redirect)
+    stats_.probe_redirects.fetch_add(1, std::memory_order_relaxed);
+  if (settings_.client_log && match.offset == 0)
+    settings_.client_log->record(in.client_mac, now_seconds,
+                                 kind == http::AnswerKind::probe_redirect ? ClientEvent::answer_302
+                                                                          : ClientEvent::answer_511,
+                                 request.host, request.target, choice.probe);
 
   // The rendering depends only on the request, the tuple, the client's MAC
   // (the link's signature) and the MSS, so a
@@ -254,7 +264,7 @@ Outcome Responder::decide(const Packet& in, std::uint64_t now_seconds, FrameSink
         // ack says how much of the answer the client already has; then the
         // MSS index must be the client's for sure (SynCookies::match).
         if (!match->exact) match = cookies_.match(tuple, now_seconds, tcp.ack(), true);
-        if (auto answered = answer_request(in, seg, request, *match, out)) return *answered;
+        if (auto answered = answer_request(in, seg, request, *match, now_seconds, out)) return *answered;
         break;
       case http::RequestKind::continuation:
         break;  // a later segment of a request we answered: see below for FIN

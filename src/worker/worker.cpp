@@ -95,6 +95,7 @@ void Worker::add_counters(Counters& out) const {
     auto outcome = static_cast<responder::Outcome>(i);
     add_counter(out, std::string("responder.") + responder::outcome_name(outcome), r.get(outcome));
   }
+  add_counter(out, "responder.probe_redirects", r.probe_redirects.load(std::memory_order_relaxed));
   const auto& q = source_.stats();
   add_counter(out, "queue.packets", q.packets.load(std::memory_order_relaxed));
   add_counter(out, "queue.enobufs", q.enobufs.load(std::memory_order_relaxed));

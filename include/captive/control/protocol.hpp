@@ -10,6 +10,7 @@
 //   stats                                 {"ok":true,"stats":{"responder.syn_ack":12, ...}}
 //   reload                                {"ok":true,"file":..,"changed":[KEY...],"restart_needed":[KEY...]}
 //   trust | block | unblock | untrust  mac  {"ok":true,"changed":BOOL}
+//   doctor   mac                          {"ok":true,"entries":[...],"verdict":"...", ...}
 //   lists                                 {"ok":true,"trusted":[{"mac":..,"source":"config"|"runtime"}],
 //                                           "blocked":[...],"allow_ip":[...],"allow_domain":[...]}
 // CLIENT: {"mac","ip","signed_in_at","expires_at" (epoch seconds or null),
@@ -30,6 +31,7 @@
 #include "captive/packet/address.hpp"
 #include "captive/session/limits.hpp"
 #include "captive/session/lists.hpp"
+#include "captive/responder/client_log.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::control {
@@ -114,6 +116,10 @@ struct Context {
   std::function<void(const Allow&, Done<void>)> allow_with_limits;
   // Null: the list requests answer "not available".
   ListsContext* lists = nullptr;
+  // What clients asked and got, for `doctor` (may be null), and the clock
+  // its entries are on (CLOCK_BOOTTIME seconds).
+  const responder::ClientLog* client_log = nullptr;
+  std::function<std::uint64_t()> now_seconds = {};
 };
 
 // Answers one request line (without its '\n') through `reply` (no '\n'
@@ -152,5 +158,10 @@ std::optional<std::uint64_t> parse_rate(std::string_view text);
 // {"cmd":VERB,"mac":MAC} for trust, block, unblock, untrust.
 std::string make_list_change_request(std::string_view verb, std::string_view mac);
 std::string make_lists_request();
+std::string make_doctor_request(std::string_view mac);
+
+// `doctor`'s one-line verdict on a client's recent history (oldest first)
+// and whether it is signed in now.
+std::string doctor_verdict(const std::vector<responder::ClientEntry>& entries, bool signed_in_now);
 
 }  // namespace captive::control

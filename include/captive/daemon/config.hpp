@@ -31,6 +31,7 @@ struct Config {
   bool bind_ip = false;                              // --bind-ip: sessions keyed by MAC and address
   std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (loaded if missing or flushed)
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
+  std::string probes;                                // --probes FILE (default: the shipped table)
   std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
   log::Level log_level = log::Level::info;           // --log-level LEVEL
   std::optional<std::chrono::seconds> idle_timeout;  // --idle-timeout DURATION (off by default)

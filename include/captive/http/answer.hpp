@@ -4,29 +4,29 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
+#include "captive/http/answer_kind.hpp"
 #include "captive/http/link_signature.hpp"
 #include "captive/http/original_url.hpp"
+#include "captive/http/probe_table.hpp"
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
 
 namespace captive::http {
 
-enum class AnswerKind : std::uint8_t {
-  // 511 (RFC 6585 §6) with a link and a meta refresh to the sign-in page.
-  network_authentication_required,
-  // 302 Found with an absolute Location to the sign-in page: what the OS
-  // connectivity probes of Android/ChromeOS need to offer "Sign in".
-  probe_redirect,
+struct Choice {
+  AnswerKind kind = AnswerKind::network_authentication_required;
+  // Index in the probe table of the probe the request matched.
+  std::optional<std::size_t> probe;
 };
 
-const char* answer_kind_name(AnswerKind kind);
-
-// THE choice of answer per request. Today: the 511 for everything.
-// TODO(P2): a probe table (Host + path -> probe_redirect), operator-editable.
-AnswerKind choose_answer(const Request& request);
+// THE choice of answer per request: what the probe table says for a known
+// OS connectivity probe (docs/clients.md), the 511 for everything else
+// (and for everything when `probes` is null). Never allocates.
+Choice choose_answer(const ProbeTable* probes, const Request& request);
 
 struct AnswerContext {
   // Sign-in page, absolute ("http://192.0.2.1:8511/"). The original URL is

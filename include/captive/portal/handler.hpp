@@ -39,6 +39,7 @@
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/portal_peers.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/responder/client_log.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::portal {
@@ -106,6 +107,8 @@ class Handler {
     Executors executors{};  // `peers` and `neighbours` are used on executors.lookup only
     // Whether a MAC is on the blocked list (home thread). Empty: nobody is.
     std::function<bool(const packet::MacAddr&)> blocked{};
+    // Page loads and sign-ins noted for `captivectl doctor` (may be null).
+    responder::ClientLog* client_log = nullptr;
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
@@ -151,6 +154,7 @@ class Handler {
   // The "you are online" page: until when, where to go on, and the logout button.
   Response online_page(const Request& request, const packet::MacAddr& mac, const std::string& body,
                        http::status status);
+  void note(const packet::MacAddr& mac, responder::ClientEvent event, const Request& request);
 
   HandlerSettings settings_;
   Deps deps_;

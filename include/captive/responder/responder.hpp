@@ -18,14 +18,17 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "captive/http/link_signature.hpp"
+#include "captive/http/probe_table.hpp"
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/packet/segment_view.hpp"
+#include "captive/responder/client_log.hpp"
 #include "captive/responder/syn_cookie.hpp"
 
 namespace captive::responder {
@@ -47,6 +50,13 @@ struct Settings {
   // The LAN device: source MAC of our frames, and the MTU that caps our MSS.
   packet::MacAddr lan_mac;
   std::uint16_t lan_mtu = 1500;
+  // The OS connectivity probes that get the 302 (http/probe_table.hpp,
+  // docs/clients.md); null: the 511 for every request. Read-only, shared
+  // by every queue's responder.
+  std::shared_ptr<const http::ProbeTable> probes;
+  // Where each answered request is noted for `captivectl doctor` (shared
+  // by every queue and the portal; may be null).
+  ClientLog* client_log = nullptr;
 };
 
 // One queued packet as NFQUEUE hands it over.
@@ -98,6 +108,8 @@ enum class Outcome {
 
 struct Stats {
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Outcome::count_)> outcomes{};
+  // Requests (first copies) answered with the probe table's 302.
+  std::atomic<std::uint64_t> probe_redirects{0};
   std::uint64_t get(Outcome o) const { return outcomes[static_cast<std::size_t>(o)].load(std::memory_order_relaxed); }
 };
 
@@ -126,7 +138,7 @@ class Responder {
   // handled like any other, e.g. its FIN acknowledged).
   std::optional<Outcome> answer_request(const Packet& in, const packet::SegmentView& seg,
                                         const http::Request& request, const CookieMatch& match,
-                                        FrameSink& out) const;
+                                        std::uint64_t now_seconds, FrameSink& out) const;
   // Appends one frame to `out` from our side of `seg`'s connection.
   bool emit(const Packet& in, const packet::SegmentView& seg, std::uint32_t seq, std::uint32_t ack,
             std::uint8_t flags, std::uint16_t mss_option, std::span<const std::byte> payload,
@@ -134,7 +146,7 @@ class Responder {
 
   Settings settings_;
   SynCookies cookies_;
-  Stats stats_;
+  mutable Stats stats_;  // counted from the const decision path too
 };
 
 }  // namespace captive::responder

@@ -329,3 +329,76 @@ TEST(Units, Rates) {
 
 }  // namespace
 }  // namespace captive::control
+
+namespace captive::control {
+namespace {
+
+// `doctor`: the client log's entries for the MAC, whether it opened the
+// page and is signed in, and the verdict that follows.
+TEST(ProtocolDoctor, ListsEntriesAndSaysWhy) {
+  FakeSet set;
+  session::Registry registry(set);
+  auto table = http::parse_probe_table("connectivitycheck.gstatic.com /generate_204 302 android\n", "t");
+  ASSERT_TRUE(table);
+  auto log = responder::ClientLog::create(std::make_shared<const http::ProbeTable>(*table));
+  const auto phone = mac("02:00:00:00:00:21");
+  log->record(phone, 990, responder::ClientEvent::answer_302, "connectivitycheck.gstatic.com", "/generate_204", 0);
+  Context context{registry, {}, log.get(), [] { return std::uint64_t{1000}; }};
+
+  auto reply = json::parse(answer_to(make_doctor_request("02:00:00:00:00:21"), context)).as_object();
+  ASSERT_TRUE(reply.at("ok").as_bool());
+  EXPECT_EQ(reply.at("mac").as_string(), "02:00:00:00:00:21");
+  EXPECT_FALSE(reply.at("signed_in").as_bool());
+  EXPECT_FALSE(reply.at("opened_portal").as_bool());
+  const auto& entries = reply.at("entries").as_array();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].at("ago").to_number<std::uint64_t>(), 10u);
+  EXPECT_EQ(entries[0].at("event").as_string(), "302");
+  EXPECT_EQ(entries[0].at("probe").as_string(), "android");
+  EXPECT_EQ(entries[0].at("host").as_string(), "connectivitycheck.gstatic.com");
+  EXPECT_EQ(std::string(reply.at("verdict").as_string()).rfind("sent android probes, got 302, never opened the sign-in page", 0),
+            0u);
+
+  log->record(phone, 995, responder::ClientEvent::portal_page, "192.0.2.1:8511", "/?url=x");
+  reply = json::parse(answer_to(make_doctor_request("02:00:00:00:00:21"), context)).as_object();
+  EXPECT_TRUE(reply.at("opened_portal").as_bool());
+  EXPECT_EQ(std::string(reply.at("verdict").as_string()), "opened the sign-in page but has not signed in (yet)");
+
+  ASSERT_TRUE(signed_in(registry, phone, std::nullopt));
+  reply = json::parse(answer_to(make_doctor_request("02:00:00:00:00:21"), context)).as_object();
+  EXPECT_TRUE(reply.at("signed_in").as_bool());
+  EXPECT_EQ(std::string(reply.at("verdict").as_string()).rfind("signed in:", 0), 0u);
+
+  reply = json::parse(answer_to(make_doctor_request("02:00:00:00:00:99"), context)).as_object();
+  EXPECT_TRUE(reply.at("entries").as_array().empty());
+  EXPECT_EQ(std::string(reply.at("verdict").as_string()).rfind("no HTTP seen from this device", 0), 0u);
+
+  for (std::string_view bad : {R"({"cmd":"doctor"})", R"({"cmd":"doctor","mac":"nope"})"}) {
+    reply = json::parse(answer_to(bad, context)).as_object();
+    EXPECT_FALSE(reply.at("ok").as_bool()) << bad;
+  }
+}
+
+TEST(ProtocolDoctor, Verdicts) {
+  using responder::ClientEntry;
+  using responder::ClientEvent;
+  auto entry = [](ClientEvent e, std::string label = {}) {
+    ClientEntry x;
+    x.event = e;
+    x.probe_label = std::move(label);
+    return x;
+  };
+  EXPECT_EQ(doctor_verdict({entry(ClientEvent::answer_511)}, false).rfind("only ordinary web requests (511)", 0), 0u);
+  EXPECT_EQ(doctor_verdict({entry(ClientEvent::answer_302, "apple"), entry(ClientEvent::answer_302, "apple")}, false)
+                .rfind("sent apple probes, got 302", 0),
+            0u);
+  EXPECT_EQ(doctor_verdict({entry(ClientEvent::answer_511, "kiosk")}, false).rfind("sent kiosk probes, answered 511", 0),
+            0u);
+  EXPECT_EQ(doctor_verdict({entry(ClientEvent::portal_page), entry(ClientEvent::sign_in_refused)}, false)
+                .rfind("opened the sign-in page and tried to sign in, but was refused", 0),
+            0u);
+  EXPECT_EQ(doctor_verdict({entry(ClientEvent::signed_in)}, false).rfind("signed in earlier but not now", 0), 0u);
+}
+
+}  // namespace
+}  // namespace captive::control

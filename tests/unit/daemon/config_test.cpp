@@ -72,6 +72,17 @@ TEST(Config, NftPath) {
   EXPECT_EQ(r->config.nft, "/opt/nft/bin/nft");
 }
 
+TEST(Config, ProbesFile) {
+  auto r = parse({"--lan", "eth1", "--probes", "/etc/captive/probes"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.probes, "/etc/captive/probes");
+  EXPECT_EQ(parse({"--lan", "eth1"})->config.probes, "") << "the shipped table";
+  auto empty = parse({"--lan", "eth1", "--probes", ""});
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().what, "--probes: empty path");
+  EXPECT_NE(usage("captived").find("--probes FILE"), std::string::npos);
+}
+
 TEST(Config, EveryFlag) {
   auto r = parse({"--lan=br-lan", "--state-dir", "/tmp/s", "--socket", "/tmp/c.sock", "--portal-port", "9000",
                   "--portal-url", "http://portal.example/", "--session-timeout", "15m", "--queue-num", "3", "--queues", "2",

@@ -46,10 +46,14 @@ Rendered render(AnswerKind kind, std::string_view request, std::string_view port
   return {all.substr(0, split), all.substr(split + 4)};
 }
 
-TEST(Answer, ChooseIs511ForEverythingToday) {
-  EXPECT_EQ(choose_answer(parse_request("GET /generate_204 HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n\r\n")),
-            AnswerKind::network_authentication_required);
-  EXPECT_EQ(choose_answer(parse_request("GET / HTTP/1.1\r\n\r\n")),
+// Android's probe gets the 302 it needs to offer "Sign in" (it reads a 511
+// as "no internet"); a request without Host stays a 511.
+TEST(Answer, AndroidProbeGets302OtherRequests511) {
+  auto table = parse_probe_table("connectivitycheck.gstatic.com /generate_204 302 android\n", "t");
+  ASSERT_TRUE(table);
+  EXPECT_EQ(choose_answer(&*table, parse_request("GET /generate_204 HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n\r\n")).kind,
+            AnswerKind::probe_redirect);
+  EXPECT_EQ(choose_answer(&*table, parse_request("GET / HTTP/1.1\r\n\r\n")).kind,
             AnswerKind::network_authentication_required);
   EXPECT_STREQ(answer_kind_name(AnswerKind::probe_redirect), "probe_redirect");
 }

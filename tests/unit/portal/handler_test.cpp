@@ -27,7 +27,8 @@ class PortalHandler : public ::testing::Test {
       : registry_(set_),
         tokens_(key()),
         handler_(HandlerSettings{3600s, "Cafe <Test>", hosts(), link_key()},
-                 Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }}) {
+                 Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }, {},
+                               client_log_.get()}) {
     // 192.0.2.2 is 02:..:02 on the wire (its connections) and in the
     // neighbour table.
     connect("192.0.2.2", kPort, "02:00:00:00:00:02");
@@ -109,6 +110,7 @@ class PortalHandler : public ::testing::Test {
   auth::TokenIssuer tokens_;
   auth::ClickThrough backend_;
   std::uint64_t now_ = 1'700'000'000;
+  std::unique_ptr<responder::ClientLog> client_log_ = responder::ClientLog::create(nullptr);
   Handler handler_;
 };
 
@@ -314,6 +316,28 @@ TEST_F(PortalHandler, LinkFromA511KeepsItsUrl) {
                 captive::http::url_encode("http://example.com/news?id=1&x=%41"));
   EXPECT_EQ(r.result(), http::status::see_other);
   EXPECT_EQ(r[http::field::location], "http://example.com/news?id=1&x=%41");
+}
+
+// `captivectl doctor` learns from the portal: the page load, the refusal,
+// the sign-in, each under the MAC of the connection.
+TEST_F(PortalHandler, PageLoadsAndSignInsAreNotedForDoctor) {
+  using responder::ClientEvent;
+  const auto phone = mac("02:00:00:00:00:02");
+  std::string token = token_in(get("/?" + signed_query("http://198.51.100.2/page")));
+  const std::string url = "&url=" + captive::http::url_encode("http://198.51.100.2/page");
+  post("token=" + token + url);  // terms not accepted
+  EXPECT_EQ(post("token=" + token + url + "&accept_terms=yes").result(), http::status::see_other);
+  const auto noted = client_log_->history(phone);
+  ASSERT_EQ(noted.size(), 3u);
+  EXPECT_EQ(noted[0].event, ClientEvent::portal_page);
+  EXPECT_EQ(noted[0].host, "192.0.2.1:8511");
+  EXPECT_EQ(noted[0].path.rfind("/?url=", 0), 0u);
+  EXPECT_EQ(noted[0].when, now_);
+  EXPECT_EQ(noted[1].event, ClientEvent::sign_in_refused);
+  EXPECT_EQ(noted[2].event, ClientEvent::signed_in);
+  EXPECT_EQ(noted[2].path, "/login");
+  // Nobody else's history.
+  EXPECT_TRUE(client_log_->history(mac("02:00:00:00:00:03")).empty());
 }
 
 TEST_F(PortalHandler, TermsMustBeAccepted) {

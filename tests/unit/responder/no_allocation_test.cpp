@@ -19,7 +19,14 @@ using packet::kTcpSyn;
 TEST(NoAllocation, TheCounterSeesAnAllocation) { EXPECT_EQ(count_one_allocation(), 1u); }
 
 TEST(NoAllocation, HandleDoesNotAllocate) {
-  const auto settings = test_settings();
+  auto settings = test_settings();
+  // With the probe table: a probe's 302 is rendered on the packet path too.
+  auto table = http::parse_probe_table("connectivitycheck.gstatic.com /generate_204 302 android\n", "t");
+  ASSERT_TRUE(table);
+  settings.probes = std::make_shared<const http::ProbeTable>(*table);
+  // And the client log of `captivectl doctor`, written for each answer.
+  auto client_log = ClientLog::create(settings.probes);
+  settings.client_log = client_log.get();
   Responder responder(settings);
   auto out = std::make_unique<Output>();
   constexpr std::uint64_t kNow = 100000;
@@ -33,6 +40,8 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
         syn,
         c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n"),
         c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, long_req),
+        c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1,
+                  "GET /generate_204 HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n\r\n"),
         c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, "\x16\x03\x01"),
         c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1, "Accept: x\r\n"),
         c.segment(kTcpAck | kTcpFin, c.isn + 1, cookie + 900),
@@ -46,10 +55,24 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
     g_allocations = 0;
     g_counting = true;
     std::size_t answered = 0;
-    for (const auto& p : packets) answered += responder.handle(p, kNow, *out) == Outcome::answered;
+    std::size_t redirects = 0;
+    for (const auto& p : packets) {
+      answered += responder.handle(p, kNow, *out) == Outcome::answered;
+      if (out->count > 0) {
+        const auto f = out->frame(0);
+        const std::string_view text(reinterpret_cast<const char*>(f.data()), f.size());
+        redirects += text.find("HTTP/1.1 302 Found") != std::string_view::npos;
+      }
+    }
     g_counting = false;
     EXPECT_EQ(g_allocations.load(), 0u);
-    EXPECT_EQ(answered, 2u);
+    EXPECT_EQ(answered, 3u);
+    EXPECT_EQ(redirects, 1u);
+    const auto noted = client_log->history(c.mac);
+    ASSERT_GE(noted.size(), 3u);
+    EXPECT_EQ(noted.back().event, ClientEvent::answer_302);
+    EXPECT_EQ(noted.back().probe_label, "android");
+    EXPECT_EQ(noted[noted.size() - 3].path, "/a");
   }
 }
 

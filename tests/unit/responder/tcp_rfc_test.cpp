@@ -29,11 +29,11 @@ constexpr std::string_view kRequest = "GET /a/b?c=d HTTP/1.1\r\nHost: example.co
 class TcpRfcTest : public ::testing::Test {
  protected:
   Settings settings_ = test_settings();
-  Responder responder_{settings_};
+  std::unique_ptr<Responder> responder_ = std::make_unique<Responder>(settings_);
   std::unique_ptr<Output> out_ = std::make_unique<Output>();
 
   Outcome handle(const Client& c, const std::vector<std::byte>& l3) {
-    return responder_.handle(c.packet_of(l3), kNow, *out_);
+    return responder_->handle(c.packet_of(l3), kNow, *out_);
   }
 
   // SYN with `mss` (0: no option); our ISN, or nullopt without a SYN-ACK.
@@ -116,7 +116,7 @@ TEST_F(TcpRfcTest, MssTooSmallGetsNoSynAck) {
     EXPECT_EQ(handle(c, c.segment(kTcpSyn, c.isn, 0, {}, mss)), Outcome::mss_too_small) << mss;
     EXPECT_EQ(out_->count, 0u);
   }
-  EXPECT_EQ(responder_.stats().get(Outcome::mss_too_small), 5u);
+  EXPECT_EQ(responder_->stats().get(Outcome::mss_too_small), 5u);
   EXPECT_STREQ(outcome_name(Outcome::mss_too_small), "mss_too_small");
 }
 
@@ -194,11 +194,48 @@ TEST_F(TcpRfcTest, GroupSourceMacGetsNothing) {
     EXPECT_EQ(handle(c, c.segment(kTcpAck, 5, 6)), Outcome::not_unicast) << mac;
     EXPECT_EQ(out_->count, 0u);
   }
-  EXPECT_EQ(responder_.stats().get(Outcome::not_unicast), 8u);
+  EXPECT_EQ(responder_->stats().get(Outcome::not_unicast), 8u);
   // A locally administered unicast MAC is a client like any other.
   auto c = Client::v4();
   c.mac = *packet::MacAddr::parse("02:11:22:33:44:55");
   EXPECT_EQ(handle(c, c.segment(kTcpSyn, c.isn, 0, {}, 1460)), Outcome::syn_ack);
+}
+
+// The probe answer (302) is one more answer body: the same MSS and window
+// rules hold for it, and the parts put together are the whole 302.
+TEST_F(TcpRfcTest, ProbeAnswerKeepsMssAndWindowRules) {
+  auto table = http::parse_probe_table("connectivitycheck.gstatic.com /generate_204 302 android\n", "t");
+  ASSERT_TRUE(table);
+  settings_.probes = std::make_shared<const http::ProbeTable>(*table);
+  responder_ = std::make_unique<Responder>(settings_);
+  constexpr std::string_view kProbe =
+      "GET /generate_204 HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n"
+      "User-Agent: Dalvik/2.1.0 (Linux; U; Android 14)\r\n\r\n";
+  auto big = Client::v4();
+  const auto big_cookie = connect(big, 1460);
+  ASSERT_TRUE(big_cookie);
+  const auto whole = exchange(big, *big_cookie, 1460, kProbe);
+  ASSERT_TRUE(whole.fin);
+  EXPECT_EQ(whole.rounds, 1);
+  ASSERT_EQ(whole.text.rfind("HTTP/1.1 302 Found\r\nLocation: http://192.0.2.1:8511/?url=", 0), 0u) << whole.text;
+  EXPECT_EQ(responder_->stats().probe_redirects.load(), 1u);  // counted once per request
+  for (const std::uint16_t mss : {64, 100, 256, 536}) {
+    auto c = Client::v4();
+    c.port = static_cast<std::uint16_t>(42000 + mss);
+    const auto cookie = connect(c, mss);
+    ASSERT_TRUE(cookie) << mss;
+    const auto ex = exchange(c, *cookie, mss, kProbe);
+    EXPECT_TRUE(ex.fin) << mss;
+    EXPECT_LE(ex.largest_segment, mss);
+    EXPECT_EQ(ex.text.rfind("HTTP/1.1 302 Found\r\n", 0), 0u) << mss;
+  }
+  for (const std::uint16_t window : {std::uint16_t{1}, std::uint16_t{100}, std::uint16_t{300}}) {
+    auto c = big;
+    c.window = window;
+    const auto ex = exchange(c, *big_cookie, 1460, kProbe, 2000);
+    EXPECT_TRUE(ex.fin) << window;
+    EXPECT_EQ(ex.text, whole.text) << window;
+  }
 }
 
 // Property: any advertised MSS 1..65535 and window 0..65535: no segment is

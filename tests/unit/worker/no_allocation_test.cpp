@@ -24,7 +24,14 @@ TEST(WorkerNoAllocation, TheCounterSeesAnAllocation) { EXPECT_EQ(count_one_alloc
 TEST(WorkerNoAllocation, StepDoesNotAllocate) {
   FakeSource source(8);
   FakeSender sender(8192);
-  Worker worker(0, settings(), source, sender, test_clock);
+  // With the probe table and the client log the daemon gives every worker.
+  auto with_probes = settings();
+  auto table = http::parse_probe_table("192.0.2.9 /some/path 302 test\n", "t");
+  ASSERT_TRUE(table);
+  with_probes.probes = std::make_shared<const http::ProbeTable>(*table);
+  auto client_log = responder::ClientLog::create(with_probes.probes);
+  with_probes.client_log = client_log.get();
+  Worker worker(0, with_probes, source, sender, test_clock);
 
   // The cookies, learnt before counting starts.
   const auto syn4 = fixtures::l3_bytes(fixtures::kV4SynFrame);
@@ -62,8 +69,17 @@ TEST(WorkerNoAllocation, StepDoesNotAllocate) {
   EXPECT_EQ(g_allocations.load(), 0u);
   EXPECT_EQ(rounds + 1, packets.size() / 8 + (packets.size() % 8 != 0));
   EXPECT_EQ(source.left(), 0u);
-  // SYN-ACKs, 511s and the small window's parts all went out.
+  // SYN-ACKs, answers (the IPv4 request is a probe here: its 302) and the
+  // small window's parts all went out, and the answers were noted.
   EXPECT_GE(sender.count(), 40u * 5);
+  std::size_t redirects = 0;
+  for (std::size_t i = 0; i < sender.count(); ++i) {
+    const auto f = sender.frame(i);
+    const std::string_view text(reinterpret_cast<const char*>(f.data()), f.size());
+    redirects += text.find("HTTP/1.1 302 Found") != std::string_view::npos;
+  }
+  EXPECT_GE(redirects, 40u);
+  EXPECT_FALSE(client_log->history(*packet::MacAddr::parse("c6:54:7e:3e:dc:6c")).empty());
 }
 
 }  // namespace
