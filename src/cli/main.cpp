@@ -422,8 +422,7 @@ int cmd_trust(const Options& o, const Args& a) { return mac_list_command("trust"
 int cmd_block(const Options& o, const Args& a) { return mac_list_command("block", "blocked", o, a); }
 int cmd_unblock(const Options& o, const Args& a) { return mac_list_command("unblock", "unblocked", o, a); }
 
-int doctor(const std::string& socket_path, const std::string& mac_text, bool as_json);
-int cmd_doctor(const Options& o, const Args& a) { return doctor(o.socket, a[0], o.json); }
+int cmd_doctor(const Options& o, const Args& args);
 
 struct Command {
   const char* name;
@@ -459,42 +458,31 @@ const char* option_name(unsigned bit) {
   return "?";
 }
 
-// Exit codes of doctor: 0 answered, 1 captived said no, 2 usage, 3 captived
-// unreachable.
-int doctor(const std::string& socket_path, const std::string& mac_text, bool as_json) {
-  auto mac = captive::packet::MacAddr::parse(mac_text);
-  if (!mac) return fail("not a MAC address: " + mac_text + " (expected like 02:00:00:00:00:01)", 2);
-  std::string reply;
-  if (!exchange(socket_path, captive::control::make_doctor_request(mac->to_string()), reply)) return fail(reply, 3);
-  json::value holder;
-  const json::object* object = checked(reply, holder);
-  if (!object) return 1;
-  if (as_json) {
-    std::printf("%s\n", json::serialize(*object).c_str());
-    return 0;
-  }
-  auto field = [](const json::object& o, const char* k) -> const json::value& {
-    static const json::value kNull;
-    const json::value* v = o.if_contains(k);
-    return v ? *v : kNull;
-  };
+// doctor MAC: what the client asked lately and what we answered.
+int cmd_doctor(const Options& o, const Args& args) {
+  auto mac = mac_arg(args[0]);
+  if (!mac) return bad_mac(args[0]);
+  Answer a = ask(o, control::make_doctor_request(mac->to_string()));
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  const json::object& object = a.object();
   auto yes = [](const json::value& v) { return v.is_bool() && v.get_bool() ? "yes" : "no"; };
   std::printf("%s\n", mac->to_string().c_str());
-  const json::value& entries = field(*object, "entries");
+  const json::value& entries = member(object, "entries");
   if (entries.is_array() && !entries.get_array().empty()) {
     std::printf("  %-19s  %-11s  %-14s  %s\n", "WHEN", "ANSWER", "PROBE", "HOST PATH");
     for (const auto& e : entries.get_array()) {
       if (!e.is_object()) continue;
-      const auto& o = e.get_object();
-      std::printf("  %-19s  %-11s  %-14s  %s %s\n", format_time(field(o, "at")).c_str(),
-                  text_of(field(o, "event")).c_str(), text_of(field(o, "probe")).c_str(),
-                  text_of(field(o, "host")).c_str(), text_of(field(o, "path")).c_str());
+      const auto& row = e.get_object();
+      std::printf("  %-19s  %-11s  %-14s  %s %s\n", format_time(member(row, "at")).c_str(),
+                  text_of(member(row, "event")).c_str(), text_of(member(row, "probe")).c_str(),
+                  text_of(member(row, "host")).c_str(), text_of(member(row, "path")).c_str());
     }
   }
-  std::printf("opened the sign-in page: %s; signed in now: %s\n", yes(field(*object, "opened_portal")),
-              yes(field(*object, "signed_in")));
-  std::printf("verdict: %s\n", text_of(field(*object, "verdict")).c_str());
-  return 0;
+  std::printf("opened the sign-in page: %s; signed in now: %s\n", yes(member(object, "opened_portal")),
+              yes(member(object, "signed_in")));
+  std::printf("verdict: %s\n", text_of(member(object, "verdict")).c_str());
+  return kDone;
 }
 
 }  // namespace

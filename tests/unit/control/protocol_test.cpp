@@ -343,7 +343,9 @@ TEST(ProtocolDoctor, ListsEntriesAndSaysWhy) {
   auto log = responder::ClientLog::create(std::make_shared<const http::ProbeTable>(*table));
   const auto phone = mac("02:00:00:00:00:21");
   log->record(phone, 990, responder::ClientEvent::answer_302, "connectivitycheck.gstatic.com", "/generate_204", 0);
-  Context context{registry, {}, log.get(), [] { return std::uint64_t{1000}; }};
+  Context context(registry);
+  context.client_log = log.get();
+  context.now_seconds = [] { return std::uint64_t{1000}; };
 
   auto reply = json::parse(answer_to(make_doctor_request("02:00:00:00:00:21"), context)).as_object();
   ASSERT_TRUE(reply.at("ok").as_bool());

@@ -27,7 +27,7 @@ class PortalHandler : public ::testing::Test {
       : registry_(set_),
         tokens_(key()),
         handler_(HandlerSettings{3600s, "Cafe <Test>", hosts(), link_key()},
-                 Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }, {},
+                 Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }, {}, {},
                                client_log_.get()}) {
     // 192.0.2.2 is 02:..:02 on the wire (its connections) and in the
     // neighbour table.
