@@ -11,7 +11,7 @@ namespace {
 
 enum Option : int {
   kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
-  kDnsServer, kNft,
+  kDnsServer, kNft, kVenueUrl, kTlsCert, kTlsKey, kPortalTlsPort,
   kHelp, kVersion,
 };
 
@@ -48,6 +48,21 @@ bool unicast(const packet::IpAddr& a) {
   return b[0] != 0xff;
 }
 
+// An http(s) URL that can go into a header, an HTML attribute and a JSON
+// string unescaped: no space, quote, angle bracket or control character.
+std::optional<std::string> checked_url(std::string_view flag, std::string_view arg, std::string& error) {
+  if (!(arg.starts_with("http://") || arg.starts_with("https://")) || arg.size() > 512) {
+    error = std::string(flag) + ": must be an http:// or https:// URL: " + std::string(arg);
+    return std::nullopt;
+  }
+  for (unsigned char ch : arg)
+    if (ch <= ' ' || ch == '"' || ch == '<' || ch == '>' || ch == '\\' || ch == 0x7f) {
+      error = std::string(flag) + ": invalid character in " + std::string(arg);
+      return std::nullopt;
+    }
+  return std::string(arg);
+}
+
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
@@ -78,6 +93,11 @@ std::string usage(std::string_view program) {
          "  --lan IFACE              the LAN interface clients connect through (required)\n"
          "  --portal-port N          sign-in page port on the LAN addresses (default 8511)\n"
          "  --portal-url URL         sign-in page URL in the 511 (default http://LAN-ADDRESS:PORT/)\n"
+         "  --tls-cert FILE          PEM certificate (chain) for HTTPS: the sign-in page and the\n"
+         "                           RFC 8908 API (/api) are then served over TLS too\n"
+         "  --tls-key FILE           its PEM private key (keep it mode 0600, docs/security.md)\n"
+         "  --portal-tls-port N      HTTPS port of the sign-in page and API (default 8443)\n"
+         "  --venue-url URL          venue-info-url of the RFC 8908 API (default none)\n"
          "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
          "  --bind-ip                bind each session to the MAC and the address it signed in\n"
          "                           from, not the MAC alone (see docs/security.md)\n"
@@ -114,6 +134,10 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"log-level", required_argument, nullptr, kLogLevel},
       {"dns-server", required_argument, nullptr, kDnsServer},
       {"nft", required_argument, nullptr, kNft},
+      {"venue-url", required_argument, nullptr, kVenueUrl},
+      {"tls-cert", required_argument, nullptr, kTlsCert},
+      {"tls-key", required_argument, nullptr, kTlsKey},
+      {"portal-tls-port", required_argument, nullptr, kPortalTlsPort},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -199,6 +223,28 @@ Result<Invocation> parse_args(int argc, char** argv) {
         if (arg.empty() || arg.front() != '/') return make_error(0, "--nft: not an absolute path: " + std::string(arg));
         c.nft = arg;
         break;
+      case kVenueUrl: {
+        std::string error;
+        auto url = checked_url("--venue-url", arg, error);
+        if (!url) return make_error(0, error);
+        c.venue_url = *url;
+        break;
+      }
+      case kTlsCert:
+        if (arg.empty()) return make_error(0, "--tls-cert: empty path");
+        c.tls_cert = arg;
+        break;
+      case kTlsKey:
+        if (arg.empty()) return make_error(0, "--tls-key: empty path");
+        c.tls_key = arg;
+        break;
+      case kPortalTlsPort: {
+        auto n = parse_number(arg);
+        if (!n || *n == 0 || *n > 65535)
+          return make_error(0, "--portal-tls-port: not a port number: " + std::string(arg));
+        c.portal_tls_port = static_cast<std::uint16_t>(*n);
+        break;
+      }
       case kLogLevel:
         if (arg == "debug") c.log_level = log::Level::debug;
         else if (arg == "info") c.log_level = log::Level::info;
@@ -214,6 +260,9 @@ Result<Invocation> parse_args(int argc, char** argv) {
   }
   if (optind < argc) return make_error(0, std::string("unexpected argument: ") + argv[optind] + " (see --help)");
   if (c.lan.empty()) return make_error(0, "--lan IFACE is required (see --help)");
+  if (c.tls_cert.empty() != c.tls_key.empty()) return make_error(0, "--tls-cert and --tls-key go together");
+  if (c.portal_tls_port == c.portal_port)
+    return make_error(0, "--portal-tls-port: the same port as --portal-port (" + std::to_string(c.portal_port) + ")");
   if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
     return make_error(0, "--queue-num + --queues: queue numbers beyond 65535");
   return inv;

@@ -31,6 +31,10 @@ struct Config {
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
   std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
   log::Level log_level = log::Level::info;           // --log-level LEVEL
+  std::string venue_url;                             // --venue-url URL (RFC 8908 venue-info-url)
+  std::string tls_cert;                              // --tls-cert FILE (PEM chain): serve HTTPS too
+  std::string tls_key;                               // --tls-key FILE (PEM private key)
+  std::uint16_t portal_tls_port = 8443;              // --portal-tls-port N
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to

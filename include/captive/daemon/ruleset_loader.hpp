@@ -38,9 +38,10 @@ struct RulesetLoad {
   std::uint16_t portal_port = 8511;
   std::string ruleset;
   std::vector<packet::IpAddr> dns_servers;
+  std::uint16_t portal_tls_port = 8443;  // chain portal_input maps its peers too (HTTPS)
 };
 
-// nft -D lan="IFACE" -D portal_port=N -f -  (the script comes on stdin).
+// nft -D lan="IFACE" -D portal_port=N -D portal_tls_port=N -f -  (the script comes on stdin).
 std::vector<std::string> nft_argv(const RulesetLoad& load);
 
 // The whole load as one nft script, hence one transaction:

@@ -6,6 +6,9 @@
 //                   sig verifies (http/link_signature.hpp)
 //   POST /login     judge the form; on success add the MAC to @allowed and
 //                   send the browser on (303) to the URL it first asked for
+//   GET  /api       the RFC 8908 Captive Portal API: application/captive+json,
+//                   whether this client is captive and, once signed in, the
+//                   time (and traffic, under a quota) its session has left
 //
 // The client is the source MAC of this very connection's packets, as the
 // ruleset recorded it for the connection's (address, port) once the
@@ -54,7 +57,35 @@ struct HandlerSettings {
   // (responder::Settings::link_key): GET / keeps a `url` only when its
   // `sig` verifies for the client's MAC.
   captive::http::LinkKey link_key{};
+  // RFC 8908 §5 `user-portal-url`, by the client's address family (the
+  // page must be reachable over the family the client asked on). RFC 8908
+  // wants it https: captived makes it so when --tls-cert is given.
+  std::string user_portal_url_v4{};
+  std::string user_portal_url_v6{};
+  // RFC 8908 §5 `venue-info-url` (--venue-url); empty: the field is left out.
+  std::string venue_info_url{};
 };
+
+// What the RFC 8908 API tells one client (api_json renders it).
+struct ApiState {
+  bool captive = true;
+  std::string user_portal_url;
+  std::string venue_info_url;                       // empty: not sent
+  std::optional<std::uint64_t> seconds_remaining;   // only when not captive
+  std::optional<std::uint64_t> bytes_remaining;     // only when a quota applies
+  bool can_extend_session = false;
+};
+
+// The JSON object of RFC 8908 §5 (one line, keys in the RFC's order).
+std::string api_json(const ApiState& state);
+
+// What is left of a session's quota, if it has one. The registry does not
+// record quotas yet (issue 9, branch `sessions`, adds them to
+// session::Limits): until then nothing, and `bytes-remaining` is left out.
+std::optional<std::uint64_t> bytes_remaining(const session::Client& client);
+
+// The API's media type (RFC 8908 §5, IANA registration in §9.2).
+inline constexpr std::string_view kCaptiveJson = "application/captive+json";
 
 // The remote end of the connection a request came on.
 using Client = nft::PortalPeer;
@@ -70,6 +101,7 @@ struct Stats {
   std::uint64_t identity_mismatch = 0;  // neighbour table names another MAC than the wire
   std::uint64_t wrong_host = 0;         // Host not ours (421) or missing/repeated (400)
   std::uint64_t unsigned_url = 0;       // GET / with a url whose sig is missing or wrong: url dropped
+  std::uint64_t api_requests = 0;       // GET /api (RFC 8908)
 };
 
 // Where the identity lookups run (two kernel round trips: the peer map, up
@@ -94,6 +126,8 @@ class Handler {
     auth::Backend& backend;
     std::function<std::uint64_t()> now_seconds;  // for tokens
     Executors executors{};  // `peers` and `neighbours` are used on executors.lookup only
+    // The wall clock the registry's expires_at is on (seconds-remaining).
+    std::function<session::Clock::time_point()> wall_now = [] { return session::Clock::now(); };
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
@@ -124,6 +158,8 @@ class Handler {
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
                         const std::string& notice, http::status status);
   Response answer(const Request& request, const Identity& id);
+  // GET /api: the client's own session only (RFC 8908 §5), never another's.
+  Response api(const Request& request, const Client& client, const Identity& id);
   // The `url` of a GET / if it is a return_url and its `sig` is the one our
   // links carry for `mac`; empty otherwise (counted as unsigned_url when a
   // url was given).
