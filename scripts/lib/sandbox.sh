@@ -29,9 +29,10 @@ C1_V6=2001:db8:1::2 C2_V6=2001:db8:1::3 GW_V6=2001:db8:1::1 UP_V6=2001:db8:2::2
 PORTAL_PORT=${PORTAL_PORT:-8511}
 PORTAL_TLS_PORT=${PORTAL_TLS_PORT:-8443}
 SANDBOX_DHCP=${SANDBOX_DHCP:-0}
-# What option 114 / 103 advertise (RFC 8910): the RFC 8908 API over HTTPS.
-API_URL_V4=${API_URL_V4:-https://$GW_V4:$PORTAL_TLS_PORT/api}
-API_URL_V6=${API_URL_V6:-https://[$GW_V6]:$PORTAL_TLS_PORT/api}
+# What option 114 / 103 advertise (RFC 8910; dnsmasq/captive.conf): the RFC
+# 8908 API over HTTPS.
+API_URL_V4=https://$GW_V4:$PORTAL_TLS_PORT/api
+API_URL_V6=https://[$GW_V6]:$PORTAL_TLS_PORT/api
 STATE_DIR=$WORK/state
 SOCKET=$WORK/captived.sock
 PIDS=()
@@ -155,7 +156,7 @@ PY
 # The gateway's dnsmasq with DHCP: its own config file only (--conf-file
 # replaces /etc/dnsmasq.conf; nothing of the system's is read), its own
 # lease and pid files under $WORK, documentation addresses only. The RFC
-# 8910 lines are those of dnsmasq/captive.conf, the shipped snippet.
+# 8910 lines come from dnsmasq/captive.conf, the shipped snippet.
 sandbox_dnsmasq_conf() {
   cat <<CONF
 no-resolv
@@ -181,9 +182,9 @@ dhcp-option=option:dns-server,$GW_V4
 enable-ra
 dhcp-range=::,constructor:br0,ra-stateless,64,1h
 dhcp-option=option6:dns-server,[$GW_V6]
-# RFC 8910 §2.1 (DHCPv4 option 114) and §2.2 (DHCPv6 option 103).
-dhcp-option=114,"$API_URL_V4"
-dhcp-option=option6:103,"$API_URL_V6"
+# RFC 8910 options 114 and 103: the shipped snippet itself, whose example
+# addresses are the sandbox's (API_URL_V4, API_URL_V6).
+conf-file=$SANDBOX_ROOT/dnsmasq/captive.conf
 CONF
 }
 

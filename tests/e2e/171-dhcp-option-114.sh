@@ -27,7 +27,7 @@ grep -q "DHCPACK(br0) $C1_V4 $C1_MAC" "$WORK/dns-gw.log" || fail "dnsmasq did no
 pass "c1 got $C1_V4/24, router and DNS $GW_V4 by DHCP (udhcpc, dnsmasq)"
 
 url=$(lease_captive_url "$NS_C1")
-[ "$url" = "https://$GW_V4:$PORTAL_TLS_PORT/api" ] || fail "option 114 in the lease: '$url' ($(cat "$WORK/$NS_C1.lease"))"
+[ "$url" = "$API_URL_V4" ] || fail "option 114 in the lease: '$url' ($(cat "$WORK/$NS_C1.lease"))"
 pass "the lease carries option 114: $url"
 
 # DNS from the DHCP-advertised resolver works before sign-in (the router's own).
@@ -63,7 +63,7 @@ while i + 4 <= len(reply):
     i += 4 + length
 PY
 ) || true
-[ "$opt103" = "https://[$GW_V6]:$PORTAL_TLS_PORT/api" ] || fail "DHCPv6 option 103: '$opt103' ($(tail -3 "$WORK/dhcpv6.err"))"
+[ "$opt103" = "$API_URL_V6" ] || fail "DHCPv6 option 103: '$opt103' ($(tail -3 "$WORK/dhcpv6.err"))"
 pass "stateless DHCPv6 answers option 103: $opt103"
 
 # The URL from the lease, as the OS uses it (RFC 8908 §4: over TLS).
