@@ -346,6 +346,10 @@ struct App::Impl {
     add_counter(out, "portal.api_requests", p.api_requests);
     add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
+    if (portal_tls_server) {
+      add_counter(out, "portal.tls_connections_evicted", portal_tls_server->connections_evicted());
+      add_counter(out, "portal.tls_connections_refused", portal_tls_server->connections_refused());
+    }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;

@@ -264,5 +264,14 @@ TEST_F(PortalServer, SlowPeerLookupDoesNotStallOtherConnections) {
   EXPECT_EQ(server_->connections_refused(), 0u);
 }
 
+// A certificate or key that cannot be loaded stops the start with the file
+// named (the daemon exits with one line), never a half-configured HTTPS.
+TEST(TlsContext, UnreadableFilesAreNamed) {
+  auto missing = tls_context("/nonexistent/cert.pem", "/nonexistent/key.pem");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("--tls-cert /nonexistent/cert.pem"), std::string::npos)
+      << missing.error().message();
+}
+
 }  // namespace
 }  // namespace captive::portal
