@@ -188,8 +188,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (tls_) {
       beast::http::async_write(*tls_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) return;
-        // close_notify (RFC 8446 §6.1), bounded by the same deadline; the
+        // close_notify (RFC 8446 §6.1), waiting at most 2 s for the
+        // client's: the answer is out, the slot should not stay taken. The
         // socket closes when the session goes, answered or not.
+        self->stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
+            self->settings_.request_timeout, std::chrono::seconds(2)));
         self->tls_->async_shutdown([self](beast::error_code) {});
       });
       return;
