@@ -251,7 +251,7 @@ wait_for() {  # wait_for WHAT CMD... (up to 10 s)
 }
 
 ruleset_up() {
-  in_gw "$INSTALL_RULESET" --lan br0 --portal-port "$PORTAL_PORT" >"$WORK/install-ruleset.log" 2>&1 ||
+  in_gw "$INSTALL_RULESET" --lan br0 --portal-port "$PORTAL_PORT" --portal-tls-port "$PORTAL_TLS_PORT" >"$WORK/install-ruleset.log" 2>&1 ||
     { cat "$WORK/install-ruleset.log" >&2; fail "install-ruleset failed"; }
 }
 
