@@ -103,8 +103,6 @@ std::string api_json(const ApiState& state) {
   return out;
 }
 
-std::optional<std::uint64_t> bytes_remaining(const session::Client&) { return std::nullopt; }
-
 std::optional<std::string> return_url(std::string_view candidate) {
   if (candidate.size() > kMaxReturnUrl) return std::nullopt;
   if (!(candidate.starts_with("http://") || candidate.starts_with("https://"))) return std::nullopt;

@@ -501,6 +501,25 @@ TEST_F(PortalHandler, ApiPortalUrlByFamilyAndVenue) {
             "\"can-extend-session\":false}\n");
 }
 
+// A session record as issue 9's registry gives it (limits and traffic).
+struct RecordWithQuota {
+  session::Limits limits;
+  session::Traffic traffic;
+};
+
+TEST(BytesRemaining, QuotaMinusTrafficBothWays) {
+  RecordWithQuota r;
+  EXPECT_FALSE(bytes_remaining(r));  // no quota: no field
+  r.limits.quota_bytes = 1000;
+  EXPECT_EQ(bytes_remaining(r), 1000u);
+  r.traffic.bytes_up = 300;
+  r.traffic.bytes_down = 600;
+  EXPECT_EQ(bytes_remaining(r), 100u);
+  r.traffic.bytes_down = 5000;  // over (the sweep ends it within seconds)
+  EXPECT_EQ(bytes_remaining(r), 0u);
+  EXPECT_FALSE(bytes_remaining(session::Client{}));  // today's record: no quota known
+}
+
 TEST_F(PortalHandler, ApiMethodsAndHost) {
   EXPECT_EQ(post("x", "192.0.2.2", "/api").result(), http::status::method_not_allowed);
   Request head{http::verb::head, "/api", 11};
