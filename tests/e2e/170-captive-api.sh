@@ -130,4 +130,6 @@ pass "after revoke: captive: true"
 [ "$(stat_of portal.api_requests)" -ge 8 ] || fail "portal.api_requests: $(stat_of portal.api_requests)"
 pass "portal.api_requests counted"
 alive "end"
+captived_stop || fail "captived did not stop cleanly (exit status, or a sanitizer report in its log)"
+pass "captived stops cleanly"
 done_ok

@@ -84,4 +84,6 @@ pass "GET $url: captive: false right after sign-in"
 [ "$(http_status "$NS_C1" "http://$UP_V4/")" = 200 ] || fail "c1 not through after sign-in"
 [ "$(in_c1 curl -6 -sS --max-time 5 "http://[$UP_V6]/")" = upstream-ok ] || fail "c1 not through over IPv6 (SLAAC address)"
 pass "c1 through over IPv4 (DHCP address) and IPv6 (SLAAC address)"
+captived_stop || fail "captived did not stop cleanly (exit status, or a sanitizer report in its log)"
+pass "captived stops cleanly"
 done_ok
