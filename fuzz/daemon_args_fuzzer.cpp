@@ -55,6 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto& c = r->config;
       FUZZ_CHECK(!c.lan.empty() && c.lan.size() < 16);
       FUZZ_CHECK(c.portal_port != 0);
+      FUZZ_CHECK(c.portal_tls_port != 0 && c.portal_tls_port != c.portal_port);
+      FUZZ_CHECK(c.tls_cert.empty() == c.tls_key.empty());
+      // The venue URL goes into JSON and headers unescaped.
+      FUZZ_CHECK(c.venue_url.empty() || c.venue_url.starts_with("http://") || c.venue_url.starts_with("https://"));
+      FUZZ_CHECK(c.venue_url.find_first_of("\"\\<> ") == std::string::npos);
       FUZZ_CHECK(c.session_timeout.count() > 0 && c.session_timeout <= std::chrono::hours(24 * 365));
       FUZZ_CHECK(!c.socket_path.empty() && c.socket_path.size() <= 107);
       FUZZ_CHECK(c.portal_url.empty() || c.portal_url.starts_with("http://") || c.portal_url.starts_with("https://"));

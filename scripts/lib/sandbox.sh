@@ -8,6 +8,13 @@
 # The caller sets P (namespace prefix), WORK (a directory for logs and
 # sockets), BUILD_DIR, and defines fail(); processes started here are
 # remembered in PIDS (and CAPTIVED_PID) for the caller to kill by PID.
+#
+# SANDBOX_DHCP=1: the clients get no static addresses. The gateway's dnsmasq
+# hands them out (DHCPv4, with the router, DNS and RFC 8910 option 114; IPv6
+# by SLAAC from its router advertisements, options by stateless DHCPv6 incl.
+# option 103), and sandbox_dhcp_client runs a real DHCP client (busybox
+# udhcpc) in a client namespace. dnsmasq gives c1 and c2 their usual
+# addresses by MAC (dhcp-host), so everything else here still names them.
 
 SANDBOX_ROOT=${SANDBOX_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD_DIR=${BUILD_DIR:-$SANDBOX_ROOT/build}
@@ -20,6 +27,12 @@ C1_MAC=02:00:00:00:01:02 C2_MAC=02:00:00:00:01:03 GW_MAC=02:00:00:00:01:01
 C1_V4=192.0.2.2 C2_V4=192.0.2.3 GW_V4=192.0.2.1 UP_V4=198.51.100.2
 C1_V6=2001:db8:1::2 C2_V6=2001:db8:1::3 GW_V6=2001:db8:1::1 UP_V6=2001:db8:2::2
 PORTAL_PORT=${PORTAL_PORT:-8511}
+PORTAL_TLS_PORT=${PORTAL_TLS_PORT:-8443}
+SANDBOX_DHCP=${SANDBOX_DHCP:-0}
+# What option 114 / 103 advertise (RFC 8910; dnsmasq/captive.conf): the RFC
+# 8908 API over HTTPS.
+API_URL_V4=https://$GW_V4:$PORTAL_TLS_PORT/api
+API_URL_V6=https://[$GW_V6]:$PORTAL_TLS_PORT/api
 STATE_DIR=$WORK/state
 SOCKET=$WORK/captived.sock
 PIDS=()
@@ -72,6 +85,12 @@ topology_up() {
   local ns mac v4 v6
   for spec in "$NS_C1 $C1_MAC $C1_V4 $C1_V6" "$NS_C2 $C2_MAC $C2_V4 $C2_V6"; do
     read -r ns mac v4 v6 <<<"$spec"
+    if [ "$SANDBOX_DHCP" = 1 ]; then
+      # No DAD wait for the SLAAC address: the sandbox LAN has no duplicates.
+      ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.eth0.use_tempaddr=0
+      ip -n "$ns" link set eth0 address "$mac" up
+      continue
+    fi
     ip -n "$ns" link set eth0 address "$mac" up
     ip -n "$ns" addr add "$v4/24" dev eth0
     ip -n "$ns" -6 addr add "$v6/64" dev eth0 nodad
@@ -123,10 +142,102 @@ PY
   spawn "$NS_UP" "$WORK/udp443.log" python3 "$WORK/udp_server.py" 443
   spawn "$NS_UP" "$WORK/dns-up.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
     --pid-file= --bind-interfaces --listen-address="$UP_V4" --port=53 --address=/upstream.test/$UP_V4 --user=root
-  spawn "$NS_GW" "$WORK/dns-gw.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
-    --pid-file= --bind-interfaces --listen-address="$GW_V4" --port=53 --address=/router.test/$GW_V4 --user=root
+  if [ "$SANDBOX_DHCP" = 1 ]; then
+    sandbox_dnsmasq_conf >"$WORK/dnsmasq-gw.conf"
+    spawn "$NS_GW" "$WORK/dns-gw.log" dnsmasq --keep-in-foreground --conf-file="$WORK/dnsmasq-gw.conf"
+  else
+    spawn "$NS_GW" "$WORK/dns-gw.log" dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null \
+      --pid-file= --bind-interfaces --listen-address="$GW_V4" --port=53 --address=/router.test/$GW_V4 --user=root
+  fi
   wait_for "upstream HTTP" in_up python3 -c "import socket; socket.create_connection(('$UP_V4', 80), 1)"
   wait_for "upstream HTTP 443" in_up python3 -c "import socket; socket.create_connection(('$UP_V4', 443), 1)"
+}
+
+# The gateway's dnsmasq with DHCP: its own config file only (--conf-file
+# replaces /etc/dnsmasq.conf; nothing of the system's is read), its own
+# lease and pid files under $WORK, documentation addresses only. The RFC
+# 8910 lines come from dnsmasq/captive.conf, the shipped snippet.
+sandbox_dnsmasq_conf() {
+  cat <<CONF
+no-resolv
+no-hosts
+bind-interfaces
+interface=br0
+except-interface=lo
+port=53
+user=root
+pid-file=$WORK/dnsmasq-gw.pid
+dhcp-leasefile=$WORK/dnsmasq-gw.leases
+address=/router.test/$GW_V4
+log-dhcp
+log-facility=-
+dhcp-authoritative
+dhcp-range=192.0.2.100,192.0.2.199,255.255.255.0,1h
+dhcp-host=$C1_MAC,$C1_V4
+dhcp-host=$C2_MAC,$C2_V4
+dhcp-option=option:router,$GW_V4
+dhcp-option=option:dns-server,$GW_V4
+# IPv6: addresses by SLAAC from our router advertisements, options (DNS,
+# captive portal) by stateless DHCPv6 (RFC 8415 §6.1).
+enable-ra
+dhcp-range=::,constructor:br0,ra-stateless,64,1h
+dhcp-option=option6:dns-server,[$GW_V6]
+# RFC 8910 options 114 and 103: the shipped snippet itself, whose example
+# addresses are the sandbox's (API_URL_V4, API_URL_V6).
+conf-file=$SANDBOX_ROOT/dnsmasq/captive.conf
+CONF
+}
+
+# A self-signed certificate for the gateway's LAN addresses (the HTTPS
+# portal and API): $WORK/cert.pem, key in $WORK/key.pem (mode 0600).
+sandbox_tls_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$GW_V4" \
+    -addext "subjectAltName=IP:$GW_V4,IP:$GW_V6" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    >"$WORK/openssl.log" 2>&1 || fail "openssl req: $(cat "$WORK/openssl.log")"
+  chmod 600 "$WORK/key.pem"
+}
+
+# A real DHCP client in namespace NS: busybox udhcpc asks for an address
+# and option 114 (-O 114), its script sets address and route in NS only
+# (never /etc/resolv.conf: the namespace shares the host's /etc) and writes
+# the lease as shell variables to $WORK/NS.lease (ip, subnet, router, dns,
+# serverid, lease, opt114 = the option's bytes in hex). Exits once bound
+# (-q): nothing is left running. Then waits for the SLAAC address (IPv6)
+# from the gateway's router advertisements.
+sandbox_dhcp_client() {  # sandbox_dhcp_client NS
+  local ns=$1
+  cat >"$WORK/udhcpc.script" <<'SH'
+#!/bin/sh
+# udhcpc calls this with the event in $1 and the lease in the environment.
+case $1 in
+  deconfig) ip -4 addr flush dev "$interface" ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/$subnet" dev "$interface"
+    [ -z "$router" ] || ip route replace default via "${router%% *}" dev "$interface"
+    for v in interface ip subnet router dns serverid lease opt114; do
+      eval "printf '%s=%s\n' $v \"\$$v\""
+    done >"$LEASE_FILE"
+    ;;
+esac
+exit 0
+SH
+  chmod +x "$WORK/udhcpc.script"
+  LEASE_FILE="$WORK/$ns.lease" ip netns exec "$ns" busybox udhcpc -i eth0 -f -q -n -t 5 -T 1 -A 1 -O 114 \
+    -s "$WORK/udhcpc.script" >"$WORK/$ns.udhcpc.log" 2>&1 || fail "no DHCP lease in $ns: $(cat "$WORK/$ns.udhcpc.log")"
+  [ -s "$WORK/$ns.lease" ] || fail "udhcpc in $ns wrote no lease: $(cat "$WORK/$ns.udhcpc.log")"
+  wait_for "a SLAAC address in $ns" sh -c "ip -n '$ns' -6 addr show dev eth0 scope global | grep -q 'inet6 2001:db8:1:'"
+}
+
+# The value of NAME in NS's lease (sandbox_dhcp_client).
+lease_value() {  # lease_value NS NAME
+  sed -n "s/^$2=//p" "$WORK/$1.lease"
+}
+
+# RFC 8910 §2.1: option 114 carries the URI as bytes (no terminating NUL);
+# udhcpc hands it over in hex.
+lease_captive_url() {  # lease_captive_url NS
+  lease_value "$1" opt114 | python3 -c 'import sys; print(bytes.fromhex(sys.stdin.read().strip()).decode())'
 }
 
 wait_for() {  # wait_for WHAT CMD... (up to 10 s)
@@ -140,7 +251,7 @@ wait_for() {  # wait_for WHAT CMD... (up to 10 s)
 }
 
 ruleset_up() {
-  in_gw "$INSTALL_RULESET" --lan br0 --portal-port "$PORTAL_PORT" >"$WORK/install-ruleset.log" 2>&1 ||
+  in_gw "$INSTALL_RULESET" --lan br0 --portal-port "$PORTAL_PORT" --portal-tls-port "$PORTAL_TLS_PORT" >"$WORK/install-ruleset.log" 2>&1 ||
     { cat "$WORK/install-ruleset.log" >&2; fail "install-ruleset failed"; }
 }
 

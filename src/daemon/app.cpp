@@ -10,6 +10,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -125,9 +126,19 @@ Result<std::shared_ptr<const http::ProbeTable>> load_probes(const std::string& g
   return std::shared_ptr<const http::ProbeTable>(std::make_shared<http::ProbeTable>(std::move(*table)));
 }
 
-std::string portal_url(const packet::IpAddr& address, std::uint16_t port) {
+std::string portal_url(const packet::IpAddr& address, std::uint16_t port, std::string_view scheme = "http") {
   std::string host = address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
-  return "http://" + host + ":" + std::to_string(port) + "/";
+  return std::string(scheme) + "://" + host + ":" + std::to_string(port) + "/";
+}
+
+// The private key must be the daemon's secret: a key others can read lets
+// them impersonate the portal (docs/security.md). Warned, not refused: the
+// operator may keep it on a read-only image where the mode is fixed.
+void warn_if_key_readable(const std::string& key_file) {
+  struct stat st {};
+  if (::stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    LOG_WARN("--tls-key %s: readable by group or others (mode %03o); chmod 600 it", key_file.c_str(),
+             static_cast<unsigned>(st.st_mode & 0777));
 }
 
 }  // namespace
@@ -162,6 +173,7 @@ struct App::Impl {
   std::optional<portal::Handler> handler;
   std::optional<control::Context> control_context;
   std::unique_ptr<portal::Server> portal_server;
+  std::unique_ptr<portal::Server> portal_tls_server;  // with --tls-cert
   std::unique_ptr<control::Server> control_server;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   // SIGHUP asks for a reload (by convention, and what service managers'
@@ -643,6 +655,11 @@ struct App::Impl {
     add_counter(out, "portal.connections_refused", portal_server->connections_refused());
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
     add_counter(out, "conntrack.cut_failures", flow_cut_failures.load());
+    add_counter(out, "portal.api_requests", p.api_requests);
+    if (portal_tls_server) {
+      add_counter(out, "portal.tls_connections_evicted", portal_tls_server->connections_evicted());
+      add_counter(out, "portal.tls_connections_refused", portal_tls_server->connections_refused());
+    }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;
@@ -698,7 +715,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   const char* path_env = std::getenv("PATH");
   auto nft_path = find_nft(config.nft, path_env ? path_env : "");
   if (!nft_path) return nft_path.error();
-  s.ruleset_load = RulesetLoad{*nft_path, config.lan, config.portal_port, absolute_path(config.ruleset), config.dns_servers};
+  s.ruleset_load = RulesetLoad{*nft_path, config.lan, config.portal_port, absolute_path(config.ruleset),
+                               config.dns_servers, config.portal_tls_port};
 
   // The lists: the configuration's, then the run-time changes kept in
   // --state-dir. A damaged line is skipped (logged): the daemon starts.
@@ -820,9 +838,23 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   if (addresses.v6) lan_ips.push_back(*addresses.v6);
   const portal::Executors portal_executors{[&s](portal::Executors::Job job) { s.lookups.post(std::move(job)); },
                                            [&s](portal::Executors::Job job) { asio::post(s.io, std::move(job)); }};
-  s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name,
-                                            portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url),
-                                            secrets.link_key},
+  const bool tls = !config.tls_cert.empty();
+  auto hosts = portal::accepted_hosts(lan_ips, config.portal_port, config.portal_url);
+  if (tls)
+    for (auto& host : portal::accepted_hosts(lan_ips, config.portal_tls_port, config.portal_url))
+      if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(std::move(host));
+  // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
+  // --portal-url names it; else with --tls-cert our HTTPS port on the LAN
+  // address of the client's family; else (no certificate) the http page.
+  std::string api_url_v4 = rs.portal_url_v4, api_url_v6 = rs.portal_url_v6;
+  if (config.portal_url.starts_with("https://")) {
+    api_url_v4 = api_url_v6 = config.portal_url;
+  } else if (tls && config.portal_url.empty()) {
+    api_url_v4 = addresses.v4 ? portal_url(*addresses.v4, config.portal_tls_port, "https") : "";
+    api_url_v6 = addresses.v6 ? portal_url(*addresses.v6, config.portal_tls_port, "https") : "";
+  }
+  s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name, std::move(hosts),
+                                            secrets.link_key, api_url_v4, api_url_v6, config.venue_url},
                     portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
                                           now_seconds, portal_executors,
                                           [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
@@ -832,6 +864,16 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
                                              *s.portal_peers, portal_executors);
   if (!portal_server) return portal_server.error();
   s.portal_server = std::move(*portal_server);
+  if (tls) {
+    warn_if_key_readable(config.tls_key);
+    auto context = portal::tls_context(config.tls_cert, config.tls_key);
+    if (!context) return context.error();
+    portal::ServerSettings tls_settings{config.lan, config.portal_tls_port};
+    tls_settings.tls = std::move(*context);
+    auto tls_server = portal::Server::start(s.io, tls_settings, *s.handler, *s.portal_peers, portal_executors);
+    if (!tls_server) return tls_server.error();
+    s.portal_tls_server = std::move(*tls_server);
+  }
 
   {
     std::vector<std::string> ips;
@@ -929,6 +971,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
            rs.portal_url_v6 == rs.portal_url_v4 ? "" : rs.portal_url_v6.c_str(),
            static_cast<unsigned>(config.portal_port), config.socket_path.c_str());
   if (config.bind_ip) LOG_INFO("sessions are bound to MAC and address (--bind-ip)");
+  if (tls) LOG_INFO("HTTPS on port %u (%s); RFC 8908 API at /api", static_cast<unsigned>(config.portal_tls_port),
+                    config.tls_cert.c_str());
   {
     std::string resolvers;
     for (const auto& a : config.dns_servers) resolvers += (resolvers.empty() ? "" : ", ") + a.to_string();

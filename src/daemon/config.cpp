@@ -105,6 +105,41 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.portal_url; }},
+    {"tls-cert", "FILE", Applies::restart,
+     "PEM certificate (chain) for HTTPS: the sign-in page and the\nRFC 8908 API (/api) are then served over TLS too",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.tls_cert = v;
+       return {};
+     },
+     [](const Config& c) { return c.tls_cert; }},
+    {"tls-key", "FILE", Applies::restart, "its PEM private key (keep it mode 0600, docs/security.md)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.tls_key = v;
+       return {};
+     },
+     [](const Config& c) { return c.tls_key; }},
+    {"portal-tls-port", "N", Applies::restart, "HTTPS port of the sign-in page and API (default 8443)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 65535) return bad("not a port number: " + std::string(v));
+       c.portal_tls_port = static_cast<std::uint16_t>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.portal_tls_port); }},
+    {"venue-url", "URL", Applies::restart, "venue-info-url of the RFC 8908 API (default none)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (!(v.starts_with("http://") || v.starts_with("https://")) || v.size() > 512)
+         return bad("must be an http:// or https:// URL: " + std::string(v));
+       // It goes into JSON and HTML: nothing that would need escaping.
+       for (unsigned char ch : v)
+         if (ch <= ' ' || ch == '"' || ch == '<' || ch == '>' || ch == '\\' || ch == 0x7f)
+           return bad("invalid character in " + std::string(v));
+       c.venue_url = v;
+       return {};
+     },
+     [](const Config& c) { return c.venue_url; }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -314,6 +349,9 @@ Result<void> check_whole(const Config& c, std::string_view file_name) {
   }
   if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
     return bad("--queue-num + --queues: queue numbers beyond 65535");
+  if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");
+  if (c.portal_tls_port == c.portal_port)
+    return bad("--portal-tls-port: the same port as --portal-port (" + std::to_string(c.portal_port) + ")");
   for (const auto& m : c.trusted_macs)
     if (std::find(c.blocked_macs.begin(), c.blocked_macs.end(), m) != c.blocked_macs.end())
       return bad("trusted-mac and blocked-mac: " + m.to_string() + " is in both");

@@ -104,7 +104,8 @@ Result<std::string> find_nft(std::string_view override_path, std::string_view pa
 std::vector<std::string> nft_argv(const RulesetLoad& load) {
   // The interface name as an nft string: an unquoted name that happens to
   // be a keyword (`tcp`, `ip`) would not parse (docs/ruleset.md).
-  return {load.nft, "-D", "lan=\"" + load.lan + "\"", "-D", "portal_port=" + std::to_string(load.portal_port), "-f", "-"};
+  return {load.nft,  "-D", "lan=\"" + load.lan + "\"", "-D", "portal_port=" + std::to_string(load.portal_port),
+          "-D", "portal_tls_port=" + std::to_string(load.portal_tls_port), "-f", "-"};
 }
 
 bool includable_path(std::string_view path) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
 
 #include "captive/http/text.hpp"
@@ -66,7 +67,42 @@ Response respond(const Request& request, http::status status, std::string body) 
   return response;
 }
 
+// RFC 8259 §7: quote, backslash and control characters escaped.
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
 }  // namespace
+
+std::string api_json(const ApiState& state) {
+  std::string out = "{\"captive\":";
+  out += state.captive ? "true" : "false";
+  out += ",\"user-portal-url\":";
+  append_json_string(out, state.user_portal_url);
+  if (!state.venue_info_url.empty()) {
+    out += ",\"venue-info-url\":";
+    append_json_string(out, state.venue_info_url);
+  }
+  if (state.seconds_remaining) out += ",\"seconds-remaining\":" + std::to_string(*state.seconds_remaining);
+  if (state.bytes_remaining) out += ",\"bytes-remaining\":" + std::to_string(*state.bytes_remaining);
+  out += ",\"can-extend-session\":";
+  out += state.can_extend_session ? "true" : "false";
+  out += "}\n";
+  return out;
+}
 
 std::optional<std::string> return_url(std::string_view candidate) {
   if (candidate.size() > kMaxReturnUrl) return std::nullopt;
@@ -206,13 +242,15 @@ void Handler::handle(const Request& request, const Client& client, Reply reply) 
   const std::string path = path_of(request.target());
   const bool sign_in = path == "/login" && request.method() == http::verb::post;
   const bool sign_out = path == "/logout" && request.method() == http::verb::post;
-  const bool wants_page =
-      path == "/" && (request.method() == http::verb::get || request.method() == http::verb::head);
+  const bool reads = request.method() == http::verb::get || request.method() == http::verb::head;
+  const bool wants_page = path == "/" && reads;
+  const bool wants_api = path == "/api" && reads;
   // Everything else (404, 405) is answered without asking the kernel.
-  if (!sign_in && !sign_out && !wants_page) return reply(answer(request, Identity{}));
-  identify(client, [this, &request, client, sign_in, sign_out, reply = std::move(reply)](const Identity& id) {
+  if (!sign_in && !sign_out && !wants_page && !wants_api) return reply(answer(request, Identity{}));
+  identify(client, [this, &request, client, sign_in, sign_out, wants_api, reply = std::move(reply)](const Identity& id) {
     if (sign_in) return login(request, client, id, reply);
     if (sign_out) return logout(request, id, reply);
+    if (wants_api) return reply(api(request, client, id));
     reply(answer(request, id));
   });
 }
@@ -241,10 +279,42 @@ Response Handler::answer(const Request& request, const Identity& id) {
     }
     return sign_in_page(request, *mac, url, {}, http::status::ok);
   }
-  if (path == "/" || path == "/login" || path == "/logout")
+  if (path == "/" || path == "/login" || path == "/logout" || path == "/api")
     return respond(request, http::status::method_not_allowed, page("Not allowed", "<p>Method not allowed.</p>"));
   return respond(request, http::status::not_found,
                  page("Not found", "<p>Nothing here. <a href=\"/\">Sign in</a>.</p>"));
+}
+
+Response Handler::api(const Request& request, const Client& client, const Identity& id) {
+  ++stats_.api_requests;
+  ApiState state;
+  state.user_portal_url = client.address.is_v4() || settings_.user_portal_url_v6.empty()
+                              ? settings_.user_portal_url_v4
+                              : settings_.user_portal_url_v6;
+  if (state.user_portal_url.empty()) state.user_portal_url = settings_.user_portal_url_v6;
+  state.venue_info_url = settings_.venue_info_url;
+  // Only the session of the MAC this very connection came from (as for a
+  // sign-in): an unidentified client, or one whose address another MAC
+  // claims, is told it is captive and learns nothing of anyone's session.
+  if (id.outcome == Identity::Outcome::known) {
+    if (auto session = deps_.registry.find(id.mac)) {
+      state.captive = false;
+      if (session->expires_at) {
+        auto left = std::chrono::duration_cast<std::chrono::seconds>(*session->expires_at - deps_.wall_now());
+        state.seconds_remaining = static_cast<std::uint64_t>(std::max<std::int64_t>(0, left.count()));
+      }
+      state.bytes_remaining = bytes_remaining(*session);
+    }
+  }
+  Response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, kCaptiveJson);
+  // RFC 8908 §5: the answer is per client and changes at sign-in; a cached
+  // `captive: true` would keep the OS's sign-in window open after it.
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(false);
+  if (request.method() != http::verb::head) response.body() = api_json(state);
+  response.prepare_payload();
+  return response;
 }
 
 std::string Handler::signed_link_url(std::string_view target, const packet::MacAddr& mac) {

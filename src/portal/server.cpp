@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <openssl/ssl.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -35,6 +37,25 @@ packet::IpAddr to_ip(const tcp::endpoint& endpoint) {
 class Session;
 
 }  // namespace
+
+Result<std::shared_ptr<asio::ssl::context>> tls_context(const std::string& cert_file, const std::string& key_file) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  // TLS 1.2 at least (RFC 8996 deprecates 1.0 and 1.1); no compression (CRIME).
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression |
+                           asio::ssl::context::single_dh_use,
+                       ec);
+  if (ec) return make_error(ec.value(), "TLS context: " + ec.message());
+  context->use_certificate_chain_file(cert_file, ec);
+  if (ec) return make_error(EINVAL, "--tls-cert " + cert_file + ": " + ec.message());
+  context->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) return make_error(EINVAL, "--tls-key " + key_file + ": " + ec.message());
+  if (::SSL_CTX_check_private_key(context->native_handle()) != 1)
+    return make_error(EINVAL, "--tls-key " + key_file + ": does not match the certificate in " + cert_file);
+  return context;
+}
 
 LimitKey limit_key(const packet::IpAddr& address, const std::optional<packet::MacAddr>& mac) {
   LimitKey key{};
@@ -78,19 +99,25 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, const Client& client, const LimitKey& key, const ServerSettings& settings,
           Handler& handler, std::shared_ptr<Open> open)
       : stream_(std::move(socket)), settings_(settings), handler_(handler), open_(std::move(open)),
-        client_(client), key_(key) {}
+        client_(client), key_(key) {
+    if (settings_.tls) tls_.emplace(stream_, *settings_.tls);
+  }
   ~Session() { leave(); }
 
   void start() {
     ++open_->per_client[key_];
     place_ = open_->order.insert(open_->order.end(), weak_from_this());
     in_open_ = true;
-    parser_.emplace();
-    parser_->body_limit(settings_.max_body);
-    parser_->header_limit(8 * 1024);
+    // One deadline for the handshake and the request: a TLS client that
+    // stalls in the handshake is as idle as one that stalls in its request.
     stream_.expires_after(settings_.request_timeout);
-    beast::http::async_read(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code rec, std::size_t) { self->on_read(rec); });
+    if (!tls_) return read();
+    tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+      // A bad handshake (plain HTTP to this port, a client that does not
+      // trust the certificate, a timeout) ends this connection only.
+      if (ec) return;
+      self->read();
+    });
   }
 
   // Idle: still waiting for (the rest of) its request. Once the request is
@@ -127,6 +154,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
   }
 
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(settings_.max_body);
+    parser_->header_limit(8 * 1024);
+    auto done = [self = shared_from_this()](beast::error_code rec, std::size_t) { self->on_read(rec); };
+    if (tls_) return beast::http::async_read(*tls_, buffer_, *parser_, std::move(done));
+    beast::http::async_read(stream_, buffer_, *parser_, std::move(done));
+  }
+
   void on_read(beast::error_code ec) {
     idle_ = false;
     if (ec == beast::http::error::body_limit || ec == beast::http::error::header_limit) {
@@ -149,6 +185,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write() {
     stream_.expires_after(settings_.request_timeout);
+    if (tls_) {
+      beast::http::async_write(*tls_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return;
+        // close_notify (RFC 8446 §6.1), waiting at most 2 s for the
+        // client's: the answer is out, the slot should not stay taken. The
+        // socket closes when the session goes, answered or not.
+        self->stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
+            self->settings_.request_timeout, std::chrono::seconds(2)));
+        self->tls_->async_shutdown([self](beast::error_code) {});
+      });
+      return;
+    }
     beast::http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, std::size_t) {
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -156,6 +204,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  // Over stream_ when the server speaks HTTPS.
+  std::optional<asio::ssl::stream<beast::tcp_stream&>> tls_;
   const ServerSettings& settings_;
   Handler& handler_;
   std::shared_ptr<Open> open_;

@@ -105,7 +105,7 @@ text = text.replace("\t\ttcp dport 80 ct state", "\t\tmeta l4proto { tcp, udp } 
 assert "set dns_ip" not in text and "daddr @dns_ip" not in text and "th dport 53 accept" in text
 open(sys.argv[2], "w").write(text)
 PY
-in_gw nft -D 'lan="br0"' -D "portal_port=$PORTAL_PORT" -f "$WORK/old.nft" || fail "loading the old ruleset"
+in_gw nft -D 'lan="br0"' -D "portal_port=$PORTAL_PORT" -D portal_tls_port=8443 -f "$WORK/old.nft" || fail "loading the old ruleset"
 in_gw nft add element inet captive allowed "{ $C2_MAC timeout 1h }"
 [ "$(probe "$TUN_V4")" = connected ] || fail "the old ruleset should let port 53 through (test premise)"
 captived_start --dns-server "$UP_V4"
@@ -116,7 +116,7 @@ grep -q "$UP_V4" <<<"$(in_gw nft list set inet captive dns_ip4 2>/dev/null)" || 
 grep -q "$C2_MAC" <<<"$(in_gw nft list set inet captive allowed 2>/dev/null)" || fail "the session taken over was lost in the upgrade"
 pass "a table without DNS sets (older ruleset) is replaced at start; sessions kept"
 # The same while captived runs: the admin loads the old file again.
-in_gw nft -D 'lan="br0"' -D "portal_port=$PORTAL_PORT" -f "$WORK/old.nft" || fail "loading the old ruleset again"
+in_gw nft -D 'lan="br0"' -D "portal_port=$PORTAL_PORT" -D portal_tls_port=8443 -f "$WORK/old.nft" || fail "loading the old ruleset again"
 for _ in $(seq 1 50); do grep -q "$UP_V4" <<<"$(in_gw nft list set inet captive dns_ip4 2>/dev/null)" && break; sleep 0.1; done
 grep -q "loading .* over the table somebody loaded" "$WORK/captived.log" || fail "no reload over the old table: $(tail -5 "$WORK/captived.log")"
 [ "$(probe "$TUN_V4")" = reset ] || fail "old table loaded while running: port 53 of another host open"

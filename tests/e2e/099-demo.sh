@@ -13,7 +13,8 @@ out=$(mktemp)
 trap '"$ROOT/scripts/demo" --down >/dev/null 2>&1 || true; rm -f "$out"' EXIT
 
 BUILD_DIR=$BUILD "$ROOT/scripts/demo" >"$out" 2>&1 || { cat "$out" >&2; echo "[099-demo] FAIL: demo exited non-zero" >&2; exit 1; }
-for step in "HTTP/1.1 511 Network Authentication Required" "-> 303 http://198.51.100.2/news" "upstream-ok" \
+for step in "option 114 (RFC 8910), decoded: https://192.0.2.1:8443/api" "{\"captive\":true," "{\"captive\":false," \
+            "HTTP/1.1 511 Network Authentication Required" "-> 303 http://198.51.100.2/news" "upstream-ok" \
             "revoked 02:00:00:00:01:02" "Tear it down:  scripts/demo --down"; do
   grep -qF -- "$step" "$out" || { cat "$out" >&2; echo "[099-demo] FAIL: missing '$step'" >&2; exit 1; }
   echo "[099-demo] ok - printed: $step"

@@ -43,6 +43,10 @@ struct Config {
   std::vector<session::IpPrefix> allow_ips;          // --allow-ip ADDR[/LEN] (repeatable): reachable before sign-in
   std::vector<std::string> allow_domains;            // --allow-domain NAME (repeatable): via dnsmasq nftset
   std::string dnsmasq_conf;                          // --dnsmasq-conf FILE: where captived writes the nftset lines
+  std::string venue_url;                             // --venue-url URL (RFC 8908 venue-info-url)
+  std::string tls_cert;                              // --tls-cert FILE (PEM chain): serve HTTPS too
+  std::string tls_key;                               // --tls-key FILE (PEM private key)
+  std::uint16_t portal_tls_port = 8443;              // --portal-tls-port N
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to

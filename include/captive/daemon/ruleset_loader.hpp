@@ -39,6 +39,7 @@ struct RulesetLoad {
   std::uint16_t portal_port = 8511;
   std::string ruleset;
   std::vector<packet::IpAddr> dns_servers;
+  std::uint16_t portal_tls_port = 8443;  // chain portal_input maps its peers too (HTTPS)
 };
 
 // What captived puts into the sets trusted, blocked, garden_ip4/6 (the MAC
@@ -59,7 +60,7 @@ std::string load_script_with_lists(const RulesetLoad& load, const ListSets& list
 // lists_script through nft: a run-time change of the lists.
 Result<void> replace_lists(const RulesetLoad& load, const ListSets& lists);
 
-// nft -D lan="IFACE" -D portal_port=N -f -  (the script comes on stdin).
+// nft -D lan="IFACE" -D portal_port=N -D portal_tls_port=N -f -  (the script comes on stdin).
 std::vector<std::string> nft_argv(const RulesetLoad& load);
 
 // The whole load as one nft script, hence one transaction:

@@ -9,6 +9,9 @@
 //   POST /logout    end this device's session (the "you are online" page's
 //                   button); the form's token is the sign-in form's scheme
 //                   with a purpose of its own (kLogoutPurpose)
+//   GET  /api       the RFC 8908 Captive Portal API: application/captive+json,
+//                   whether this client is captive and, once signed in, the
+//                   time (and traffic, under a quota) its session has left
 //
 // The client is the source MAC of this very connection's packets, as the
 // ruleset recorded it for the connection's (address, port) once the
@@ -40,6 +43,7 @@
 #include "captive/nft/portal_peers.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/responder/client_log.hpp"
+#include "captive/session/limits.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::portal {
@@ -58,7 +62,46 @@ struct HandlerSettings {
   // (responder::Settings::link_key): GET / keeps a `url` only when its
   // `sig` verifies for the client's MAC.
   captive::http::LinkKey link_key{};
+  // RFC 8908 §5 `user-portal-url`, by the client's address family (the
+  // page must be reachable over the family the client asked on). RFC 8908
+  // wants it https: captived makes it so when --tls-cert is given.
+  std::string user_portal_url_v4{};
+  std::string user_portal_url_v6{};
+  // RFC 8908 §5 `venue-info-url` (--venue-url); empty: the field is left out.
+  std::string venue_info_url{};
 };
+
+// What the RFC 8908 API tells one client (api_json renders it).
+struct ApiState {
+  bool captive = true;
+  std::string user_portal_url;
+  std::string venue_info_url;                       // empty: not sent
+  std::optional<std::uint64_t> seconds_remaining;   // only when not captive
+  std::optional<std::uint64_t> bytes_remaining;     // only when a quota applies
+  bool can_extend_session = false;
+};
+
+// The JSON object of RFC 8908 §5 (one line, keys in the RFC's order).
+std::string api_json(const ApiState& state);
+
+// What is left of a session's quota (session::Limits::quota_bytes, up plus
+// down) after its traffic (session::Traffic), if it has a quota; RFC 8908
+// §5 `bytes-remaining`. A client record without limits and traffic (the
+// registry before issue 9 adds them to session::Client) has no quota:
+// nothing, and the field is left out.
+template <class ClientRecord>
+std::optional<std::uint64_t> bytes_remaining(const ClientRecord& client) {
+  if constexpr (requires { client.limits.quota_bytes; client.traffic.bytes_up; client.traffic.bytes_down; }) {
+    if (!client.limits.quota_bytes) return std::nullopt;
+    const std::uint64_t used = client.traffic.bytes_up + client.traffic.bytes_down;
+    return used >= *client.limits.quota_bytes ? 0 : *client.limits.quota_bytes - used;
+  } else {
+    return std::nullopt;
+  }
+}
+
+// The API's media type (RFC 8908 §5, IANA registration in §9.2).
+inline constexpr std::string_view kCaptiveJson = "application/captive+json";
 
 // The remote end of the connection a request came on.
 using Client = nft::PortalPeer;
@@ -76,6 +119,7 @@ struct Stats {
   std::uint64_t unsigned_url = 0;       // GET / with a url whose sig is missing or wrong: url dropped
   std::uint64_t logouts = 0;            // sessions ended by POST /logout
   std::uint64_t blocked = 0;            // a blocked MAC asked for the page or to sign in (403)
+  std::uint64_t api_requests = 0;       // GET /api (RFC 8908)
 };
 
 // What a logout form's token covers in place of a sign-in form's return
@@ -109,6 +153,8 @@ class Handler {
     std::function<bool(const packet::MacAddr&)> blocked{};
     // Page loads and sign-ins noted for `captivectl doctor` (may be null).
     responder::ClientLog* client_log = nullptr;
+    // The wall clock the registry's expires_at is on (seconds-remaining).
+    std::function<session::Clock::time_point()> wall_now = [] { return session::Clock::now(); };
   };
 
   Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
@@ -145,6 +191,8 @@ class Handler {
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
                         const std::string& notice, http::status status);
   Response answer(const Request& request, const Identity& id);
+  // GET /api: the client's own session only (RFC 8908 §5), never another's.
+  Response api(const Request& request, const Client& client, const Identity& id);
   // The `url` of a GET / if it is a return_url and its `sig` is the one our
   // links carry for `mac`; empty otherwise (counted as unsigned_url when a
   // url was given).

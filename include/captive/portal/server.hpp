@@ -1,9 +1,12 @@
 // The sign-in web server (Boost.Beast): one dual-stack listening socket bound
-// to the LAN device, so the portal is reachable from the LAN only.
+// to the LAN device, so the portal is reachable from the LAN only. With a
+// TLS context it speaks HTTPS (the same handler: sign-in page and RFC 8908
+// API; RFC 8908 §4 wants the API over TLS, and Android takes it only so).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -31,7 +34,16 @@ struct ServerSettings {
   // peer map's answer is pending (a kernel round trip, off the event loop)
   // a connection counts under its full address, then as above.
   std::size_t max_connections_per_client = 16;
+  // Set: every connection is TLS; the handshake runs under request_timeout
+  // like the request (a client that opens and stays silent, or speaks
+  // plain HTTP, is closed; it counts as idle meanwhile, as a slow request).
+  std::shared_ptr<boost::asio::ssl::context> tls{};
 };
+
+// A server-side TLS context from a PEM certificate chain and its private
+// key (TLS 1.2 and later). Errors name the file; called once at start.
+Result<std::shared_ptr<boost::asio::ssl::context>> tls_context(const std::string& cert_file,
+                                                               const std::string& key_file);
 
 // What the per-client limit counts by: 0 + MAC, 4 + IPv4 address, or
 // 6 + the first 8 bytes of the IPv6 address (its /64).

@@ -129,6 +129,26 @@ TEST(Config, IdleTimeoutAndQuota) {
   EXPECT_FALSE(parse_bytes("1.5G"));
 }
 
+TEST(Config, TlsAndVenue) {
+  auto r = parse({"--lan", "br-lan", "--tls-cert", "/etc/captive/cert.pem", "--tls-key", "/etc/captive/key.pem",
+                  "--portal-tls-port", "9443", "--venue-url", "https://cafe.example/about"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.tls_cert, "/etc/captive/cert.pem");
+  EXPECT_EQ(r->config.tls_key, "/etc/captive/key.pem");
+  EXPECT_EQ(r->config.portal_tls_port, 9443);
+  EXPECT_EQ(r->config.venue_url, "https://cafe.example/about");
+  EXPECT_EQ(parse({"--lan", "br-lan"})->config.portal_tls_port, 8443);
+  // A certificate without its key (or the reverse) is a mistake, not plain HTTP.
+  EXPECT_EQ(parse({"--lan", "br-lan", "--tls-cert", "/c.pem"}).error().message(), "--tls-cert and --tls-key go together");
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--tls-key", "/k.pem"}));
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--portal-tls-port", "8511"}));  // the HTTP port
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--portal-tls-port", "0"}));
+  // The venue URL goes into JSON: nothing that would need escaping.
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--venue-url", "ftp://x/"}));
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--venue-url", "https://x/\"y"}));
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--venue-url", "https://x/\\y"}));
+}
+
 TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->action, Invocation::Action::help);
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);
@@ -136,7 +156,7 @@ TEST(Config, HelpAndVersion) {
   for (const char* flag : {"--lan", "--portal-port", "--portal-url", "--session-timeout", "--queue-num", "--queues", "--bind-ip",
                            "--state-dir", "--socket", "--site-name", "--ruleset", "--dns-server", "--nft", "--log-level", "--help",
                            "--idle-timeout", "--quota",
-                           "--version"})
+                           "--version", "--tls-cert", "--tls-key", "--portal-tls-port", "--venue-url"})
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 

@@ -39,9 +39,10 @@ TEST(RulesetLoader, DnsSetsScriptFlushesBothSetsThenAdds) {
 }
 
 TEST(RulesetLoader, ArgvDefinesTheInterfaceAsAnNftStringAndReadsStdin) {
-  RulesetLoad load{"/usr/sbin/nft", "br-lan", 9000, "/r.nft", {}};
+  RulesetLoad load{"/usr/sbin/nft", "br-lan", 9000, "/r.nft", {}, 9443};
+  // Both portal ports: chain portal_input records the peers of each.
   EXPECT_EQ(nft_argv(load), (std::vector<std::string>{"/usr/sbin/nft", "-D", "lan=\"br-lan\"", "-D", "portal_port=9000",
-                                                      "-f", "-"}));
+                                                      "-D", "portal_tls_port=9443", "-f", "-"}));
 }
 
 TEST(RulesetLoader, IncludablePaths) {

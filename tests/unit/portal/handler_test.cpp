@@ -26,9 +26,10 @@ class PortalHandler : public ::testing::Test {
   PortalHandler()
       : registry_(set_),
         tokens_(key()),
-        handler_(HandlerSettings{3600s, "Cafe <Test>", hosts(), link_key()},
+        handler_(HandlerSettings{3600s, "Cafe <Test>", hosts(), link_key(), "https://192.0.2.1:8443/",
+                                 "https://[2001:db8:1::1]:8443/", ""},
                  Handler::Deps{registry_, peers_, neighbours_, tokens_, backend_, [this] { return now_; }, {}, {},
-                               client_log_.get()}) {
+                               client_log_.get(), [this] { return session::Clock::now() + handler_wall_offset_; }}) {
     // 192.0.2.2 is 02:..:02 on the wire (its connections) and in the
     // neighbour table.
     connect("192.0.2.2", kPort, "02:00:00:00:00:02");
@@ -111,6 +112,7 @@ class PortalHandler : public ::testing::Test {
   auth::ClickThrough backend_;
   std::uint64_t now_ = 1'700'000'000;
   std::unique_ptr<responder::ClientLog> client_log_ = responder::ClientLog::create(nullptr);
+  std::chrono::seconds handler_wall_offset_{0};
   Handler handler_;
 };
 
@@ -501,6 +503,131 @@ TEST_F(PortalHandler, OtherPathsAndMethods) {
   auto r = answer(head, Client{ip("192.0.2.2"), kPort});
   EXPECT_EQ(r.result(), http::status::ok);
   EXPECT_TRUE(r.body().empty());
+}
+
+// --- RFC 8908 API ---
+
+std::optional<std::uint64_t> seconds_remaining(const Response& r) {
+  std::smatch m;
+  static const std::regex kField("\"seconds-remaining\":([0-9]+)");
+  if (!std::regex_search(r.body(), m, kField)) return std::nullopt;
+  return std::stoull(m[1]);
+}
+
+bool says_captive(const Response& r, bool captive) {
+  return r.body().starts_with(captive ? "{\"captive\":true," : "{\"captive\":false,");
+}
+
+TEST_F(PortalHandler, ApiIsCaptiveJsonNotCached) {
+  auto r = get("/api");
+  EXPECT_EQ(r.result(), http::status::ok);
+  // RFC 8908 §5: the media type, and a cache control (no-store: the answer
+  // flips at sign-in and must not be served from a cache after it).
+  EXPECT_EQ(r[http::field::content_type], "application/captive+json");
+  EXPECT_EQ(r[http::field::cache_control], "no-store");
+  EXPECT_EQ(r.body(),
+            "{\"captive\":true,\"user-portal-url\":\"https://192.0.2.1:8443/\",\"can-extend-session\":false}\n");
+  EXPECT_EQ(handler_.stats().api_requests, 1u);
+}
+
+TEST_F(PortalHandler, ApiCaptiveUntilSignInThenFalseThenTrueAfterRevoke) {
+  EXPECT_TRUE(says_captive(get("/api"), true));
+  EXPECT_FALSE(seconds_remaining(get("/api")));  // no session, no time left to report
+  std::string token = token_in(get("/"));
+  ASSERT_EQ(post("token=" + token + "&accept_terms=yes").result(), http::status::ok);
+  // Right after the sign-in's answer: iOS asks the API instead of probing
+  // and must not see `captive: true` any more.
+  auto after = get("/api");
+  EXPECT_TRUE(says_captive(after, false)) << after.body();
+  auto left = seconds_remaining(after);
+  ASSERT_TRUE(left) << after.body();
+  EXPECT_LE(*left, 3600u);
+  EXPECT_GT(*left, 3590u);
+  EXPECT_EQ(after.body().find("bytes-remaining"), std::string::npos);  // no quota: no field
+  bool revoked = false;
+  registry_.revoke(mac("02:00:00:00:00:02"), [&](Result<void> r) { revoked = r.has_value(); });
+  ASSERT_TRUE(revoked);
+  EXPECT_TRUE(says_captive(get("/api"), true));
+}
+
+TEST_F(PortalHandler, ApiSecondsRemainingCountsDown) {
+  std::string token = token_in(get("/"));
+  ASSERT_EQ(post("token=" + token + "&accept_terms=yes").result(), http::status::ok);
+  auto first = seconds_remaining(get("/api"));
+  ASSERT_TRUE(first);
+  // The wall clock the handler reads moves on 100 s; the registry's expiry does not.
+  handler_wall_offset_ = 100s;
+  auto later = seconds_remaining(get("/api"));
+  ASSERT_TRUE(later);
+  EXPECT_LE(*later + 99, *first);
+  EXPECT_GE(*later + 101, *first);
+}
+
+TEST_F(PortalHandler, ApiShowsOnlyTheRequestersOwnSession) {
+  // c1 (192.0.2.2) signs in; another device, 192.0.2.3 with its own MAC,
+  // asks: it is captive and hears nothing of c1's session.
+  std::string token = token_in(get("/"));
+  ASSERT_EQ(post("token=" + token + "&accept_terms=yes").result(), http::status::ok);
+  connect("192.0.2.3", kPort, "02:00:00:00:00:03");
+  auto other = get("/api", "192.0.2.3");
+  EXPECT_TRUE(says_captive(other, true)) << other.body();
+  EXPECT_FALSE(seconds_remaining(other));
+  // An unidentified connection from c1's own address (no peer entry for
+  // this port) is not taken for c1 either.
+  auto unknown = get("/api", "192.0.2.2", kPort + 1);
+  EXPECT_TRUE(says_captive(unknown, true)) << unknown.body();
+  // Nor is one whose address the neighbour table gives to another MAC.
+  connect("192.0.2.2", kPort + 2, "02:00:00:00:00:02");
+  neighbours_.table[ip("192.0.2.2")] = mac("02:00:00:00:00:99");
+  auto mismatch = get("/api", "192.0.2.2", kPort + 2);
+  EXPECT_TRUE(says_captive(mismatch, true)) << mismatch.body();
+}
+
+TEST_F(PortalHandler, ApiPortalUrlByFamilyAndVenue) {
+  connect("2001:db8:1::2", kPort, "02:00:00:00:00:02");
+  auto v6 = get("/api", "2001:db8:1::2", kPort, "[2001:db8:1::1]:8511");
+  EXPECT_NE(v6.body().find("\"user-portal-url\":\"https://[2001:db8:1::1]:8443/\""), std::string::npos) << v6.body();
+  EXPECT_EQ(v6.body().find("venue-info-url"), std::string::npos);
+  ApiState state;
+  state.user_portal_url = "https://portal.example/";
+  state.venue_info_url = "https://venue.example/\"x\"";
+  state.bytes_remaining = 42;
+  state.seconds_remaining = 7;
+  EXPECT_EQ(api_json(state),
+            "{\"captive\":true,\"user-portal-url\":\"https://portal.example/\",\"venue-info-url\":"
+            "\"https://venue.example/\\\"x\\\"\",\"seconds-remaining\":7,\"bytes-remaining\":42,"
+            "\"can-extend-session\":false}\n");
+}
+
+// A session record as issue 9's registry gives it (limits and traffic).
+struct RecordWithQuota {
+  session::Limits limits;
+  session::Traffic traffic;
+};
+
+TEST(BytesRemaining, QuotaMinusTrafficBothWays) {
+  RecordWithQuota r;
+  EXPECT_FALSE(bytes_remaining(r));  // no quota: no field
+  r.limits.quota_bytes = 1000;
+  EXPECT_EQ(bytes_remaining(r), 1000u);
+  r.traffic.bytes_up = 300;
+  r.traffic.bytes_down = 600;
+  EXPECT_EQ(bytes_remaining(r), 100u);
+  r.traffic.bytes_down = 5000;  // over (the sweep ends it within seconds)
+  EXPECT_EQ(bytes_remaining(r), 0u);
+  EXPECT_FALSE(bytes_remaining(session::Client{}));  // today's record: no quota known
+}
+
+TEST_F(PortalHandler, ApiMethodsAndHost) {
+  EXPECT_EQ(post("x", "192.0.2.2", "/api").result(), http::status::method_not_allowed);
+  Request head{http::verb::head, "/api", 11};
+  head.set(http::field::host, "192.0.2.1:8511");
+  auto r = answer(head, Client{ip("192.0.2.2"), kPort});
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_EQ(r[http::field::content_type], "application/captive+json");
+  EXPECT_TRUE(r.body().empty());
+  // DNS rebinding: another origin's page must not read the API either.
+  EXPECT_EQ(get("/api", "192.0.2.2", kPort, "evil.example").result(), http::status::misdirected_request);
 }
 
 TEST(ReturnUrl, OnlyHttpWithoutControlCharacters) {

@@ -12,8 +12,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -53,11 +62,13 @@ class PortalServer : public ::testing::Test {
  protected:
   // `async`: lookups on a thread of their own, answers posted to the
   // io_context (as captived runs them); else inline.
-  void start(std::size_t total, std::size_t per_client, bool async = false) {
+  void start(std::size_t total, std::size_t per_client, bool async = false,
+             std::shared_ptr<boost::asio::ssl::context> tls = nullptr, std::chrono::seconds timeout = 5s) {
     ServerSettings settings;
     settings.device = "";  // no SO_BINDTODEVICE: loopback, no privilege
     settings.port = 0;
-    settings.request_timeout = 5s;
+    settings.request_timeout = timeout;
+    settings.tls = std::move(tls);
     settings.max_connections = total;
     settings.max_connections_per_client = per_client;
     Executors executors;
@@ -262,6 +273,120 @@ TEST_F(PortalServer, SlowPeerLookupDoesNotStallOtherConnections) {
   stop();
   EXPECT_EQ(server_->connections_evicted(), 0u);
   EXPECT_EQ(server_->connections_refused(), 0u);
+}
+
+// A self-signed P-256 certificate for 127.0.0.1 in a directory of its own,
+// removed with the object.
+struct TestCertificate {
+  std::string dir, cert, key;
+  TestCertificate() {
+    char tmpl[] = "/tmp/captive-tls-test.XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    cert = dir + "/cert.pem";
+    key = dir + "/key.pem";
+    EVP_PKEY* pkey = EVP_EC_gen("P-256");
+    X509* x = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pkey);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_sign(x, pkey, EVP_sha256());
+    FILE* f = std::fopen(cert.c_str(), "w");
+    PEM_write_X509(f, x);
+    std::fclose(f);
+    f = std::fopen(key.c_str(), "w");
+    PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+  }
+  ~TestCertificate() { std::filesystem::remove_all(dir); }
+};
+
+// One HTTPS request over `fd` (blocking), as a client that trusts `cert`:
+// the whole answer, or what went wrong.
+std::string https_get(int fd, const std::string& cert, const std::string& target) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_load_verify_locations(ctx, cert.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  std::string out;
+  if (SSL_connect(ssl) != 1) {
+    out = "handshake failed";
+  } else {
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+    char buf[4096];
+    int n;
+    while ((n = SSL_read(ssl, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  }
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return out;
+}
+
+// True if the server ends `fd` (EOF or reset) within `wait`, whatever it
+// sends first (a TLS alert).
+bool ends_within(int fd, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  char buf[512];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) return false;
+    if (::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return true;
+  }
+  return false;
+}
+
+// The sign-in page and the RFC 8908 API over TLS: the same handler.
+TEST_F(PortalServer, TlsServesPageAndApi) {
+  TestCertificate certificate;
+  auto context = tls_context(certificate.cert, certificate.key);
+  ASSERT_TRUE(context) << context.error().message();
+  peers_.table[ip("127.0.0.1")] = mac("02:00:00:00:00:01");
+  start(256, 16, false, *context);
+  std::string api = https_get(open_from("127.0.0.1"), certificate.cert, "/api");
+  EXPECT_TRUE(api.starts_with("HTTP/1.1 200 OK\r\n")) << api;
+  EXPECT_NE(api.find("Content-Type: application/captive+json"), std::string::npos) << api;
+  EXPECT_NE(api.find("{\"captive\":true,"), std::string::npos) << api;
+  std::string page = https_get(open_from("127.0.0.1"), certificate.cert, "/");
+  EXPECT_TRUE(page.starts_with("HTTP/1.1 200 OK\r\n")) << page.substr(0, 200);
+  EXPECT_NE(page.find("name=\"token\""), std::string::npos);
+}
+
+// Plain HTTP, garbage and silence on the TLS port end that connection only;
+// the next TLS client is served. A silent client goes at the deadline.
+TEST_F(PortalServer, TlsBadHandshakesEndOnlyTheirConnection) {
+  TestCertificate certificate;
+  auto context = tls_context(certificate.cert, certificate.key);
+  ASSERT_TRUE(context) << context.error().message();
+  start(256, 16, false, *context, 1s);
+  int silent = open_from("127.0.0.1");
+  int plain = open_from("127.0.0.1");
+  const std::string request = "GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_GT(::send(plain, request.data(), request.size(), MSG_NOSIGNAL), 0);
+  EXPECT_TRUE(ends_within(plain, 2000ms)) << "plain HTTP on the TLS port not closed";
+  int garbage = open_from("127.0.0.1");
+  const char junk[] = "\x16\x03\x01\x00\x05hello-this-is-not-tls";
+  ASSERT_GT(::send(garbage, junk, sizeof junk, MSG_NOSIGNAL), 0);
+  EXPECT_TRUE(ends_within(garbage, 2000ms)) << "garbage on the TLS port not closed";
+  EXPECT_TRUE(ends_within(silent, 2500ms)) << "a silent client outlived the handshake deadline (1 s)";
+  std::string api = https_get(open_from("127.0.0.1"), certificate.cert, "/api");
+  EXPECT_TRUE(api.starts_with("HTTP/1.1 200 OK\r\n")) << api;
+}
+
+// A certificate or key that cannot be loaded stops the start with the file
+// named (the daemon exits with one line), never a half-configured HTTPS.
+TEST(TlsContext, UnreadableFilesAreNamed) {
+  auto missing = tls_context("/nonexistent/cert.pem", "/nonexistent/key.pem");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("--tls-cert /nonexistent/cert.pem"), std::string::npos)
+      << missing.error().message();
 }
 
 }  // namespace
