@@ -17,61 +17,26 @@ wait_for "probe servers" in_up python3 -c "import socket; socket.create_connecti
 ruleset_up
 captived_start --session-timeout 1h
 PORTAL=http://$GW_V4:$PORTAL_PORT/
+SERVERS=$E2E_DIR/tools/probe_servers.py
 
-mapfile -t probes < <(python3 "$E2E_DIR/tools/probe_servers.py" table)
+mapfile -t probes < <(python3 "$SERVERS" table)
 [ "${#probes[@]}" -ge 15 ] || fail "probe table has ${#probes[@]} entries"
 
-# ask NS JSON OUT [ADDRESS]: the probe as its OS sends it; OUT.headers, OUT.body
-ask() {
-  local ns=$1 probe=$2 out=$3 address=${4:-$UP_V4} host path ua
-  host=$(jq_field "$probe" host) path=$(jq_field "$probe" path) ua=$(jq_field "$probe" ua)
-  ip netns exec "$ns" curl -s --max-time 5 -H "Host: $host" -A "$ua" -D "$out.headers" -o "$out.body" \
-    "http://$address$path" || true
-  [ -s "$out.headers" ] || : >"$out.headers"
-  [ -f "$out.body" ] || : >"$out.body"
+# ask_all NS DIR [ADDRESS]: every probe as its OS sends it -> DIR/N.headers, DIR/N.body
+ask_all() {
+  local ns=$1 dir=$2 address=${3:-$UP_V4} n=0 os host path ua
+  mkdir -p "$dir"
+  for probe in "${probes[@]}"; do
+    n=$((n + 1))
+    IFS=$'\t' read -r os host path ua <<<"$probe"
+    ip netns exec "$ns" curl -s --max-time 5 -H "Host: $host" -A "$ua" -D "$dir/$n.headers" -o "$dir/$n.body" \
+      "http://$address$path" || true
+  done
 }
-jq_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
-# is_real_answer JSON OUT: status, Location and body exactly the real server's
-is_real_answer() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-probe = json.loads(sys.argv[1])
-out = sys.argv[2]
-headers = open(out + ".headers", "rb").read().decode("latin-1").replace("\r", "").split("\n")
-status = int(headers[0].split()[1]) if headers[0] else 0
-body = open(out + ".body", "rb").read()
-location = next((h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("location:")), "")
-ok = status == probe["status"] and body == probe["body"].encode() and location == probe["location"]
-if not ok:
-    print(f"  status {status} (want {probe['status']}), body {body[:80]!r} (want {probe['body'][:80]!r}),"
-          f" location {location!r} (want {probe['location']!r})", file=sys.stderr)
-sys.exit(0 if ok else 1)
-PY
-}
-status_of() { head -n1 "$1.headers" | cut -d' ' -f2; }
-header_of() { tr -d '\r' <"$1.headers" | sed -n "s/^$2: *//Ip" | head -n1; }
 
 # Before sign-in: the gateway's answer, not the real server's.
-i=0
-for probe in "${probes[@]}"; do
-  i=$((i + 1))
-  out=$WORK/before-$i
-  ask "$NS_C1" "$probe" "$out"
-  name="$(jq_field "$probe" os) $(jq_field "$probe" host)$(jq_field "$probe" path)"
-  status=$(status_of "$out")
-  case $status in
-    511) ;;
-    302 | 307)
-      location=$(header_of "$out" Location)
-      case $location in "$PORTAL"*) ;; *) fail "before sign-in, $name: $status to '$location', not our portal" ;; esac ;;
-    *) fail "before sign-in, $name answered '$status' ($(cat "$out.headers"))" ;;
-  esac
-  python3 - "$probe" "$out.body" <<'PY' || fail "before sign-in, $name got the real server's body"
-import json, sys
-want = json.loads(sys.argv[1])["body"].encode()
-assert open(sys.argv[2], "rb").read() != want
-PY
-done
+ask_all "$NS_C1" "$WORK/before"
+python3 "$SERVERS" check gateway "$WORK/before" "$PORTAL" || fail "before sign-in, a probe got past the gateway"
 grep -q '^probe ' "$WORK/probes.log" && fail "a probe reached the probe servers before sign-in: $(grep '^probe ' "$WORK/probes.log" | head -n3)"
 pass "before sign-in: all ${#probes[@]} probes answered by the gateway (511 or a redirect to $PORTAL), none reached the servers"
 
@@ -79,30 +44,24 @@ result=$(sign_in "$NS_C1" "$GW_V4" "http://$UP_V4/")
 [ "$result" = "303 http://$UP_V4/" ] || fail "sign-in answered '$result'"
 pass "c1 signed in"
 
-# After sign-in: byte for byte what the real server sends.
-i=0
+# After sign-in: byte for byte what the real server sends, and the server
+# saw each probe with its OS's User-Agent.
+ask_all "$NS_C1" "$WORK/after"
+python3 "$SERVERS" check real "$WORK/after" || fail "after sign-in, a probe did not get the real server's answer"
 for probe in "${probes[@]}"; do
-  i=$((i + 1))
-  out=$WORK/after-$i
-  ask "$NS_C1" "$probe" "$out"
-  name="$(jq_field "$probe" os) $(jq_field "$probe" host)$(jq_field "$probe" path)"
-  is_real_answer "$probe" "$out" || fail "after sign-in, $name: not the real server's answer"
-  ua=$(jq_field "$probe" ua)
-  grep -qF "probe $ua $(jq_field "$probe" host)$(jq_field "$probe" path) from $C1_V4" "$WORK/probes.log" ||
-    fail "after sign-in, $name: the probe server did not see it with its User-Agent"
+  IFS=$'\t' read -r os host path ua <<<"$probe"
+  grep -qF "probe $ua $host$path from $C1_V4" "$WORK/probes.log" ||
+    fail "after sign-in, $os $host$path: the probe server did not see it with its User-Agent"
 done
 pass "after sign-in: all ${#probes[@]} probes get the real server's status, Location and body, byte for byte"
 
 # IPv6 too (the sign-in is the device's MAC, not an address).
-for n in 0 4 6; do
-  ask "$NS_C1" "${probes[$n]}" "$WORK/v6-$n" "[$UP_V6]"
-  is_real_answer "${probes[$n]}" "$WORK/v6-$n" ||
-    fail "IPv6 probe $(jq_field "${probes[$n]}" host): $(head -n1 "$WORK/v6-$n.headers")"
-done
-pass "after sign-in, over IPv6: Android, Apple and Windows probes get the real answers"
+ask_all "$NS_C1" "$WORK/after-v6" "[$UP_V6]"
+python3 "$SERVERS" check real "$WORK/after-v6" || fail "after sign-in, over IPv6, a probe did not get the real answer"
+pass "after sign-in, over IPv6: all probes get the real answers"
 
 # c2 did not sign in: its probes still meet the gateway.
-ask "$NS_C2" "${probes[0]}" "$WORK/c2"
-[ "$(status_of "$WORK/c2")" != 204 ] || fail "c2's probe passed on c1's sign-in"
-pass "c2's probe is still answered by the gateway"
+ask_all "$NS_C2" "$WORK/c2"
+python3 "$SERVERS" check gateway "$WORK/c2" "$PORTAL" || fail "c2's probes passed on c1's sign-in"
+pass "c2's probes are still answered by the gateway"
 done_ok

@@ -6,8 +6,12 @@ Host + path, byte for byte as the real servers do (what each OS compares:
 docs/clients.md), and logs every request it answers.
 
   probe_servers.py serve ADDR PORT    serve (IPv4 or IPv6 ADDR; "::" is both)
-  probe_servers.py table              the probes as JSON lines:
-                                      {"os", "host", "path", "ua", "status", "body", "location"}
+  probe_servers.py table              the probes, one a line: OS TAB HOST TAB PATH TAB USER-AGENT
+  probe_servers.py check real DIR     DIR/N.headers, DIR/N.body (N = line of the table, from 1)
+                                      are each probe's real answer: status, Location, body
+  probe_servers.py check gateway DIR PORTAL
+                                      each is the gateway's instead: 511, or 302/307 to PORTAL*,
+                                      and not the real body
 """
 import http.server, json, socket, sys
 
@@ -60,7 +64,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if h == host and path == self.path:
                 break
         else:
-            status, body, location = 404, b"not a probe\n", None
+            # Asked by address (captive-probe's scenario): by path alone.
+            for os_name, h, path, _ua, status, body, location in PROBES:
+                if path == self.path:
+                    break
+            else:
+                status, body, location = 404, b"not a probe\n", None
         self.log_request(status)
         self.send_response_only(status)
         if status != 204:
@@ -80,11 +89,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sys.stderr.flush()
 
 
+def read_answer(prefix):
+    try:
+        raw = open(prefix + ".headers", "rb").read().decode("latin-1")
+    except OSError:
+        raw = ""
+    lines = raw.replace("\r", "").split("\n")
+    try:
+        status = int(lines[0].split()[1])
+    except (IndexError, ValueError):
+        status = 0
+    location = next((h.split(":", 1)[1].strip() for h in lines if h.lower().startswith("location:")), "")
+    try:
+        body = open(prefix + ".body", "rb").read()
+    except OSError:
+        body = b""
+    return status, location, body
+
+
+def check(kind, directory, portal=None):
+    bad = []
+    for n, (os_name, host, path, _ua, status, body, location) in enumerate(PROBES, 1):
+        got_status, got_location, got_body = read_answer("%s/%d" % (directory, n))
+        name = "%s %s%s" % (os_name, host, path)
+        if kind == "real":
+            if (got_status, got_location or None, got_body) != (status, location, body):
+                bad.append("%s: status %d location %r body %r; the real server: %d %r %r"
+                           % (name, got_status, got_location, got_body[:60], status, location, body[:60]))
+        else:
+            ours = got_status == 511 or (got_status in (302, 307) and got_location.startswith(portal))
+            if not ours or got_body == body:
+                bad.append("%s: status %d location %r body %r: not the gateway's answer"
+                           % (name, got_status, got_location, got_body[:60]))
+    for line in bad:
+        print(line, file=sys.stderr)
+    sys.exit(1 if bad else 0)
+
+
 def main():
     if sys.argv[1] == "table":
-        for os_name, host, path, ua, status, body, location in PROBES:
-            print(json.dumps({"os": os_name, "host": host, "path": path, "ua": ua, "status": status,
-                              "body": body.decode(), "location": location or ""}))
+        for os_name, host, path, ua, *_ in PROBES:
+            print("\t".join((os_name, host, path, ua)))
+        return
+    if sys.argv[1] == "check":
+        check(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
         return
     addr, port = sys.argv[2], int(sys.argv[3])
 
