@@ -69,6 +69,9 @@ case $url in
   "$PORTAL?url=$(urlencode "$PAGE")&sig="*) ;;
   *) fail "after opening $PAGE the browser is at '$url' ($state)" ;;
 esac
+# Chromium rendered the 511's body (it shows the body of any status) and its
+# meta refresh moved it on: the way there was the refresh, nothing else.
+[ "$(field "$state" scheduled)" = "['metaTagRefresh']" ] || fail "not through the 511's meta refresh: $state"
 [ "$(cdp eval 'document.querySelectorAll("form[action=\"/login\"] button[type=submit]").length' )" = '{"value": 1}' ] ||
   fail "no sign-in form: $state"
 pass "opening $PAGE lands on the sign-in page through the 511's refresh: $url"

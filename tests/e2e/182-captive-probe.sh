@@ -43,6 +43,10 @@ pass "--json: {state: captive, evidence: 511, status: 511, portal_url}"
 portal_url=$(json_field "$out" portal_url)
 in_c1 curl -sS --max-time 5 "$portal_url" | grep -q 'name="token"' || fail "no sign-in form at $portal_url"
 pass "the printed URL is the sign-in form"
+run "$NS_C1" "http://[$UP_V6]/generate_204"
+[ "$rc" = 10 ] && [[ $out == "captive: sign in at http://"*":$PORTAL_PORT/?url="*"&sig="* ]] ||
+  fail "IPv6 behind our gateway: exit $rc ($out)"
+pass "IPv6: our 511, exit 10: ${out#captive: sign in at }"
 
 # --wait on c2: it polls (backoff) until c2 signs in, then exits 0.
 ip netns exec "$NS_C2" "$PROBE" --wait --timeout 60 --json "$PROBE_URL" >"$WORK/wait.out" 2>"$WORK/wait.err" &

@@ -8,7 +8,8 @@ step by step:
 
   cdp.py PORT [TIMEOUT]
     goto URL              navigate, wait for the load event (and any meta
-                          refresh it starts): {"url", "title", "text"}
+                          refresh it starts): {"url", "title", "text",
+                          "scheduled": reasons of the navigations pages scheduled}
     wait-url PREFIX SECS  wait until the page's URL starts with PREFIX
     state                 {"url", "title", "text"} of the page now
     eval EXPR             Runtime.evaluate, returns {"value"}
@@ -103,17 +104,21 @@ class Page:
         # The load event; then, if the page scheduled a navigation (the
         # 511's meta refresh, content="0", is scheduled right at load), the
         # load of that one too.
+        scheduled = []
         while self.wait_event("Page.loadEventFired", self.timeout):
-            if not self.wait_event("Page.frameScheduledNavigation", 1.5):
-                return
+            e = self.wait_event("Page.frameScheduledNavigation", 1.5)
+            if not e:
+                break
+            scheduled.append(e["params"].get("reason", ""))
+        return scheduled
 
     def goto(self, url):
         self.events.clear()
         r = self.call("Page.navigate", url=url)
         if r.get("errorText"):
             return {"error": r["errorText"], **self.state()}
-        self.settle()
-        return self.state()
+        scheduled = self.settle()
+        return {"scheduled": scheduled, **self.state()}
 
     def wait_url(self, prefix, secs):
         deadline = time.monotonic() + float(secs)
