@@ -41,12 +41,19 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-// The value of attribute NAME in the tag that starts at tag_start, or nullopt.
-std::optional<std::string> attribute(std::string_view html, std::size_t tag_start, std::string_view name) {
-  const std::size_t tag_end = html.find('>', tag_start);
-  const std::string tag = lower(html.substr(tag_start, tag_end == std::string_view::npos ? html.npos : tag_end - tag_start));
+// A tag longer than this is not looked into further: a body of 256 KiB of
+// "<a <a <a ..." without '>' would otherwise cost every "<a" a scan to the
+// end (quadratic).
+constexpr std::size_t kMaxTag = 2048;
+
+// The value of attribute NAME in the tag that starts at tag_start, or
+// nullopt. html_lower is html in lower case (the same length).
+std::optional<std::string> attribute(std::string_view html, std::string_view html_lower, std::size_t tag_start,
+                                     std::string_view name) {
+  std::string_view tag = html_lower.substr(tag_start, kMaxTag);
+  tag = tag.substr(0, tag.find('>'));
   const std::string_view raw = html.substr(tag_start, tag.size());
-  for (std::size_t at = tag.find(name); at != std::string::npos; at = tag.find(name, at + 1)) {
+  for (std::size_t at = tag.find(name); at != std::string_view::npos; at = tag.find(name, at + 1)) {
     // A whole attribute name: preceded by space, followed by optional space and '='.
     if (at == 0 || !std::isspace(static_cast<unsigned char>(tag[at - 1]))) continue;
     std::size_t i = at + name.size();
@@ -58,7 +65,7 @@ std::optional<std::string> attribute(std::string_view html, std::size_t tag_star
     if (tag[i] == '"' || tag[i] == '\'') {
       const char quote = tag[i];
       const std::size_t end = tag.find(quote, i + 1);
-      return decode_entities(raw.substr(i + 1, (end == std::string::npos ? tag.size() : end) - i - 1));
+      return decode_entities(raw.substr(i + 1, (end == std::string_view::npos ? tag.size() : end) - i - 1));
     }
     std::size_t end = i;
     while (end < tag.size() && !std::isspace(static_cast<unsigned char>(tag[end]))) ++end;
@@ -100,9 +107,9 @@ std::string link_in_html(std::string_view body) {
   // <meta http-equiv="refresh" content="0; url=...">: the portal's own
   // pointer, so it goes before any link on the page.
   for (std::size_t at = html.find("<meta"); at != std::string::npos; at = html.find("<meta", at + 1)) {
-    auto equiv = attribute(body, at, "http-equiv");
+    auto equiv = attribute(body, html, at, "http-equiv");
     if (!equiv || lower(trim(*equiv)) != "refresh") continue;
-    auto content = attribute(body, at, "content");
+    auto content = attribute(body, html, at, "content");
     if (!content) continue;
     const std::string c = lower(*content);
     std::size_t u = c.find("url");
@@ -117,7 +124,7 @@ std::string link_in_html(std::string_view body) {
   }
   for (std::size_t at = html.find("<a"); at != std::string::npos; at = html.find("<a", at + 1)) {
     if (at + 2 < html.size() && !std::isspace(static_cast<unsigned char>(html[at + 2]))) continue;
-    auto href = attribute(body, at, "href");
+    auto href = attribute(body, html, at, "href");
     if (href && !trim(*href).empty()) return trim(*href);
   }
   return {};

@@ -115,6 +115,15 @@ TEST(LinkInHtml, IgnoresOtherMetaAndTagsThatOnlyStartWithA) {
   EXPECT_EQ(link_in_html("<a href=\"\">empty</a><a href=\"/second\">"), "/second");
 }
 
+TEST(LinkInHtml, UnclosedTagsOfAHostileBodyFindNothing) {
+  // 256 KiB (the body limit) of "<a " and "<meta " with no '>': each tag is
+  // looked into at most 2 KiB far (quadratic otherwise).
+  std::string body;
+  while (body.size() < 256 * 1024) body += "<a <meta http-equiv=refresh ";
+  EXPECT_EQ(link_in_html(body), "");
+  EXPECT_EQ(probe(511, body).portal_url, "");
+}
+
 TEST(LinkInHtml, QuotedUrlInsideContent) {
   EXPECT_EQ(link_in_html("<meta http-equiv=\"refresh\" content=\"0; URL='http://p.example/?a=1&amp;b=2'\">"),
             "http://p.example/?a=1&b=2");
