@@ -1,0 +1,2 @@
+// Boost.JSON header-only: its implementation, once, for captive-probe.
+#include <boost/json/src.hpp>
