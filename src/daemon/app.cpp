@@ -410,6 +410,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
                                [&s] { s.kernel.run_queued(); }};
   s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
                      std::move(executors));
+  s.registry->set_default_limits(session::Limits{std::nullopt, std::nullopt, config.rate_down, config.rate_up});
   // Sessions from before a restart or crash live on in the kernel set: take
   // them over, so a later flush of the table restores them too.
   if (auto adopted = s.registry->adopt(); !adopted)
@@ -484,6 +485,10 @@ Result<std::unique_ptr<App>> App::start(const Config& config) {
            rs.portal_url_v6 == rs.portal_url_v4 ? "" : rs.portal_url_v6.c_str(),
            static_cast<unsigned>(config.portal_port), config.socket_path.c_str());
   if (config.bind_ip) LOG_INFO("sessions are bound to MAC and address (--bind-ip)");
+  if (config.rate_down || config.rate_up)
+    LOG_INFO("rates per session (bytes/s, 0 = none): down %llu, up %llu",
+             static_cast<unsigned long long>(config.rate_down.value_or(0)),
+             static_cast<unsigned long long>(config.rate_up.value_or(0)));
   {
     std::string resolvers;
     for (const auto& a : config.dns_servers) resolvers += (resolvers.empty() ? "" : ", ") + a.to_string();

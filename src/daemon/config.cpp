@@ -3,6 +3,7 @@
 #include <getopt.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <vector>
 
@@ -11,7 +12,7 @@ namespace {
 
 enum Option : int {
   kLan = 1000, kStateDir, kSocket, kPortalPort, kPortalUrl, kSessionTimeout, kQueueNum, kQueues, kSiteName, kRuleset, kBindIp, kLogLevel,
-  kDnsServer, kNft,
+  kDnsServer, kNft, kRateDown, kRateUp,
   kHelp, kVersion,
 };
 
@@ -65,6 +66,24 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   return std::chrono::seconds(*n * unit);
 }
 
+std::optional<std::uint64_t> parse_rate(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  auto n = parse_number(text.substr(0, digits));
+  if (!n || *n == 0) return std::nullopt;
+  std::string unit(text.substr(digits));
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::uint64_t scale = 0;
+  if (unit == "bit") scale = 1;
+  else if (unit == "kbit") scale = 1000;
+  else if (unit == "mbit") scale = 1000 * 1000;
+  else if (unit == "gbit") scale = 1000 * 1000 * 1000;
+  else return std::nullopt;
+  constexpr std::uint64_t kMaxBits = 100ull * 1000 * 1000 * 1000;
+  if (*n > kMaxBits / scale) return std::nullopt;
+  return std::max<std::uint64_t>(1, *n * scale / 8);
+}
+
 std::string usage(std::string_view program) {
   std::string p(program);
   return "Usage: " + p + " --lan IFACE [options]\n"
@@ -81,6 +100,10 @@ std::string usage(std::string_view program) {
          "  --session-timeout TIME   how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)\n"
          "  --bind-ip                bind each session to the MAC and the address it signed in\n"
          "                           from, not the MAC alone (see docs/security.md)\n"
+         "  --rate-down RATE         most each client may receive, enforced in the kernel per\n"
+         "                           session: 500kbit, 2mbit, 1gbit (bits per second, k = 1000).\n"
+         "                           Default: no limit\n"
+         "  --rate-up RATE           most each client may send, the same way (default: no limit)\n"
          "  --queue-num N            first NFQUEUE number (default 0)\n"
          "  --queues N               queues to spread packets over, one thread each (default 1)\n"
          "  --ruleset FILE           ruleset to load when table inet captive is missing at\n"
@@ -114,6 +137,8 @@ Result<Invocation> parse_args(int argc, char** argv) {
       {"log-level", required_argument, nullptr, kLogLevel},
       {"dns-server", required_argument, nullptr, kDnsServer},
       {"nft", required_argument, nullptr, kNft},
+      {"rate-down", required_argument, nullptr, kRateDown},
+      {"rate-up", required_argument, nullptr, kRateUp},
       {"help", no_argument, nullptr, kHelp},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -178,6 +203,16 @@ Result<Invocation> parse_args(int argc, char** argv) {
       case kBindIp:
         c.bind_ip = true;
         break;
+      case kRateDown:
+      case kRateUp: {
+        auto rate = parse_rate(arg);
+        const char* flag = opt == kRateDown ? "--rate-down" : "--rate-up";
+        if (!rate)
+          return make_error(0, std::string(flag) + ": not a rate in bits per second with its unit "
+                                                   "(like 500kbit, 2mbit, 1gbit; at most 100gbit): " + std::string(arg));
+        (opt == kRateDown ? c.rate_down : c.rate_up) = *rate;
+        break;
+      }
       case kRuleset:
         if (arg.empty()) return make_error(0, "--ruleset: empty path");
         c.ruleset = arg;

@@ -27,7 +27,8 @@ void Registry::on_home(Job job) {
 }
 
 void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip, std::chrono::seconds timeout,
-                       std::string method, Done<void> done) {
+                       std::string method, Done<void> done, std::optional<Limits> limits_given) {
+  const Limits limits = limits_given.value_or(default_limits_);
   nft::Key key(mac);
   if (binding_ == Binding::mac_ip) {
     if (!ip) return done(make_error(EINVAL, "sign in " + mac.to_string() + ": no address to bind the session to"));
@@ -43,8 +44,8 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
   // Recorded now, so a revoke or list issued before the kernel answers sees
   // it; the kernel jobs run in issue order, so they see the element too.
   std::uint64_t written = ++sequence_;
-  records_[mac] = Record{key, ip, clocks_.wall(), clocks_.session() + timeout, std::move(method), written};
-  on_kernel([this, mac, key, old_key, timeout, previous = std::move(previous), written,
+  records_[mac] = Record{key, ip, clocks_.wall(), clocks_.session() + timeout, std::move(method), written, limits};
+  on_kernel([this, mac, key, old_key, timeout, limits, previous = std::move(previous), written,
              done = std::move(done)]() mutable {
     if (restoring_) touched_.insert(mac);
     Result<void> result;
@@ -52,7 +53,7 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
       auto removed = set_.remove(*old_key);
       if (!removed && removed.error().code != ENOENT) result = removed.error();
     }
-    if (result) result = set_.add(key, timeout);
+    if (result) result = set_.add(nft::ElementSpec{key, timeout, limits});
     on_home([this, mac, result = std::move(result), previous = std::move(previous), written,
              done = std::move(done)]() mutable {
       if (!result) {
@@ -132,8 +133,8 @@ void Registry::list(Done<std::vector<Client>> done) {
         Client client;
         client.mac = element.mac;
         client.ip = element.ip;
-        client.bytes = element.bytes;
-        client.packets = element.packets;
+        client.bytes = element.traffic.bytes_up;
+        client.packets = element.traffic.packets_up;
         if (element.expires) client.expires_at = wall + std::chrono::duration_cast<Clock::duration>(*element.expires);
         if (auto it = records_.find(element.mac); it != records_.end()) {
           if (!client.ip) client.ip = it->second.ip;
@@ -161,7 +162,7 @@ std::vector<nft::ElementSpec> Registry::restore_plan() {
       it = records_.erase(it);
       continue;
     }
-    specs.push_back(nft::ElementSpec{it->second.key, left});
+    specs.push_back(nft::ElementSpec{it->second.key, left, it->second.limits});
     ++it;
   }
   // A bulk batch holds one set's elements: group them (MAC, MAC . IPv4, MAC . IPv6).
@@ -237,7 +238,7 @@ Result<std::size_t> Registry::adopt() {
     for (const auto& e : *elements) {
       if (!e.expires || records_.count(e.mac) != 0) continue;
       auto left = std::chrono::duration_cast<SessionClock::duration>(*e.expires);
-      records_[e.mac] = Record{nft::Key(e.mac, e.ip), e.ip, std::nullopt, now + left, "", ++sequence_};
+      records_[e.mac] = Record{nft::Key(e.mac, e.ip), e.ip, std::nullopt, now + left, "", ++sequence_, {}};
       ++found;
     }
     adopted += found;

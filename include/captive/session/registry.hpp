@@ -20,6 +20,7 @@
 
 #include "captive/nft/allowed_set.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/session/limits.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::session {
@@ -83,8 +84,13 @@ class Registry {
   // `timeout` (one batch) and records who. With Binding::mac_ip an unknown
   // `ip` is an error (EINVAL): there would be nothing to bind to. The record
   // is there from the call on (find() sees it); a kernel error takes it back.
+  // `limits`: this session's (rates go to the kernel with it); empty = the
+  // defaults of set_default_limits().
   void sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr> ip, std::chrono::seconds timeout,
-               std::string method, Done<void> done);
+               std::string method, Done<void> done, std::optional<Limits> limits = std::nullopt);
+  // --- kernel branch: rates (issue 9, item 4) ---
+  // The limits a sign-in without its own gets (captived --rate-down/--rate-up).
+  void set_default_limits(const Limits& limits) { default_limits_ = limits; }
   // Deletes every element of this MAC (whatever it is bound to). ENOENT if
   // it was not signed in.
   void revoke(const packet::MacAddr& mac, Done<void> done);
@@ -122,6 +128,7 @@ class Registry {
     SessionClock::time_point expires_at;
     std::string method;
     std::uint64_t written = 0;  // sequence number of the change that wrote it
+    Limits limits;              // put back with the session by restore()
   };
   void on_kernel(Job job);
   void on_home(Job job);
@@ -141,6 +148,7 @@ class Registry {
   Executors executors_;
   std::map<packet::MacAddr, Record> records_;
   std::uint64_t sequence_ = 0;
+  Limits default_limits_;
 };
 
 }  // namespace captive::session
