@@ -37,10 +37,10 @@ constexpr int kRecvTimeoutSeconds = 5;
 // One batch holds at most this many acked messages (build_setelem_add: 3;
 // a bulk batch: kBulkBufferSize / kMaxBulkMessage).
 constexpr std::size_t kMaxAcked = 16;
-// Bulk adds go out in batches of at most this size (kMaxBulkMessages x 256
-// elements, ~3000), under the default netlink send buffer (wmem_default,
-// 208 KiB).
-constexpr std::size_t kBulkBufferSize = 128 * 1024;
+// Bulk adds go out in batches of at most this size (4 groups of 256
+// sessions, 3 elements each, without rates), under the default netlink
+// send buffer (wmem_default, 208 KiB; a bigger message is EMSGSIZE).
+constexpr std::size_t kBulkBufferSize = 192 * 1024;
 static_assert(kMaxBulkMessages < kMaxAcked);
 
 // Called for every message of an answer that is not an error/ack/done.

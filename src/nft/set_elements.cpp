@@ -203,7 +203,7 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
       ++count;
     }
     if (count == 0) return 0;
-    char* at = w.next(kMaxMessage + count * elem_bytes + kMaxMessage);
+    char* at = w.next(kMaxMessage + count * elem_bytes);
     if (at == nullptr) return -1;
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(at, NFT_MSG_NEWSETELEM, kFamily, NLM_F_CREATE | NLM_F_ACK,
                                           seq + static_cast<std::uint32_t>(++batch.messages));
@@ -211,25 +211,31 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
     w.commit(nlh);
     return 1;
   };
-  // A group takes up to 5 messages; it goes in whole or not at all.
-  while (batch.elements < elements.size() && batch.messages + 5 <= kMaxBulkMessages) {
-    std::size_t n = 0;
+  // A group takes 3 to 5 messages; it goes in whole or not at all.
+  while (batch.elements < elements.size()) {
+    std::size_t n = 0, ups = 0, downs = 0;
     for (const ElementSpec& spec : elements.subspan(batch.elements)) {
       if (n == kElementsPerMessage || names.set_for(spec.key) != map || spec.mark == 0) break;
       ++n;
+      ups += limit_of(spec.limits.rate_up) ? 1 : 0;
+      downs += limit_of(spec.limits.rate_down) ? 1 : 0;
     }
-    if (n == 0) break;  // the next element belongs to another map: next batch
+    if (n == 0) break;  // the next element belongs to another set: next batch
+    const std::size_t messages = 3 + (ups > 0 ? 1 : 0) + (downs > 0 ? 1 : 0);
+    if (batch.messages + messages > kMaxBulkMessages) break;
     // Room for the whole group, END included, before writing any of it.
-    const std::size_t need = 5 * kMaxMessage + n * (3 * kMaxElementBytes + 2 * kMaxRateElementBytes) + kMaxMessage;
+    const std::size_t need = (messages + 1) * kMaxMessage +
+                             n * (kMaxElementBytes + kMaxMarkElementBytes + kMaxDownElementBytes) +
+                             (ups + downs) * kMaxRateElementBytes;
     if (w.room() < need) break;
     auto group = elements.subspan(batch.elements, n);
     if (put_group(group, kMaxElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
           return key_elem(names, s.key);
         }) < 0 ||
-        put_group(group, kMaxElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+        put_group(group, kMaxMarkElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
           return mark_of_mac(names, s.key.mac, s.mark);
         }) < 0 ||
-        put_group(group, kMaxElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+        put_group(group, kMaxDownElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
           return mark_elem(names.set_down, s.mark);
         }) < 0 ||
         put_group(group, kMaxRateElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {

@@ -131,12 +131,20 @@ std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const
 // a batch stops where the set changes.
 // Every spec needs its mark (not 0).
 inline constexpr std::size_t kElementsPerMessage = 256;
-// Upper bound of one element in a NEWSETELEM message: list nest, key nest,
-// key (up to 24 bytes: MAC . IPv6), timeout (u64), data nest (mark):
-// 4+4+28+12+12 = 60, rounded up. An element of a rate set with its `limit`
-// expression: 4+16+12 + expression 4+12+4+12+12+8+8+8 = 100, rounded up.
-inline constexpr std::size_t kMaxElementBytes = 64;
-inline constexpr std::size_t kMaxRateElementBytes = 128;
+// Upper bounds of one element in a NEWSETELEM message (attribute headers
+// 4 bytes, payloads padded to 4):
+//  - of `allowed*`: list nest 4, key nest 4 + value 4+24 (MAC . IPv6),
+//    timeout 12 = 48, with room;
+//  - of `session_marks`: 4 + key 4+4+8 + timeout 12 + data 4+4+4 = 44;
+//  - of `allowed_down`: 4 + key 4+4+4 + timeout 12 = 28;
+//  - of `rate_*`: 4 + key 16 + timeout 12 + expression (nest 4, name 4+8,
+//    data 4 + rate 12 + unit 12 + burst 8 + type 8 + flags 8) = 100.
+// The bulk builder reserves these before libnftnl (which checks nothing)
+// writes a message; the bulk test checks every message against them.
+inline constexpr std::size_t kMaxElementBytes = 56;
+inline constexpr std::size_t kMaxMarkElementBytes = 48;
+inline constexpr std::size_t kMaxDownElementBytes = 32;
+inline constexpr std::size_t kMaxRateElementBytes = 112;
 inline constexpr std::size_t kMaxBulkMessage = kMaxMessage + kElementsPerMessage * kMaxRateElementBytes;
 // At most this many NEWSETELEM messages per batch: the adapter waits for one
 // ack each and tracks a fixed number of them.
