@@ -68,6 +68,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (std::size_t i = 0; i < c.dns_servers.size(); ++i)
         for (std::size_t j = i + 1; j < c.dns_servers.size(); ++j) FUZZ_CHECK(c.dns_servers[i] != c.dns_servers[j]);
       FUZZ_CHECK(c.nft.empty() || c.nft.front() == '/');
+      // Rates: bytes per second, never 0 (0 would read as "no limit"), at most 100gbit.
+      for (const auto& rate : {c.rate_down, c.rate_up})
+        FUZZ_CHECK(!rate || (*rate >= 1 && *rate <= 12'500'000'000ull));
       const bool v4 = std::any_of(c.dns_servers.begin(), c.dns_servers.end(), [](const auto& a) { return a.is_v4(); });
       const bool v6 = std::any_of(c.dns_servers.begin(), c.dns_servers.end(), [](const auto& a) { return !a.is_v4(); });
       const std::string script = daemon::load_script("/usr/share/captive/captive.nft", c.dns_servers);

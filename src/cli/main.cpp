@@ -56,7 +56,7 @@ void print_usage(FILE* out) {
       "  allow MAC [--for DURATION] [--ip ADDR] [--rate-down RATE] [--rate-up RATE]\n"
       "                        sign a client in without the portal (DURATION like 90s,\n"
       "                        15m, 24h, 7d; default captived's --session-timeout;\n"
-      "                        RATE like 2mbit or 500kbps)\n"
+      "                        RATE in bits/s: 2mbit, 500kbit)\n"
       "  revoke MAC|IP         end a client's session: its next packet is dropped\n"
       "  extend MAC DURATION   give a session more time\n"
       "  status                version, uptime, queue mode, sessions, a summary of the counters\n"

@@ -1,6 +1,7 @@
 // The client side of the protocol, for captivectl: apart from protocol.cpp
 // so that captivectl links nothing of the daemon (it is linked statically:
 // docs/performance.md, "revoke -> dead").
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -85,24 +86,23 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
 }
 
 std::optional<std::uint64_t> parse_rate(std::string_view text) {
-  struct Unit {
-    std::string_view suffix;
-    std::uint64_t bits;  // per unit, in bits per second
-  };
-  // Longest suffixes first ("kbps" before "bps", "kbit" before "bit").
-  static constexpr Unit kUnits[] = {{"kbit", 1000},          {"mbit", 1000'000},        {"gbit", 1000'000'000},
-                                    {"kbps", 8'000},         {"mbps", 8'000'000},       {"gbps", 8'000'000'000},
-                                    {"bit", 1},              {"bps", 8}};
-  for (const Unit& unit : kUnits) {
-    if (text.size() <= unit.suffix.size() || !text.ends_with(unit.suffix)) continue;
-    auto n = parse_number(text.substr(0, text.size() - unit.suffix.size()));
-    // At most 100 Gbit/s: beyond any router, and far from overflow.
-    if (!n || *n == 0 || *n > 100'000'000'000ull / unit.bits) return std::nullopt;
-    const std::uint64_t bytes = *n * unit.bits / 8;
-    if (bytes == 0) return std::nullopt;
-    return bytes;
-  }
-  return std::nullopt;
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  auto n = parse_number(text.substr(0, digits));
+  if (!n || *n == 0) return std::nullopt;
+  std::string unit(text.substr(digits));
+  for (char& ch : unit) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  std::uint64_t scale = 0;
+  if (unit == "bit") scale = 1;
+  else if (unit == "kbit") scale = 1000;
+  else if (unit == "mbit") scale = 1000 * 1000;
+  else if (unit == "gbit") scale = 1000 * 1000 * 1000;
+  else return std::nullopt;
+  // At most 100 Gbit/s: beyond any router, and far from overflow.
+  constexpr std::uint64_t kMaxBits = 100ull * 1000 * 1000 * 1000;
+  if (*n > kMaxBits / scale) return std::nullopt;
+  // At least 1 byte/s: 0 would read as "no limit".
+  return std::max<std::uint64_t>(1, *n * scale / 8);
 }
 std::string make_list_change_request(std::string_view verb, std::string_view mac) {
   json::object request;

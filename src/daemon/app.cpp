@@ -788,11 +788,16 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
                                [&s](const session::SessionEnd& end) { s.cut_flows(end); }};
   s.registry.emplace(*s.netlink, session::Clocks{}, config.bind_ip ? session::Binding::mac_ip : session::Binding::mac,
                      std::move(executors));
-  s.registry->set_default_limits(session::Limits{config.idle_timeout, config.quota_bytes, {}, {}});
+  s.registry->set_default_limits(session::Limits{config.idle_timeout, config.quota_bytes, config.rate_down, config.rate_up});
   s.reload_hooks.push_back([&s](Config& running, const Config& fresh) {
     running.idle_timeout = fresh.idle_timeout;
     running.quota_bytes = fresh.quota_bytes;
-    s.registry->set_default_limits(session::Limits{fresh.idle_timeout, fresh.quota_bytes, {}, {}});
+    // New rates apply to sessions made from now on (and to a session's next
+    // re-creation: extend, restore).
+    running.rate_down = fresh.rate_down;
+    running.rate_up = fresh.rate_up;
+    s.registry->set_default_limits(
+        session::Limits{fresh.idle_timeout, fresh.quota_bytes, fresh.rate_down, fresh.rate_up});
   });
   s.registry->set_hooks(session::Hooks{{}, [&s](bool urgent) { s.state_changed(urgent); }});
   // The sessions of the state file come back (those the kernel lost are put
@@ -932,9 +937,9 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
       done(Result<void>{});
     });
   };
-  // ctl.allow_with_limits stays empty until the kernel enforces per-session
-  // rates (branch `kernel`): `allow --rate-*` is refused, never accepted and
-  // ignored.
+  ctl.allow_with_limits = [&s](const control::Allow& allow, control::Done<void> done) {
+    s.registry->sign_in(allow.mac, allow.ip, session::SignIn{allow.duration, "admin", "", allow.limits}, std::move(done));
+  };
   auto control_server = control::Server::start(s.io, config.socket_path, *s.control_context);
   if (!control_server) return control_server.error();
   s.control_server = std::move(*control_server);
@@ -973,6 +978,10 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   if (config.bind_ip) LOG_INFO("sessions are bound to MAC and address (--bind-ip)");
   if (tls) LOG_INFO("HTTPS on port %u (%s); RFC 8908 API at /api", static_cast<unsigned>(config.portal_tls_port),
                     config.tls_cert.c_str());
+  if (config.rate_down || config.rate_up)
+    LOG_INFO("rates per session (bytes/s, 0 = none): down %llu, up %llu",
+             static_cast<unsigned long long>(config.rate_down.value_or(0)),
+             static_cast<unsigned long long>(config.rate_up.value_or(0)));
   {
     std::string resolvers;
     for (const auto& a : config.dns_servers) resolvers += (resolvers.empty() ? "" : ", ") + a.to_string();

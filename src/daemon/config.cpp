@@ -166,6 +166,27 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.quota_bytes ? std::to_string(*c.quota_bytes) : std::string("off"); }},
+    {"rate-down", "RATE", Applies::live,
+     "per-client rate to the client, in bits per second with\nits unit: 500kbit, 20mbit, 1gbit (default: unlimited)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto r = parse_rate(v);
+       if (!r)
+         return bad("not a rate in bits per second with its unit (like 500kbit, 2mbit, 1gbit; at most 100gbit): " +
+                    std::string(v));
+       c.rate_down = *r;
+       return {};
+     },
+     [](const Config& c) { return c.rate_down ? std::to_string(*c.rate_down) : std::string("off"); }},
+    {"rate-up", "RATE", Applies::live, "per-client rate from the client, as --rate-down",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto r = parse_rate(v);
+       if (!r)
+         return bad("not a rate in bits per second with its unit (like 500kbit, 2mbit, 1gbit; at most 100gbit): " +
+                    std::string(v));
+       c.rate_up = *r;
+       return {};
+     },
+     [](const Config& c) { return c.rate_up ? std::to_string(*c.rate_up) : std::string("off"); }},
     {"bind-ip", "", Applies::restart,
      "bind each session to the MAC and the address it signed in\nfrom, not the MAC alone (see docs/security.md)",
      [](Config& c, std::string_view) -> Result<void> {
@@ -387,6 +408,11 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
   auto n = parse_number(text);
   if (!n || *n == 0 || *n > UINT64_MAX / unit) return std::nullopt;
   return *n * unit;
+}
+
+std::optional<std::uint64_t> parse_rate(std::string_view text) {
+  // One parser for captived's flags and captivectl's arguments.
+  return control::parse_rate(text);
 }
 
 std::string usage(std::string_view program) {

@@ -15,6 +15,9 @@
 #include <cerrno>
 #include <ctime>
 #include <functional>
+#include <map>
+#include <random>
+#include <unordered_map>
 
 #include "captive/nft/batch.hpp"
 #include "captive/nft/objects.hpp"
@@ -34,10 +37,10 @@ constexpr int kRecvTimeoutSeconds = 5;
 // One batch holds at most this many acked messages (build_setelem_add: 3;
 // a bulk batch: kBulkBufferSize / kMaxBulkMessage).
 constexpr std::size_t kMaxAcked = 16;
-// Bulk adds go out in batches of at most this size (kMaxBulkMessages x 256
-// elements, ~3000), under the default netlink send buffer (wmem_default,
-// 208 KiB).
-constexpr std::size_t kBulkBufferSize = 128 * 1024;
+// Bulk adds go out in batches of at most this size (4 groups of 256
+// sessions, 3 elements each, without rates), under the default netlink
+// send buffer (wmem_default, 208 KiB; a bigger message is EMSGSIZE).
+constexpr std::size_t kBulkBufferSize = 192 * 1024;
 static_assert(kMaxBulkMessages < kMaxAcked);
 
 // Called for every message of an answer that is not an error/ack/done.
@@ -50,7 +53,13 @@ struct Netlink::Impl {
   std::uint32_t portid = 0;
   std::uint32_t seq = 0;
   Names names;
-  alignas(8) std::array<std::byte, kBatchBufferSize> tx{};
+  // The mark of each session we added or listed (a re-add keeps it: the
+  // first NEWSETELEM of build_session_add must carry the element's mark),
+  // and which marks are taken.
+  std::map<packet::MacAddr, Mark> marks;
+  std::unordered_map<Mark, packet::MacAddr> owners;
+  Mark next_mark = 0;
+  alignas(8) std::array<std::byte, kSessionBatchBufferSize> tx{};
   std::vector<std::byte> rx = std::vector<std::byte>(kRecvBufferSize);
 
   ~Impl() {
@@ -61,10 +70,30 @@ struct Netlink::Impl {
   std::string set_name(const Key& key) const { return "set inet " + names.table + " " + names.set_for(key); }
   std::string chain_name() const { return "chain inet " + names.table + " " + names.chain; }
 
-  // Next sequence number block; a batch uses seq .. seq+4.
+  // Next sequence number block; a batch uses seq .. seq+16.
   std::uint32_t next_seq() {
-    seq += 8;
+    seq += 32;
     return seq;
+  }
+
+  // The key's mark if we know one, else a free one (never 0).
+  Mark mark_for(const packet::MacAddr& key) {
+    if (auto it = marks.find(key); it != marks.end()) return it->second;
+    do ++next_mark;
+    while (next_mark == 0 || owners.count(next_mark) != 0);
+    return next_mark;
+  }
+  void remember(const packet::MacAddr& key, Mark mark) {
+    if (auto it = marks.find(key); it != marks.end() && it->second != mark) owners.erase(it->second);
+    if (auto it = owners.find(mark); it != owners.end() && it->second != key) marks.erase(it->second);
+    marks[key] = mark;
+    owners[mark] = key;
+  }
+  void forget(const packet::MacAddr& key) {
+    if (auto it = marks.find(key); it != marks.end()) {
+      owners.erase(it->second);
+      marks.erase(it);
+    }
   }
 
   Result<void> send(std::size_t len, const std::string& what) { return send(std::span(tx.data(), len), what); }
@@ -191,6 +220,9 @@ Result<Netlink> Netlink::open(Names names) {
   if (setsockopt(mnl_socket_get_fd(impl->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
     return errno_error("set SO_RCVTIMEO on netlink socket");
   impl->seq = static_cast<std::uint32_t>(std::time(nullptr));
+  // Marks of a daemon that ran before are learnt from the maps (list());
+  // starting at random keeps a new one off them even before that.
+  impl->next_mark = std::random_device{}();
   return Netlink(std::move(impl));
 }
 
@@ -205,6 +237,11 @@ Result<void> Netlink::check_ruleset() {
     Item item;
     Names names;
   };
+  const auto with_set = [&m](const std::string& set) {
+    Names n = m.names;
+    n.set = set;
+    return n;
+  };
   Names ip4 = m.names, ip6 = m.names;
   ip4.set = m.names.set_ip4;
   ip6.set = m.names.set_ip6;
@@ -213,6 +250,10 @@ Result<void> Netlink::check_ruleset() {
       {{Object::set, m.set_name()}, m.names},
       {{Object::set, "set inet " + m.names.table + " " + ip4.set}, ip4},
       {{Object::set, "set inet " + m.names.table + " " + ip6.set}, ip6},
+      {{Object::set, "set inet " + m.names.table + " " + m.names.marks}, with_set(m.names.marks)},
+      {{Object::set, "set inet " + m.names.table + " " + m.names.set_down}, with_set(m.names.set_down)},
+      {{Object::set, "set inet " + m.names.table + " " + m.names.rate_up}, with_set(m.names.rate_up)},
+      {{Object::set, "set inet " + m.names.table + " " + m.names.rate_down}, with_set(m.names.rate_down)},
       {{Object::chain, m.chain_name()}, m.names},
   };
   for (const auto& [item, names] : lookups) {
@@ -278,18 +319,36 @@ Result<bool> Netlink::queue_rule_present() {
   return rules > 0;
 }
 
-Result<void> Netlink::add(const Key& key, std::chrono::seconds timeout) {
+Result<void> Netlink::add(const Key& key, std::chrono::seconds timeout) { return add(ElementSpec{key, timeout}); }
+
+Result<void> Netlink::add(const ElementSpec& requested) {
   Impl& m = *impl_;
-  const std::string what = "add " + key.to_string() + " to " + m.set_name(key);
-  if (timeout.count() < 0) return make_error(EINVAL, what + ": negative timeout");
+  const std::string what = "add " + requested.key.to_string() + " to " + m.set_name(requested.key);
+  if (requested.timeout.count() < 0) return make_error(EINVAL, what + ": negative timeout");
+  ElementSpec spec = requested;
+  if (spec.mark == 0) spec.mark = m.mark_for(spec.key.mac);
   std::uint32_t seq = m.next_seq();
-  return m.talk_batch(build_setelem_add(m.tx, seq, m.names, key,
-                                        std::chrono::duration_cast<std::chrono::milliseconds>(timeout)),
-                      what);
+  auto r = m.talk_batch(build_session_add(m.tx, seq, m.names, spec), what);
+  if (!r && r.error().code == EBUSY && requested.mark == 0) {
+    // The MAC is in `session_marks` with another mark (added by a daemon
+    // before us, not listed since): learn it and try once more.
+    if (auto l = list(); !l) return l.error();
+    spec.mark = m.mark_for(spec.key.mac);
+    seq = m.next_seq();
+    r = m.talk_batch(build_session_add(m.tx, seq, m.names, spec), what);
+  }
+  if (r) m.remember(spec.key.mac, spec.mark);
+  return r;
 }
 
-Result<void> Netlink::add_many(std::span<const ElementSpec> elements) {
+Result<void> Netlink::add_many(std::span<const ElementSpec> requested) {
   Impl& m = *impl_;
+  std::vector<ElementSpec> specs(requested.begin(), requested.end());  // one allocation per restore
+  for (ElementSpec& spec : specs) {
+    if (spec.mark == 0) spec.mark = m.mark_for(spec.key.mac);
+    m.remember(spec.key.mac, spec.mark);
+  }
+  std::span<const ElementSpec> elements(specs);
   std::vector<std::byte> buf(kBulkBufferSize);  // one allocation per restore, not per element
   while (!elements.empty()) {
     std::uint32_t seq = m.next_seq();
@@ -298,7 +357,7 @@ Result<void> Netlink::add_many(std::span<const ElementSpec> elements) {
     if (batch.elements == 0) return make_error(EINVAL, "add elements to " + set + ": bad names");
     m.seq = seq + static_cast<std::uint32_t>(batch.messages) + 1;  // the batch used seq .. seq+messages+1
     auto r = m.talk_batch(std::span<const std::byte>(buf.data(), batch.length),
-                          "add " + std::to_string(batch.elements) + " elements to " + set);
+                          "add " + std::to_string(batch.elements) + " sessions to " + set);
     if (!r) return r;
     elements = elements.subspan(batch.elements);
   }
@@ -309,22 +368,42 @@ std::uint32_t Netlink::portid() const { return impl_->portid; }
 
 Result<void> Netlink::remove(const Key& key) {
   Impl& m = *impl_;
+  if (m.marks.count(key.mac) == 0) {
+    // Not added nor listed by us: its mark is in the kernel's map.
+    if (auto l = list(); !l) return l.error();
+  }
+  auto known = m.marks.find(key.mac);
+  const Mark mark = known != m.marks.end() ? known->second : 0;
   std::uint32_t seq = m.next_seq();
-  return m.talk_batch(build_setelem_del(m.tx, seq, m.names, key),
-                      "remove " + key.to_string() + " from " + m.set_name(key));
+  auto r = m.talk_batch(build_session_del(m.tx, seq, m.names, key, mark),
+                        "remove " + key.to_string() + " from " + m.set_name(key));
+  if (r || r.error().code == ENOENT) m.forget(key.mac);
+  return r;
 }
 
 Result<std::vector<Element>> Netlink::list() {
   Impl& m = *impl_;
   std::vector<Element> out;
-  for (const std::string* set : {&m.names.set, &m.names.set_ip4, &m.names.set_ip6}) {
+  const auto dump = [&m](const std::string& set, const DataFn& on_data) {
     Names names = m.names;
-    names.set = *set;
+    names.set = set;
     std::uint32_t seq = m.next_seq();
-    auto r = m.talk_request(build_setelem_dump(m.tx, seq, names), seq, "list set inet " + names.table + " " + *set,
-                            [&out](std::span<const std::byte> msg) { return parse_setelems(msg, out); });
+    return m.talk_request(build_setelem_dump(m.tx, seq, names), seq, "list set inet " + names.table + " " + set,
+                          on_data);
+  };
+  for (const std::string* set : {&m.names.set, &m.names.set_ip4, &m.names.set_ip6}) {
+    auto r = dump(*set, [&out](std::span<const std::byte> msg) { return parse_setelems(msg, out); });
     if (!r) return r.error();
   }
+  std::vector<Element> marks;
+  auto r = dump(m.names.marks, [&marks](std::span<const std::byte> msg) { return parse_setelems(msg, marks); });
+  if (!r) return r.error();
+  std::vector<MarkCounter> down;
+  r = dump(m.names.set_down, [&down](std::span<const std::byte> msg) { return parse_mark_counters(msg, down); });
+  if (!r) return r.error();
+  join_sessions(out, marks, down);
+  for (const Element& e : marks)
+    if (e.mark != 0) m.remember(e.mac, e.mark);
   return out;
 }
 

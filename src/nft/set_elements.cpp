@@ -15,6 +15,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <unordered_map>
 
 #include "nftnl_ptr.hpp"
 
@@ -24,18 +26,78 @@ namespace {
 using detail::make_set;
 using detail::SetPtr;
 
-// One NEWSETELEM/DELSETELEM message with one element, in the key's set.
-bool put_setelem(MessageWriter& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
-                 const Names& names, const Key& key,
-                 std::chrono::milliseconds timeout) {
-  SetPtr s = make_set(names.for_key(key));
-  nftnl_set_elem* e = s ? nftnl_set_elem_alloc() : nullptr;
-  if (e == nullptr) return false;
-  std::array<std::uint8_t, 24> bytes{};
-  const std::size_t len = key_bytes(key, bytes);
-  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, bytes.data(), static_cast<std::uint32_t>(len));  // NFTA_SET_ELEM_KEY
+// What one element of one of our sets carries.
+struct ElemParts {
+  const std::string* set = nullptr;
+  std::array<std::uint8_t, 24> key{};
+  std::size_t key_len = 0;
+  std::optional<Mark> data;          // NFTA_SET_ELEM_DATA (map session_marks)
+  std::optional<RateLimit> limit;    // NFTA_SET_ELEM_EXPR `limit` (sets rate_*)
+};
+
+ElemParts key_elem(const Names& names, const Key& key) {
+  ElemParts p;
+  p.set = &names.set_for(key);
+  p.key_len = key_bytes(key, p.key);
+  return p;
+}
+ElemParts mark_elem(const std::string& set, Mark mark, std::optional<RateLimit> limit = std::nullopt) {
+  ElemParts p;
+  p.set = &set;
+  // `type mark`: host byte order, as meta/ct mark load it into the register.
+  std::memcpy(p.key.data(), &mark, sizeof mark);
+  p.key_len = sizeof mark;
+  p.limit = limit;
+  return p;
+}
+ElemParts mac_elem(const std::string& set, const packet::MacAddr& mac, std::optional<RateLimit> limit = std::nullopt) {
+  ElemParts p;
+  p.set = &set;
+  p.key_len = key_bytes(Key(mac), p.key);
+  p.limit = limit;
+  return p;
+}
+ElemParts mark_of_mac(const Names& names, const packet::MacAddr& mac, Mark mark) {
+  ElemParts p = mac_elem(names.marks, mac);
+  p.data = mark;
+  return p;
+}
+
+// A new libnftnl element of `parts`, or nullptr.
+nftnl_set_elem* make_elem(const ElemParts& parts, std::chrono::milliseconds timeout, bool with_state) {
+  nftnl_set_elem* e = nftnl_set_elem_alloc();
+  if (e == nullptr) return nullptr;
+  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, parts.key.data(), static_cast<std::uint32_t>(parts.key_len));  // NFTA_SET_ELEM_KEY
+  if (!with_state) return e;  // a delete names the key only
   if (timeout.count() > 0)
     nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout.count());  // NFTA_SET_ELEM_TIMEOUT, ms
+  if (parts.data) nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &*parts.data, sizeof(Mark));  // NFTA_SET_ELEM_DATA
+  if (parts.limit) {
+    // NFTA_SET_ELEM_EXPR: the element's own `limit` (the set's declared
+    // one is only the template: same kind, so the kernel takes ours).
+    nftnl_expr* x = nftnl_expr_alloc("limit");
+    if (x == nullptr) {
+      nftnl_set_elem_free(e);
+      return nullptr;
+    }
+    nftnl_expr_set_u64(x, NFTNL_EXPR_LIMIT_RATE, parts.limit->rate);   // NFTA_LIMIT_RATE
+    nftnl_expr_set_u64(x, NFTNL_EXPR_LIMIT_UNIT, 1);                   // NFTA_LIMIT_UNIT, seconds
+    nftnl_expr_set_u32(x, NFTNL_EXPR_LIMIT_BURST, parts.limit->burst); // NFTA_LIMIT_BURST, bytes
+    nftnl_expr_set_u32(x, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKT_BYTES); // NFTA_LIMIT_TYPE
+    nftnl_expr_set_u32(x, NFTNL_EXPR_LIMIT_FLAGS, NFT_LIMIT_F_INV);    // NFTA_LIMIT_FLAGS: "over"
+    nftnl_set_elem_add_expr(e, x);
+  }
+  return e;
+}
+
+// One NEWSETELEM/DELSETELEM message with one element.
+bool put_elem(MessageWriter& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq, const Names& names,
+              const ElemParts& parts, std::chrono::milliseconds timeout) {
+  Names n = names;
+  n.set = *parts.set;
+  SetPtr s = make_set(n);
+  nftnl_set_elem* e = s ? make_elem(parts, timeout, type == NFT_MSG_NEWSETELEM) : nullptr;
+  if (e == nullptr) return false;
   nftnl_set_elem_add(s.get(), e);  // the set owns e now
   nlmsghdr* nlh = begin_message(w, type, flags, seq);
   if (nlh == nullptr) return false;
@@ -44,24 +106,72 @@ bool put_setelem(MessageWriter& w, std::uint16_t type, std::uint16_t flags, std:
   return true;
 }
 
+// One NEWSETELEM/DELSETELEM message with one element, in the key's set.
+bool put_setelem(MessageWriter& w, std::uint16_t type, std::uint16_t flags, std::uint32_t seq,
+                 const Names& names, const Key& key,
+                 std::chrono::milliseconds timeout) {
+  ElemParts p;
+  p.set = &names.set_for(key);
+  p.key_len = key_bytes(key, p.key);
+  return put_elem(w, type, flags, seq, names, p, timeout);
+}
+
+// Create (no-op if present), delete (now never ENOENT), and with `recreate`
+// create-exclusive: measured on 6.18, a NEWSETELEM without NLM_F_EXCL for
+// an existing element updates its timeout in place (kernel >= 6.10, "set
+// element timeout update support") and keeps the counter; older kernels
+// (OpenWrt 23.05: 5.15, 24.10: 6.6) return 0 and change nothing. Delete +
+// add works on all of them.
+bool put_replace(MessageWriter& w, std::uint32_t& seq, const Names& names, const ElemParts& parts,
+                 std::chrono::milliseconds timeout, bool recreate) {
+  if (!put_elem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, ++seq, names, parts, timeout)) return false;
+  if (!put_elem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, ++seq, names, parts, timeout)) return false;
+  return !recreate ||
+         put_elem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, ++seq, names, parts, timeout);
+}
+
+std::optional<RateLimit> limit_of(const std::optional<std::uint64_t>& rate) {
+  if (!rate || *rate == 0) return std::nullopt;
+  return rate_limit(*rate);
+}
+
 }  // namespace
+
+RateLimit rate_limit(std::uint64_t bytes_per_second) {
+  // The kernel's bucket holds (rate + burst) / rate seconds' worth of
+  // tokens, and starts full (net/netfilter/nft_limit.c). A burst of 0
+  // keeps it at one second, which TCP through a policer needs: measured in
+  // e2e 110 (docs/performance.md).
+  return RateLimit{bytes_per_second, 0};
+}
 
 std::size_t build_setelem_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
                               const Key& key, std::chrono::milliseconds timeout) {
   if (!names_valid(names)) return 0;
   MessageWriter w(buf);
-  // Measured on 6.18: a NEWSETELEM without NLM_F_EXCL for an existing element
-  // updates its timeout in place (kernel >= 6.10, "set element timeout update
-  // support") and keeps the counter; older kernels (OpenWrt 23.05: 5.15,
-  // 24.10: 6.6) return 0 and change nothing. Delete + add works on all of them.
+  ElemParts p;
+  p.set = &names.set_for(key);
+  p.key_len = key_bytes(key, p.key);
+  std::uint32_t at = seq;
+  bool ok = batch_begin(w, seq) && put_replace(w, at, names, p, timeout, true) && batch_end(w, at + 1);
+  return ok ? w.length() : 0;
+}
+
+std::size_t build_session_add(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                              const ElementSpec& spec) {
+  if (!names_valid(names) || spec.mark == 0 || buf.size() < kSessionBatchBufferSize) return 0;
+  MessageWriter w(buf);
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout);
+  const auto up = limit_of(spec.limits.rate_up);
+  const auto down = limit_of(spec.limits.rate_down);
+  std::uint32_t at = seq;
   bool ok = batch_begin(w, seq) &&
-            put_setelem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK, seq + 1, names, key,
-                        timeout) &&
-            put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 2, names, key,
-                        std::chrono::milliseconds{0}) &&
-            put_setelem(w, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq + 3,
-                        names, key, timeout) &&
-            batch_end(w, seq + 4);
+            put_replace(w, at, names, key_elem(names, spec.key), timeout, true) &&
+            put_replace(w, at, names, mark_of_mac(names, spec.key.mac, spec.mark), timeout, true) &&
+            put_replace(w, at, names, mark_elem(names.set_down, spec.mark), timeout, true) &&
+            put_replace(w, at, names, mac_elem(names.rate_up, spec.key.mac, up), timeout, up.has_value()) &&
+            put_replace(w, at, names, mark_elem(names.rate_down, spec.mark, down), timeout, down.has_value()) &&
+            batch_end(w, at + 1);
   return ok ? w.length() : 0;
 }
 
@@ -72,31 +182,73 @@ BulkBatch build_setelem_add_many(std::span<std::byte> buf, std::uint32_t seq, co
   MessageWriter w(buf);
   if (!batch_begin(w, seq)) return {};
   // Keep room for END after the last message.
-  const std::string& set = names.set_for(elements.empty() ? Key{} : elements.front().key);
-  while (batch.elements < elements.size() && batch.messages < kMaxBulkMessages) {
-    char* p = w.next(kMaxBulkMessage + kMaxMessage);
-    if (p == nullptr) break;
-    SetPtr s = make_set(names.for_key(elements[batch.elements].key));
-    if (!s) return {};
-    std::size_t n = 0;
-    for (const ElementSpec& spec : elements.subspan(batch.elements)) {
-      if (n == kElementsPerMessage || names.set_for(spec.key) != set) break;
-      nftnl_set_elem* e = nftnl_set_elem_alloc();
-      if (e == nullptr) return {};
-      std::array<std::uint8_t, 24> bytes{};
-      const std::size_t len = key_bytes(spec.key, bytes);
-      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, bytes.data(), static_cast<std::uint32_t>(len));
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout);
-      if (ms.count() > 0) nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ms.count());
+  const std::string& map = names.set_for(elements.empty() ? Key{} : elements.front().key);
+  // One message of the elements `parts(spec)` of a group (those it gives).
+  const auto put_group = [&](std::span<const ElementSpec> group, std::size_t elem_bytes,
+                             const auto& parts) -> int {  // 1 written, 0 nothing to write, -1 no room
+    Names n = names;
+    SetPtr s;
+    std::size_t count = 0;
+    for (const ElementSpec& spec : group) {
+      std::optional<ElemParts> p = parts(spec);
+      if (!p) continue;
+      if (!s) {
+        n.set = *p->set;
+        s = make_set(n);
+        if (!s) return -1;
+      }
+      nftnl_set_elem* e = make_elem(*p, std::chrono::duration_cast<std::chrono::milliseconds>(spec.timeout), true);
+      if (e == nullptr) return -1;
       nftnl_set_elem_add(s.get(), e);
-      ++n;
+      ++count;
     }
-    if (n == 0) break;  // the next element belongs to another set: next batch
-    ++batch.messages;
-    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(p, NFT_MSG_NEWSETELEM, kFamily, NLM_F_CREATE | NLM_F_ACK,
-                                          seq + static_cast<std::uint32_t>(batch.messages));
+    if (count == 0) return 0;
+    char* at = w.next(kMaxMessage + count * elem_bytes);
+    if (at == nullptr) return -1;
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(at, NFT_MSG_NEWSETELEM, kFamily, NLM_F_CREATE | NLM_F_ACK,
+                                          seq + static_cast<std::uint32_t>(++batch.messages));
     nftnl_set_elems_nlmsg_build_payload(nlh, s.get());
     w.commit(nlh);
+    return 1;
+  };
+  // A group takes 3 to 5 messages; it goes in whole or not at all.
+  while (batch.elements < elements.size()) {
+    std::size_t n = 0, ups = 0, downs = 0;
+    for (const ElementSpec& spec : elements.subspan(batch.elements)) {
+      if (n == kElementsPerMessage || names.set_for(spec.key) != map || spec.mark == 0) break;
+      ++n;
+      ups += limit_of(spec.limits.rate_up) ? 1 : 0;
+      downs += limit_of(spec.limits.rate_down) ? 1 : 0;
+    }
+    if (n == 0) break;  // the next element belongs to another set: next batch
+    const std::size_t messages = 3 + (ups > 0 ? 1 : 0) + (downs > 0 ? 1 : 0);
+    if (batch.messages + messages > kMaxBulkMessages) break;
+    // Room for the whole group, END included, before writing any of it.
+    const std::size_t need = (messages + 1) * kMaxMessage +
+                             n * (kMaxElementBytes + kMaxMarkElementBytes + kMaxDownElementBytes) +
+                             (ups + downs) * kMaxRateElementBytes;
+    if (w.room() < need) break;
+    auto group = elements.subspan(batch.elements, n);
+    if (put_group(group, kMaxElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+          return key_elem(names, s.key);
+        }) < 0 ||
+        put_group(group, kMaxMarkElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+          return mark_of_mac(names, s.key.mac, s.mark);
+        }) < 0 ||
+        put_group(group, kMaxDownElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+          return mark_elem(names.set_down, s.mark);
+        }) < 0 ||
+        put_group(group, kMaxRateElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+          auto l = limit_of(s.limits.rate_up);
+          if (!l) return std::nullopt;
+          return mac_elem(names.rate_up, s.key.mac, l);
+        }) < 0 ||
+        put_group(group, kMaxRateElementBytes, [&](const ElementSpec& s) -> std::optional<ElemParts> {
+          auto l = limit_of(s.limits.rate_down);
+          if (!l) return std::nullopt;
+          return mark_elem(names.rate_down, s.mark, l);
+        }) < 0)
+      return {};
     batch.elements += n;
   }
   if (batch.messages == 0 || !batch_end(w, seq + static_cast<std::uint32_t>(batch.messages) + 1)) return {};
@@ -112,6 +264,23 @@ std::size_t build_setelem_del(std::span<std::byte> buf, std::uint32_t seq, const
             put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, seq + 1, names, key,
                         std::chrono::milliseconds{0}) &&
             batch_end(w, seq + 2);
+  return ok ? w.length() : 0;
+}
+
+std::size_t build_session_del(std::span<std::byte> buf, std::uint32_t seq, const Names& names,
+                              const Key& key, Mark mark) {
+  if (!names_valid(names) || buf.size() < kSessionBatchBufferSize) return 0;
+  MessageWriter w(buf);
+  std::uint32_t at = seq;
+  bool ok = batch_begin(w, seq) && put_setelem(w, NFT_MSG_DELSETELEM, NLM_F_ACK, ++at, names, key,
+                                               std::chrono::milliseconds{0});
+  if (ok && mark != 0) {
+    ok = put_replace(w, at, names, mark_of_mac(names, key.mac, mark), std::chrono::milliseconds{0}, false) &&
+         put_replace(w, at, names, mark_elem(names.set_down, mark), std::chrono::milliseconds{0}, false) &&
+         put_replace(w, at, names, mac_elem(names.rate_up, key.mac), std::chrono::milliseconds{0}, false) &&
+         put_replace(w, at, names, mark_elem(names.rate_down, mark), std::chrono::milliseconds{0}, false);
+  }
+  ok = ok && batch_end(w, at + 1);
   return ok ? w.length() : 0;
 }
 
@@ -189,7 +358,9 @@ bool elem_well_formed(const nlattr* elem) {  // one NFTA_LIST_ELEM of NFTA_SET_E
       case NFTA_SET_ELEM_EXPIRATION: return valid_as(a, MNL_TYPE_U64);
       case NFTA_SET_ELEM_KEY:
       case NFTA_SET_ELEM_KEY_END: return valid_as(a, MNL_TYPE_NESTED) && data_well_formed(a);
-      case NFTA_SET_ELEM_DATA: return false;  // not a map
+      // Maps allowed*: the mark, a 4-byte value (a verdict is refused by
+      // data_well_formed: libnftnl mishandles one, see above).
+      case NFTA_SET_ELEM_DATA: return valid_as(a, MNL_TYPE_NESTED) && data_well_formed(a);
       case NFTA_SET_ELEM_EXPR: return valid_as(a, MNL_TYPE_NESTED) && counter_well_formed(a);
       case NFTA_SET_ELEM_EXPRESSIONS:
         return valid_as(a, MNL_TYPE_NESTED) && each_nested(a, [](const nlattr* e) {
@@ -243,7 +414,20 @@ std::optional<Key> key_from_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 
-Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out) {
+namespace {
+
+// What the parsers need of one dumped element.
+struct RawElem {
+  std::span<const std::uint8_t> key;
+  std::optional<Mark> data;
+  std::optional<std::chrono::milliseconds> timeout, expires;
+  std::uint64_t packets = 0, bytes = 0;
+};
+
+// Checks one NFT_MSG_NEWSETELEM message of a dump and calls `on` for each
+// element with a key.
+template <class F>
+Result<void> walk_setelems(std::span<const std::byte> msg, F&& on) {
   const auto* nlh = reinterpret_cast<const nlmsghdr*>(msg.data());
   if (msg.size() < NLMSG_HDRLEN ||
       !mnl_nlmsg_ok(nlh, static_cast<int>(std::min<std::size_t>(msg.size(), INT32_MAX))) ||
@@ -267,11 +451,17 @@ Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>
     std::uint32_t len = 0;
     const void* key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);  // NFTA_SET_ELEM_KEY
     if (key == nullptr) continue;
-    auto parsed = key_from_bytes(std::span(static_cast<const std::uint8_t*>(key), len));
-    if (!parsed) continue;
-    Element el;
-    el.mac = parsed->mac;
-    el.ip = parsed->ip;
+    RawElem el;
+    el.key = std::span(static_cast<const std::uint8_t*>(key), len);
+    std::uint32_t data_len = 0;
+    const void* data = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)  // NFTA_SET_ELEM_DATA
+                           ? nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &data_len)
+                           : nullptr;
+    if (data != nullptr && data_len == sizeof(Mark)) {
+      Mark mark = 0;
+      std::memcpy(&mark, data, sizeof mark);
+      el.data = mark;
+    }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))  // NFTA_SET_ELEM_TIMEOUT, ms
       el.timeout = std::chrono::milliseconds(nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT));
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))  // NFTA_SET_ELEM_EXPIRATION, ms left
@@ -280,20 +470,67 @@ Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>
     // list) both end up in the element's expression list in libnftnl 1.2.x.
     nftnl_set_elem_expr_foreach(
         e,
-        [](nftnl_expr* x, void* data) -> int {
+        [](nftnl_expr* x, void* arg) -> int {
           const char* name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
           if (name != nullptr && std::strcmp(name, "counter") == 0) {
-            auto* el = static_cast<Element*>(data);
-            el->packets += nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);  // NFTA_COUNTER_PACKETS
-            el->bytes += nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);      // NFTA_COUNTER_BYTES
+            auto* r = static_cast<RawElem*>(arg);
+            r->packets += nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);  // NFTA_COUNTER_PACKETS
+            r->bytes += nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);      // NFTA_COUNTER_BYTES
           }
           return 0;
         },
         &el);
-    out.push_back(el);
+    on(el);
   }
   nftnl_set_elems_iter_destroy(it);
   return {};
+}
+
+}  // namespace
+
+Result<void> parse_setelems(std::span<const std::byte> msg, std::vector<Element>& out) {
+  return walk_setelems(msg, [&out](const RawElem& raw) {
+    auto parsed = key_from_bytes(raw.key);
+    if (!parsed) return;
+    Element el;
+    el.mac = parsed->mac;
+    el.ip = parsed->ip;
+    el.timeout = raw.timeout;
+    el.expires = raw.expires;
+    el.mark = raw.data.value_or(0);
+    el.traffic.packets_up = raw.packets;
+    el.traffic.bytes_up = raw.bytes;
+    out.push_back(el);
+  });
+}
+
+Result<void> parse_mark_counters(std::span<const std::byte> msg, std::vector<MarkCounter>& out) {
+  return walk_setelems(msg, [&out](const RawElem& raw) {
+    if (raw.key.size() != sizeof(Mark)) return;
+    MarkCounter c;
+    std::memcpy(&c.mark, raw.key.data(), sizeof c.mark);
+    c.packets = raw.packets;
+    c.bytes = raw.bytes;
+    out.push_back(c);
+  });
+}
+
+void join_sessions(std::vector<Element>& elements, const std::vector<Element>& marks,
+                   const std::vector<MarkCounter>& down) {
+  std::map<packet::MacAddr, Mark> mark_of;
+  for (const Element& m : marks)
+    if (m.mark != 0) mark_of[m.mac] = m.mark;
+  std::unordered_map<Mark, const MarkCounter*> by_mark;
+  by_mark.reserve(down.size());
+  for (const MarkCounter& c : down) by_mark.emplace(c.mark, &c);
+  for (Element& e : elements) {
+    if (auto m = mark_of.find(e.mac); m != mark_of.end()) e.mark = m->second;
+    if (e.mark == 0) continue;
+    auto it = by_mark.find(e.mark);
+    if (it == by_mark.end()) continue;
+    e.traffic.packets_down = it->second->packets;
+    e.traffic.bytes_down = it->second->bytes;
+  }
 }
 
 }  // namespace captive::nft

@@ -15,15 +15,10 @@ namespace captive::session {
 
 namespace {
 
-// What the kernel element has counted. The set's counter sits in the
-// forward path of the client's own packets: "up". A download counter is
-// one field more here (branch `kernel`).
-Traffic counted(const nft::Element& e) {
-  Traffic t;
-  t.bytes_up = e.bytes;
-  t.packets_up = e.packets;
-  return t;
-}
+// What the kernel elements of the session have counted: up by the
+// `allowed` element, down by the session mark's `allowed_down` element
+// (docs/ruleset.md).
+Traffic counted(const nft::Element& e) { return e.traffic; }
 
 // A counter below the one read before: the element was re-created (by a
 // flush and restore we did not see, or by hand) and counts from 0 again.
@@ -155,7 +150,10 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
   }
   records_[mac] = std::move(record);
   changed(true);
-  on_kernel([this, mac, key, old_key, timeout, previous = std::move(previous), written,
+  // The rates go to the kernel with the element (the defaults where the
+  // session has none of its own); read here, on the home thread.
+  const Limits limits = effective(how.limits);
+  on_kernel([this, mac, key, old_key, timeout, limits, previous = std::move(previous), written,
              done = std::move(done)]() mutable {
     if (restoring_) touched_.insert(mac);
     Result<void> result;
@@ -163,7 +161,7 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
       auto removed = set_.remove(*old_key);
       if (!removed && removed.error().code != ENOENT) result = removed.error();
     }
-    if (result) result = set_.add(key, timeout);
+    if (result) result = set_.add(nft::ElementSpec{key, timeout, limits});
     on_home([this, mac, result = std::move(result), previous = std::move(previous), written,
              done = std::move(done)]() mutable {
       if (!result) {
@@ -243,9 +241,10 @@ void Registry::extend(const packet::MacAddr& mac, std::chrono::seconds more, Don
   if (it == records_.end() || it->second.expires_at <= clocks_.session())
     return done(make_error(ENOENT, "extend " + mac.to_string() + ": not signed in"));
   const nft::Key key = it->second.key;
+  const Limits limits = effective(it->second.limits);  // its rates go with the new element
   const std::uint64_t written = ++sequence_;
   it->second.written = written;
-  on_kernel([this, mac, key, more, written, done = std::move(done)]() mutable {
+  on_kernel([this, mac, key, limits, more, written, done = std::move(done)]() mutable {
     // The kernel's time left is the truth, and its counter is what the
     // re-created element would lose: read both first. A dump costs, but
     // extend is an operator's command, not a packet's.
@@ -260,7 +259,7 @@ void Registry::extend(const packet::MacAddr& mac, std::chrono::seconds more, Don
         if (nft::Key(e.mac, e.ip) != key || !e.expires) continue;
         auto left = std::chrono::ceil<std::chrono::seconds>(*e.expires) + more;
         if (left > kMaxSession) return make_error(EINVAL, "extend " + mac.to_string() + ": longer than 365 days in all");
-        if (auto added = set_.add(key, left); !added) return added.error();
+        if (auto added = set_.add(nft::ElementSpec{key, left, limits}); !added) return added.error();
         return Outcome{left, counted(e)};
       }
       return make_error(ENOENT, "extend " + mac.to_string() + ": not signed in");
@@ -389,7 +388,7 @@ std::vector<nft::ElementSpec> Registry::restore_plan() {
       ended(mac, over, EndCause::timeout);
       continue;
     }
-    specs.push_back(nft::ElementSpec{it->second.key, left});
+    specs.push_back(nft::ElementSpec{it->second.key, left, effective(it->second.limits)});
     carry(it->second);  // a new element, counting from 0
     ++it;
   }
@@ -551,7 +550,8 @@ Result<Resumed> Registry::resume(const std::vector<StoredSession>& stored) {
       continue;
     }
     carry(record);  // put back as a new element, counting from 0
-    missing.push_back(nft::ElementSpec{record.key, std::chrono::ceil<std::chrono::seconds>(record.expires_at - now)});
+    missing.push_back(
+        nft::ElementSpec{record.key, std::chrono::ceil<std::chrono::seconds>(record.expires_at - now), effective(record.limits)});
   }
   auto set_of = [](const nft::ElementSpec& e) { return !e.key.ip ? 0 : e.key.ip->is_v4() ? 1 : 2; };
   std::stable_sort(missing.begin(), missing.end(),

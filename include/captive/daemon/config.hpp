@@ -29,6 +29,8 @@ struct Config {
   std::uint16_t queues = 1;                          // --queues N (one thread each)
   std::string site_name = "Guest Wi-Fi";             // --site-name TEXT
   bool bind_ip = false;                              // --bind-ip: sessions keyed by MAC and address
+  std::optional<std::uint64_t> rate_down;            // --rate-down RATE: bytes/s to each client (default: none)
+  std::optional<std::uint64_t> rate_up;              // --rate-up RATE: bytes/s from each client (default: none)
   std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (loaded if missing or flushed)
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
   std::string probes;                                // --probes FILE (default: the shipped table)
@@ -105,6 +107,13 @@ Applies applies_of(std::string_view key);
 // Every key's name, in --help order (also the keys a config file may hold,
 // but config, help and version).
 std::vector<std::string_view> key_names();
+// A rate in bits per second, written with its unit: "500kbit", "2mbit",
+// "1gbit" (SI: k = 1000; the unit's case is free: "2Mbit"), or "64000bit".
+// A whole number > 0, at most 100gbit. Returns bytes per second (bits / 8,
+// at least 1), the unit of session::Limits and of the kernel's `limit`.
+// Bare numbers and byte units ("1M", "2MB") are refused: a rate's unit is
+// too easy to get wrong by a factor of 8 to guess one.
+std::optional<std::uint64_t> parse_rate(std::string_view text);
 
 // "90" (seconds), "90s", "15m", "24h", "7d"; > 0 and at most 365 days.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);

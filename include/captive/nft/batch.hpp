@@ -35,6 +35,8 @@ class MessageWriter {
   char* next(std::size_t need = kMaxMessage);
   void commit(const nlmsghdr* nlh);
   std::size_t length() const { return ok_ ? len_ : 0; }
+  // Bytes left (0 once spoilt); asking does not spoil the writer.
+  std::size_t room() const { return ok_ ? buf_.size() - len_ : 0; }
   bool ok() const { return ok_; }
 
  private:

@@ -35,6 +35,13 @@ struct Names {
   std::string set = "allowed";
   std::string set_ip4 = "allowed_ip4";
   std::string set_ip6 = "allowed_ip6";
+  // Per session: its mark by MAC (map, `ct mark set` in forward), its
+  // download counter by mark, and the rate limits, up by MAC, down by mark
+  // (docs/ruleset.md).
+  std::string marks = "session_marks";
+  std::string set_down = "allowed_down";
+  std::string rate_up = "rate_up";
+  std::string rate_down = "rate_down";
   std::string chain = "intercept";
 
   const std::string& set_for(const Key& key) const {

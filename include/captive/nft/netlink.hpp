@@ -41,6 +41,7 @@ class Netlink final : public SetWriter {
   Result<bool> queue_rule_present();
 
   Result<void> add(const Key& key, std::chrono::seconds timeout) override;
+  Result<void> add(const ElementSpec& spec) override;
   Result<void> add_many(std::span<const ElementSpec> elements) override;
   Result<void> remove(const Key& key) override;
   Result<std::vector<Element>> list() override;

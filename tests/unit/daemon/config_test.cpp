@@ -521,5 +521,32 @@ TEST(ConfigLists, AtMost256GardenPrefixes) {
   EXPECT_NE(r.error().what.find("at most 256"), std::string::npos);
 }
 
+TEST(Config, Rates) {
+  // Bits per second with the unit written out; bytes per second back.
+  EXPECT_EQ(parse_rate("2mbit"), 250'000u);
+  EXPECT_EQ(parse_rate("2Mbit"), 250'000u);
+  EXPECT_EQ(parse_rate("500kbit"), 62'500u);
+  EXPECT_EQ(parse_rate("1gbit"), 125'000'000u);
+  EXPECT_EQ(parse_rate("64000bit"), 8'000u);
+  EXPECT_EQ(parse_rate("1bit"), 1u) << "at least 1 byte/s: 0 would mean no limit";
+  EXPECT_EQ(parse_rate("100gbit"), 12'500'000'000u);
+  for (const char* bad : {"", "2", "1M", "2MB", "2mbps", "mbit", "0mbit", "-1mbit", "1.5mbit", "101gbit",
+                          "99999999999999999999kbit", "2 mbit", "2mbit ", "2mbit/s"})
+    EXPECT_FALSE(parse_rate(bad)) << bad;
+
+  auto none = parse({"--lan", "eth1"});
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->config.rate_down) << "off by default";
+  EXPECT_FALSE(none->config.rate_up);
+  auto r = parse({"--lan", "eth1", "--rate-down", "20mbit", "--rate-up=10mbit"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.rate_down, 2'500'000u);
+  EXPECT_EQ(r->config.rate_up, 1'250'000u);
+  auto junk = parse({"--lan", "eth1", "--rate-down", "1M"});
+  ASSERT_FALSE(junk);
+  EXPECT_EQ(junk.error().message(),
+            "--rate-down: not a rate in bits per second with its unit (like 500kbit, 2mbit, 1gbit; at most 100gbit): 1M");
+}
+
 }  // namespace
 }  // namespace captive::daemon

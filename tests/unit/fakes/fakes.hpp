@@ -41,8 +41,8 @@ class FakeSet final : public nft::SetWriter {
       e.ip = key.ip;
       e.timeout = timeout;
       e.expires = timeout - std::chrono::seconds(1);
-      e.bytes = 1000;
-      e.packets = 10;
+      e.traffic.bytes_up = 1000;
+      e.traffic.packets_up = 10;
       out.push_back(e);
     }
     // ... and repeats others (the dump resumes by count in a reordered walk).

@@ -295,6 +295,45 @@ TEST_F(NftNetns, FullCycle) {
   EXPECT_TRUE(nl.remove_queue_rule()) << "flushing an empty chain is fine";
 }
 
+// A session with rates: every element of it in the kernel after one add,
+// its mark kept across a re-add, a rate it no longer has removed, and
+// nothing of it left after remove (issue 9, items 2 and 4).
+TEST_F(NftNetns, SessionWithRatesIsAddedAndRemovedWhole) {
+  Netlink& nl = *nl_;
+  ElementSpec spec{Key(mac(5), *packet::IpAddr::parse("192.0.2.5")), 600s};
+  spec.limits.rate_up = 1'250'000;
+  spec.limits.rate_down = 2'500'000;
+  ASSERT_TRUE(nl.add(spec)) << nl.add(spec).error().message();
+  auto els = nl.list();
+  ASSERT_TRUE(els) << els.error().message();
+  ASSERT_EQ(els->size(), 1u);
+  const Mark mark = (*els)[0].mark;
+  EXPECT_NE(mark, 0u);
+  EXPECT_EQ((*els)[0].traffic, session::Traffic{}) << "nothing counted yet, both ways";
+  std::string table = list_table();
+  EXPECT_NE(table.find("02:00:00:00:00:05 limit rate over 1250000 bytes/second timeout 10m"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("limit rate over 2500000 bytes/second timeout 10m"), std::string::npos) << table;
+  EXPECT_NE(table.find("02:00:00:00:00:05 timeout 10m"), std::string::npos) << "session_marks: " << table;
+
+  // Re-added without the down rate: same mark, the down rate is gone.
+  spec.limits.rate_down.reset();
+  ASSERT_TRUE(nl.add(spec));
+  els = nl.list();
+  ASSERT_TRUE(els);
+  ASSERT_EQ(els->size(), 1u);
+  EXPECT_EQ((*els)[0].mark, mark) << "its connections keep counting to it";
+  table = list_table();
+  EXPECT_EQ(table.find("2500000 bytes/second"), std::string::npos) << table;
+  EXPECT_NE(table.find("1250000 bytes/second"), std::string::npos) << table;
+
+  ASSERT_TRUE(nl.remove(spec.key));
+  table = list_table();
+  EXPECT_EQ(table.find("02:00:00:00:00:05"), std::string::npos) << "nothing of the session left: " << table;
+  EXPECT_EQ(table.find("bytes/second timeout"), std::string::npos) << table;
+  EXPECT_EQ(table.find("counter packets 0 bytes 0 timeout"), std::string::npos) << "no down counter left: " << table;
+}
+
 TEST_F(NftNetns, ManyElementsListInSeveralDatagrams) {
   Netlink& nl = *nl_;
   for (int i = 0; i < 600; ++i) {

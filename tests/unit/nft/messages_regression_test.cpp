@@ -122,8 +122,8 @@ TEST(MessagesRegression, WellFormedElementStillParses) {
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].mac.to_string(), "02:00:00:00:00:01");
-  EXPECT_EQ(out[0].bytes, 1000u);
-  EXPECT_EQ(out[0].packets, 10u);
+  EXPECT_EQ(out[0].traffic.bytes_up, 1000u);
+  EXPECT_EQ(out[0].traffic.packets_up, 10u);
 }
 
 TEST(MessagesRegression, MessageLengthOver2GiBIsRefused) {

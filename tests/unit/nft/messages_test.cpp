@@ -405,8 +405,8 @@ TEST(NftMessages, ParseSetelemsReadsCountersAndSkipsForeignKeys) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].mac, kMac);
   EXPECT_EQ(got[0].timeout, milliseconds(60'000));
-  EXPECT_EQ(got[0].packets, 12u);
-  EXPECT_EQ(got[0].bytes, 3456u);
+  EXPECT_EQ(got[0].traffic.packets_up, 12u);
+  EXPECT_EQ(got[0].traffic.bytes_up, 3456u);
 
   // A 4-byte key is not a MAC: skipped, not misread.
   alignas(8) std::array<std::byte, 4096> f{};
@@ -420,6 +420,195 @@ TEST(NftMessages, ParseSetelemsReadsCountersAndSkipsForeignKeys) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, EINVAL);
   EXPECT_FALSE(parse_setelems({b.data(), 8}, got));
+}
+
+// --- sessions: everything of one session in one batch ---
+
+struct BigBuf {
+  alignas(8) std::array<std::byte, kSessionBatchBufferSize> b{};
+  std::span<std::byte> span() { return b; }
+};
+
+std::vector<std::uint8_t> mark_key(Mark m) {
+  std::vector<std::uint8_t> out(4);
+  std::memcpy(out.data(), &m, 4);  // `type mark`: host byte order
+  return out;
+}
+
+// (type, set, key, has data, has expr, create-excl) of each message.
+struct SessionMsg {
+  std::uint16_t type;
+  std::string set;
+  std::vector<std::uint8_t> key;
+  bool data = false;
+  bool expr = false;
+  bool excl = false;
+  std::optional<std::uint64_t> timeout;
+  std::uint64_t rate = 0;
+};
+
+std::vector<SessionMsg> session_msgs(const std::vector<Msg>& m) {
+  std::vector<SessionMsg> out;
+  for (std::size_t i = 1; i + 1 < m.size(); ++i) {
+    SessionMsg sm;
+    sm.type = m[i].type;
+    sm.excl = (m[i].flags & NLM_F_EXCL) != 0;
+    nftnl_set* s = nftnl_set_alloc();
+    EXPECT_EQ(nftnl_set_elems_nlmsg_parse(m[i].nlh, s), 0);
+    sm.set = nftnl_set_get_str(s, NFTNL_SET_NAME);
+    nftnl_set_elems_iter* it = nftnl_set_elems_iter_create(s);
+    nftnl_set_elem* e = nftnl_set_elems_iter_next(it);
+    EXPECT_NE(e, nullptr);
+    if (e != nullptr) {
+      std::uint32_t len = 0;
+      auto* k = static_cast<const std::uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len));
+      sm.key.assign(k, k + len);
+      sm.data = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA);
+      if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT)) sm.timeout = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+      nftnl_set_elem_expr_foreach(
+          e,
+          [](nftnl_expr* x, void* arg) -> int {
+            auto* out = static_cast<SessionMsg*>(arg);
+            out->expr = true;
+            if (std::strcmp(nftnl_expr_get_str(x, NFTNL_EXPR_NAME), "limit") == 0) {
+              out->rate = nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_RATE);
+              EXPECT_EQ(nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_TYPE), static_cast<std::uint32_t>(NFT_LIMIT_PKT_BYTES));
+              EXPECT_EQ(nftnl_expr_get_u32(x, NFTNL_EXPR_LIMIT_FLAGS), static_cast<std::uint32_t>(NFT_LIMIT_F_INV))
+                  << "the element matches (and the rule drops) what is over the rate";
+              EXPECT_EQ(nftnl_expr_get_u64(x, NFTNL_EXPR_LIMIT_UNIT), 1u);
+            }
+            return 0;
+          },
+          &sm);
+    }
+    nftnl_set_elems_iter_destroy(it);
+    nftnl_set_free(s);
+    out.push_back(sm);
+  }
+  return out;
+}
+
+TEST(NftMessages, SessionAddIsOneBatchOfEverySetWithRates) {
+  BigBuf buf;
+  ElementSpec spec{Key(kMac, *packet::IpAddr::parse("192.0.2.7")), std::chrono::seconds(3600)};
+  spec.mark = 0x1234567;
+  spec.limits.rate_up = 62'500;      // 500kbit
+  spec.limits.rate_down = 250'000;   // 2mbit
+  std::size_t len = build_session_add(buf.span(), 700, Names{}, spec);
+  ASSERT_GT(len, 0u);
+  auto m = walk(buf.b.data(), len);
+  expect_batch_frame(m, 700);
+  auto sm = session_msgs(m);
+  ASSERT_EQ(sm.size(), 15u) << "5 sets x create, delete, create-exclusive";
+  const std::vector<std::string> sets = {"allowed_ip4", "session_marks", "allowed_down", "rate_up", "rate_down"};
+  std::array<std::uint8_t, 24> kb{};
+  const std::size_t klen = key_bytes(spec.key, kb);
+  const std::vector<std::vector<std::uint8_t>> keys = {
+      {kb.begin(), kb.begin() + static_cast<long>(klen)}, key(kMac), mark_key(spec.mark), key(kMac), mark_key(spec.mark)};
+  for (std::size_t set = 0; set < sets.size(); ++set) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      const SessionMsg& x = sm[set * 3 + k];
+      SCOPED_TRACE(sets[set] + " message " + std::to_string(k));
+      EXPECT_EQ(x.set, sets[set]);
+      EXPECT_EQ(x.key, keys[set]);
+      EXPECT_EQ(x.type, nft_type(k == 1 ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM));
+      EXPECT_EQ(x.excl, k == 2);
+      if (k == 2) {
+        EXPECT_EQ(x.timeout, 3'600'000u) << "every element of the session expires with it";
+        EXPECT_EQ(x.data, set == 1) << "only session_marks is a map";
+      }
+    }
+  }
+  EXPECT_EQ(sm[11].rate, 62'500u);
+  EXPECT_EQ(sm[14].rate, 250'000u);
+  EXPECT_FALSE(sm[2].expr) << "the allowed element: no expression of ours (the set's counter)";
+}
+
+TEST(NftMessages, SessionAddWithoutRatesRemovesOldRates) {
+  BigBuf buf;
+  ElementSpec spec{Key(kMac), std::chrono::seconds(60)};
+  spec.mark = 7;
+  auto m = walk(buf.b.data(), build_session_add(buf.span(), 1, Names{}, spec));
+  auto sm = session_msgs(m);
+  ASSERT_EQ(sm.size(), 13u) << "rate sets: create + delete only";
+  EXPECT_EQ(sm[9].set, "rate_up");
+  EXPECT_EQ(sm[10].type, nft_type(NFT_MSG_DELSETELEM));
+  EXPECT_EQ(sm[11].set, "rate_down");
+  EXPECT_EQ(sm[12].type, nft_type(NFT_MSG_DELSETELEM));
+  EXPECT_EQ(sm[12].key, mark_key(7));
+  spec.mark = 0;
+  EXPECT_EQ(build_session_add(buf.span(), 1, Names{}, spec), 0u) << "a session needs a mark";
+  Buf small;
+  spec.mark = 7;
+  EXPECT_EQ(build_session_add(small.span(), 1, Names{}, spec), 0u) << "needs kSessionBatchBufferSize";
+}
+
+TEST(NftMessages, SessionDelRemovesEveryElementOfTheSession) {
+  BigBuf buf;
+  auto m = walk(buf.b.data(), build_session_del(buf.span(), 40, Names{}, Key(kMac), 9));
+  expect_batch_frame(m, 40);
+  auto sm = session_msgs(m);
+  ASSERT_EQ(sm.size(), 9u);
+  EXPECT_EQ(sm[0].type, nft_type(NFT_MSG_DELSETELEM)) << "first: the key, ENOENT if not signed in";
+  EXPECT_EQ(sm[0].set, "allowed");
+  const std::vector<std::string> rest = {"session_marks", "allowed_down", "rate_up", "rate_down"};
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(sm[1 + 2 * i].set, rest[i]);
+    EXPECT_EQ(sm[1 + 2 * i].type, nft_type(NFT_MSG_NEWSETELEM)) << "create first: the delete never fails";
+    EXPECT_EQ(sm[2 + 2 * i].type, nft_type(NFT_MSG_DELSETELEM));
+  }
+  EXPECT_EQ(sm[1].key, key(kMac));
+  EXPECT_TRUE(sm[1].data) << "created with the mark it has (a map element of other data is EBUSY)";
+  auto unknown = walk(buf.b.data(), build_session_del(buf.span(), 40, Names{}, Key(kMac), 0));
+  EXPECT_EQ(unknown.size(), 3u) << "mark unknown: the key only";
+}
+
+TEST(NftMessages, ParseMarksAndDownCountersJoinBySession) {
+  alignas(8) std::array<std::byte, 4096> a{}, b{}, c{};
+  // allowed: the MAC with its up counter.
+  nftnl_expr* up = nftnl_expr_alloc("counter");
+  nftnl_expr_set_u64(up, NFTNL_EXPR_CTR_PACKETS, 3);
+  nftnl_expr_set_u64(up, NFTNL_EXPR_CTR_BYTES, 300);
+  nlmsghdr* allowed = dump_msg(a.data(), kMac.bytes.data(), 6, up);
+  std::vector<Element> elements;
+  ASSERT_TRUE(parse_setelems({a.data(), allowed->nlmsg_len}, elements));
+  // session_marks: MAC : mark.
+  nlmsghdr* marks = nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(b.data()), NFT_MSG_NEWSETELEM, NFPROTO_INET, 0, 1);
+  {
+    nftnl_set* s = nftnl_set_alloc();
+    nftnl_set_set_str(s, NFTNL_SET_TABLE, "captive");
+    nftnl_set_set_str(s, NFTNL_SET_NAME, "session_marks");
+    nftnl_set_elem* e = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, kMac.bytes.data(), 6);
+    const Mark mark = 0xabc;
+    nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, &mark, 4);
+    nftnl_set_elem_add(s, e);
+    nftnl_set_elems_nlmsg_build_payload(marks, s);
+    nftnl_set_free(s);
+  }
+  std::vector<Element> mark_elements;
+  auto r = parse_setelems({b.data(), marks->nlmsg_len}, mark_elements);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(mark_elements.size(), 1u);
+  EXPECT_EQ(mark_elements[0].mark, 0xabcu);
+  // allowed_down: the mark with its counter.
+  nftnl_expr* down = nftnl_expr_alloc("counter");
+  nftnl_expr_set_u64(down, NFTNL_EXPR_CTR_PACKETS, 700);
+  nftnl_expr_set_u64(down, NFTNL_EXPR_CTR_BYTES, 1'048'576);
+  const auto mk = mark_key(0xabc);
+  nlmsghdr* downs = dump_msg(c.data(), mk.data(), 4, down);
+  std::vector<MarkCounter> counters;
+  ASSERT_TRUE(parse_mark_counters({c.data(), downs->nlmsg_len}, counters));
+  ASSERT_EQ(counters.size(), 1u);
+  EXPECT_EQ(counters[0].mark, 0xabcu);
+  // A MAC key in a mark set is not a mark: skipped.
+  ASSERT_TRUE(parse_mark_counters({a.data(), allowed->nlmsg_len}, counters));
+  EXPECT_EQ(counters.size(), 1u);
+
+  join_sessions(elements, mark_elements, counters);
+  ASSERT_EQ(elements.size(), 1u);
+  EXPECT_EQ(elements[0].mark, 0xabcu);
+  EXPECT_EQ(elements[0].traffic, (session::Traffic{300, 3, 1'048'576, 700}));
 }
 
 }  // namespace

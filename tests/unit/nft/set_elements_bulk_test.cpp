@@ -8,6 +8,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include <array>
+#include <map>
 #include <cstring>
 #include <random>
 #include <string>
@@ -21,6 +22,8 @@ namespace {
 struct Elem {
   std::vector<std::uint8_t> key;
   std::optional<std::uint64_t> timeout_ms;
+  std::vector<std::uint8_t> data;  // NFTA_SET_ELEM_DATA's value (session_marks)
+  bool has_expr = false;           // NFTA_SET_ELEM_EXPR (a rate's `limit`)
 };
 
 // libnftnl 1.2.4 cannot parse its own multi-element messages back, so the
@@ -54,6 +57,13 @@ std::vector<Elem> elements_of(const nlmsghdr* nlh) {
           }
         } else if (mnl_attr_get_type(field) == NFTA_SET_ELEM_TIMEOUT) {
           e.timeout_ms = be64toh(mnl_attr_get_u64(field));
+        } else if (mnl_attr_get_type(field) == NFTA_SET_ELEM_DATA) {
+          for (const nlattr* data : children(field)) {
+            auto* p = static_cast<const std::uint8_t*>(mnl_attr_get_payload(data));
+            e.data.assign(p, p + mnl_attr_get_payload_len(data));
+          }
+        } else if (mnl_attr_get_type(field) == NFTA_SET_ELEM_EXPR) {
+          e.has_expr = true;
         }
       }
       out.push_back(e);
@@ -62,20 +72,40 @@ std::vector<Elem> elements_of(const nlmsghdr* nlh) {
   return out;
 }
 
+std::string set_of(const nlmsghdr* nlh) {
+  const std::size_t header = MNL_ALIGN(sizeof(nfgenmsg));
+  for (const nlattr* attr : children(static_cast<const char*>(mnl_nlmsg_get_payload(nlh)) + header,
+                                     mnl_nlmsg_get_payload_len(nlh) - header))
+    if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_SET) return mnl_attr_get_str(attr);
+  return "";
+}
+
+std::vector<std::uint8_t> mark_bytes(Mark m) {
+  std::vector<std::uint8_t> out(4);
+  std::memcpy(out.data(), &m, 4);
+  return out;
+}
+
 std::vector<ElementSpec> random_specs(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<ElementSpec> specs(n);
+  Mark mark = 0;
   for (auto& s : specs) {
     for (auto& b : s.key.mac.bytes) b = static_cast<std::uint8_t>(rng());
     s.key.mac.bytes[0] = (s.key.mac.bytes[0] & 0xfe) | 0x02;
     s.timeout = std::chrono::seconds(rng() % 100000);  // 0 = no timeout
+    s.mark = ++mark;
+    if (rng() % 3 == 0) s.limits.rate_up = 1000 + rng() % 100000;
+    if (rng() % 4 == 0) s.limits.rate_down = 1000 + rng() % 100000;
   }
   return specs;
 }
 
 TEST(NftBulk, EveryElementInOrderWithItsTimeoutAcrossMessages) {
-  std::vector<std::byte> buf(128 * 1024);
+  std::vector<std::byte> buf(192 * 1024);
   auto specs = random_specs(10000, 7);
+  // Bound elements too: MAC . IPv6 is the longest key.
+  for (std::size_t i = 5000; i < 6000; ++i) specs[i].key.ip = packet::IpAddr::parse("2001:db8::77");
   std::size_t done = 0;
   std::uint32_t seq = 500;
   int batches = 0;
@@ -94,24 +124,63 @@ TEST(NftBulk, EveryElementInOrderWithItsTimeoutAcrossMessages) {
     EXPECT_EQ(msgs.front()->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
     EXPECT_EQ(msgs.back()->nlmsg_type, NFNL_MSG_BATCH_END);
     EXPECT_EQ(msgs.back()->nlmsg_seq, seq + batch.messages + 1);
-    std::size_t at = done;
+    // Per set, in order: the specs of this batch (with a rate, for rate_*).
+    std::map<std::string, std::vector<Elem>> by_set;
     for (std::size_t i = 1; i + 1 < msgs.size(); ++i) {
       EXPECT_EQ(msgs[i]->nlmsg_type, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM);
       EXPECT_EQ(msgs[i]->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK), NLM_F_CREATE | NLM_F_ACK);
       EXPECT_EQ(msgs[i]->nlmsg_seq, seq + i);
       auto elems = elements_of(msgs[i]);
       EXPECT_LE(elems.size(), kElementsPerMessage);
-      for (const auto& e : elems) {
-        ASSERT_LT(at, specs.size());
-        EXPECT_EQ(e.key, std::vector<std::uint8_t>(specs[at].key.mac.bytes.begin(), specs[at].key.mac.bytes.end()));
-        if (specs[at].timeout.count() == 0) {
-          EXPECT_FALSE(e.timeout_ms);
-        } else {
-          EXPECT_EQ(e.timeout_ms, static_cast<std::uint64_t>(specs[at].timeout.count()) * 1000);
-        }
-        ++at;
+      const std::string set = set_of(msgs[i]);
+      auto& list = by_set[set];
+      list.insert(list.end(), elems.begin(), elems.end());
+      // The builder reserved this much before libnftnl wrote the message.
+      const std::size_t bound = set == "allowed" || set == "allowed_ip4" || set == "allowed_ip6" ? kMaxElementBytes
+                                : set == "session_marks"                                       ? kMaxMarkElementBytes
+                                : set == "allowed_down"                                        ? kMaxDownElementBytes
+                                                                                               : kMaxRateElementBytes;
+      EXPECT_LE(msgs[i]->nlmsg_len, kMaxMessage + elems.size() * bound) << set;
+    }
+    std::size_t at = done;
+    std::size_t up = 0, down = 0;
+    const std::string key_set = Names{}.set_for(specs[done].key);
+    ASSERT_EQ(by_set[key_set].size(), batch.elements);
+    ASSERT_EQ(by_set["session_marks"].size(), batch.elements);
+    ASSERT_EQ(by_set["allowed_down"].size(), batch.elements);
+    for (std::size_t k = 0; k < batch.elements; ++k, ++at) {
+      const ElementSpec& spec = specs[at];
+      const std::vector<std::uint8_t> mac(spec.key.mac.bytes.begin(), spec.key.mac.bytes.end());
+      const Elem& e = by_set[key_set][k];
+      std::array<std::uint8_t, 24> kb{};
+      const std::size_t klen = key_bytes(spec.key, kb);
+      EXPECT_EQ(e.key, std::vector<std::uint8_t>(kb.begin(), kb.begin() + static_cast<long>(klen)));
+      EXPECT_TRUE(e.data.empty());
+      if (spec.timeout.count() == 0) {
+        EXPECT_FALSE(e.timeout_ms);
+      } else {
+        EXPECT_EQ(e.timeout_ms, static_cast<std::uint64_t>(spec.timeout.count()) * 1000);
+      }
+      EXPECT_EQ(by_set["session_marks"][k].key, mac);
+      EXPECT_EQ(by_set["session_marks"][k].data, mark_bytes(spec.mark));
+      EXPECT_EQ(by_set["session_marks"][k].timeout_ms, e.timeout_ms) << "the mark lives as long as the session";
+      EXPECT_EQ(by_set["allowed_down"][k].key, mark_bytes(spec.mark));
+      EXPECT_EQ(by_set["allowed_down"][k].timeout_ms, e.timeout_ms);
+      if (spec.limits.rate_up) {
+        ASSERT_LT(up, by_set["rate_up"].size());
+        EXPECT_EQ(by_set["rate_up"][up].key, mac);
+        EXPECT_TRUE(by_set["rate_up"][up].has_expr) << "a rate element carries its own limit";
+        ++up;
+      }
+      if (spec.limits.rate_down) {
+        ASSERT_LT(down, by_set["rate_down"].size());
+        EXPECT_EQ(by_set["rate_down"][down].key, mark_bytes(spec.mark));
+        EXPECT_TRUE(by_set["rate_down"][down].has_expr);
+        ++down;
       }
     }
+    EXPECT_EQ(up, by_set["rate_up"].size()) << "no rate element for a session without a rate";
+    EXPECT_EQ(down, by_set["rate_down"].size());
     EXPECT_EQ(at, done + batch.elements);
     done += batch.elements;
     seq += 100;
@@ -145,12 +214,20 @@ TEST(NftKey, BytesAsTheKernelConcatenatesThem) {
 TEST(NftBulk, BatchHoldsOneSetAtATime) {
   std::vector<std::byte> buf(128 * 1024);
   std::vector<ElementSpec> specs(4);
+  for (std::size_t i = 0; i < specs.size(); ++i) specs[i].mark = static_cast<Mark>(i + 1);
   specs[2].key.ip = packet::IpAddr::parse("192.0.2.2");
   specs[3].key.ip = packet::IpAddr::parse("192.0.2.3");
   BulkBatch first = build_setelem_add_many(buf, 1, Names{}, specs);
   EXPECT_EQ(first.elements, 2u) << "stops where the set changes";
   BulkBatch second = build_setelem_add_many(buf, 10, Names{}, std::span(specs).subspan(2));
   EXPECT_EQ(second.elements, 2u);
+}
+
+TEST(NftBulk, RefusesASessionWithoutMark) {
+  std::vector<std::byte> buf(128 * 1024);
+  auto specs = random_specs(3, 2);
+  specs[0].mark = 0;  // its connections could not be told from those of no session
+  EXPECT_EQ(build_setelem_add_many(buf, 1, Names{}, specs).elements, 0u);
 }
 
 TEST(NftBulk, RefusesTinyBufferAndBadNames) {
