@@ -64,7 +64,9 @@ void print_usage(FILE* out) {
       "  reload                read captived's config file again (as SIGHUP does)\n"
       "  trust MAC             never intercept this device (trusted-mac)\n"
       "  block MAC             never forward this device (blocked-mac)\n"
-      "  unblock MAC           take a MAC off both lists\n"
+      "  untrust MAC           take a MAC off the trusted list\n"
+      "  unblock MAC           take a MAC off the blocked list\n"
+      "  lists                 the trusted and blocked MACs and the walled garden\n"
       "  doctor MAC            why a device did (not) pop up its sign-in window: its\n"
       "                        recent requests and OS probes, what captived answered\n"
       "                        (511, 302), whether it opened the sign-in page and\n"
@@ -323,7 +325,7 @@ int cmd_allow(const Options& o, const Args& args) {
         std::tuple{kOptRateUp, &o.rate_up_text, &allow.rate_up, "--rate-up"}}) {
     if (!(o.given & bit)) continue;
     auto rate = control::parse_rate(*text);
-    if (!rate) return usage_error(std::string(name) + ": not a rate (like 2mbit, 500kbit, 1mbps): " + *text);
+    if (!rate) return usage_error(std::string(name) + ": not a rate in bits per second (like 2mbit, 500kbit, 1gbit): " + *text);
     *slot = *rate;
   }
   Answer a = ask(o, control::make_allow_request(mac->to_string(), allow));
@@ -421,6 +423,28 @@ int mac_list_command(const char* cmd, const char* done, const Options& o, const 
 int cmd_trust(const Options& o, const Args& a) { return mac_list_command("trust", "trusted", o, a); }
 int cmd_block(const Options& o, const Args& a) { return mac_list_command("block", "blocked", o, a); }
 int cmd_unblock(const Options& o, const Args& a) { return mac_list_command("unblock", "unblocked", o, a); }
+int cmd_untrust(const Options& o, const Args& a) { return mac_list_command("untrust", "untrusted", o, a); }
+
+int cmd_lists(const Options& o, const Args&) {
+  Answer a = ask(o, control::make_lists_request());
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  const json::object& object = a.object();
+  for (const char* list : {"trusted", "blocked"}) {
+    const json::value& rows = member(object, list);
+    if (!rows.is_array()) continue;
+    for (const auto& row : rows.get_array())
+      if (row.is_object())
+        std::printf("%-8s %s (%s)\n", list, text_of(member(row.get_object(), "mac")).c_str(),
+                    text_of(member(row.get_object(), "source")).c_str());
+  }
+  for (const char* garden : {"allow_ip", "allow_domain"}) {
+    const json::value& rows = member(object, garden);
+    if (!rows.is_array()) continue;
+    for (const auto& row : rows.get_array()) std::printf("%-8s %s\n", "garden", text_of(row).c_str());
+  }
+  return kDone;
+}
 
 int cmd_doctor(const Options& o, const Args& args);
 
@@ -443,7 +467,9 @@ const Command kCommands[] = {
     {"reload", 0, 0, cmd_reload},
     {"trust", 1, 0, cmd_trust},
     {"block", 1, 0, cmd_block},
+    {"untrust", 1, 0, cmd_untrust},
     {"unblock", 1, 0, cmd_unblock},
+    {"lists", 0, 0, cmd_lists},
     {"doctor", 1, 0, cmd_doctor},
 };
 

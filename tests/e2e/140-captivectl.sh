@@ -108,18 +108,35 @@ run 1 --socket "$SOCKET" show "$C1_MAC"
 grep -q "is not signed in" <<<"$err" || fail "show of nobody said '$err'"
 run 1 --socket "$SOCKET" reload
 grep -q "started without --config" <<<"$err" || fail "reload without a config file said '$err'"
-# Hooks other parts of issue 9 wire (sessions: extend and per-session rates;
-# lists: trust, block, unblock). Until they land captived says so; when one
-# is wired, its check here becomes the real behaviour.
-run 1 --socket "$SOCKET" allow "$C1_MAC" --rate-down 8mbit
-grep -q "not supported" <<<"$err" || fail "allow --rate-down said '$err'"
-[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "a refused allow --rate-down let c1 through"
-for cmd in "extend $C1_MAC 1h" "trust $C1_MAC" "block $C1_MAC" "unblock $C1_MAC"; do
-  # shellcheck disable=SC2086
-  run 1 --socket "$SOCKET" $cmd
-  grep -q "^captivectl: .*not supported by this captived$" <<<"$err" || fail "$cmd said '$err'"
-done
-pass "exit 1, one line: unknown client (revoke, show), reload without --config, not-yet-wired hooks"
+run 1 --socket "$SOCKET" extend "$C1_MAC" 1h
+grep -q "^captivectl: .*$C1_MAC: not signed in$" <<<"$err" || fail "extend of nobody said '$err'"
+run 1 --socket "$SOCKET" unblock "$C1_MAC"
+grep -q "^captivectl: $C1_MAC is not blocked$" <<<"$err" || fail "unblock of a MAC not blocked said '$err'"
+pass "exit 1, one line: unknown client (revoke, show, extend, unblock), reload without --config"
+
+# --- per-session rate, extend, trust/untrust, block/unblock ------------------
+run 0 --socket "$SOCKET" allow "$C1_MAC" --for 10m --rate-up 8mbit
+in_gw nft list set inet captive rate_up | grep -qi "$C1_MAC" || fail "allow --rate-up: no rate_up element for c1"
+run 0 --socket "$SOCKET" extend "$C1_MAC" 1h
+grep -q "^extended $C1_MAC" <<<"$out" || fail "extend said '$out'"
+run 0 --socket "$SOCKET" list --json
+expect_json "list after extend" "c = v[0]
+assert c['mac'] == '$C1_MAC' and 4200 - 60 < c['expires_at'] - time.time() <= 4205, c"
+in_gw nft list set inet captive rate_up | grep -qi "$C1_MAC" || fail "extend lost c1's rate"
+run 0 --socket "$SOCKET" revoke "$C1_MAC"
+pass "allow --rate-up puts the rate into the kernel; extend adds an hour and keeps it"
+
+[ "$(http_status "$NS_C2" "http://$UP_V4/")" = 511 ] || fail "c2 not intercepted before trust"
+run 0 --socket "$SOCKET" trust "$C2_MAC"
+[ "$(http_status "$NS_C2" "http://$UP_V4/")" = 200 ] || fail "trusted c2 does not reach the upstream"
+run 0 --socket "$SOCKET" lists --json
+expect_json "lists --json" "assert any(t['mac'] == '$C2_MAC' and t['source'] == 'runtime' for t in v['trusted']), v"
+run 0 --socket "$SOCKET" untrust "$C2_MAC"
+[ "$(http_status "$NS_C2" "http://$UP_V4/")" = 511 ] || fail "untrusted c2 still through"
+run 0 --socket "$SOCKET" block "$C2_MAC"
+grep -q "^blocked $C2_MAC" <<<"$out" || fail "block said '$out'"
+run 0 --socket "$SOCKET" unblock "$C2_MAC"
+pass "trust (not intercepted), lists, untrust, block, unblock"
 
 # --- 2: bad usage -----------------------------------------------------------
 for args in "" "reboot" "list extra" "show" "revoke" "revoke not-a-mac" "allow 02:00:00:00:01:0g" \
@@ -133,7 +150,7 @@ done
 run 2 --socket "" list
 pass "exit 2, one line: no command, unknown command or option, wrong arguments, bad MAC/IP/duration/rate"
 help=$(in_gw "$CAPTIVECTL" --help) || fail "--help failed"
-for cmd in list show allow revoke extend status stats reload trust block unblock; do
+for cmd in list show allow revoke extend status stats reload trust untrust block unblock lists doctor; do
   grep -q "^  $cmd\b" <<<"$help" || fail "--help does not list $cmd"
   grep -q "^\.B.* $cmd\b\|^\.BR* $cmd\b\|^\.BI* \"\?$cmd\b" "$SANDBOX_ROOT/man/captivectl.8" || fail "captivectl(8) does not list $cmd"
   grep -q "commands=.*\b$cmd\b" "$SANDBOX_ROOT/completions/captivectl" || fail "bash completion does not offer $cmd"

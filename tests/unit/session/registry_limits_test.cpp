@@ -45,8 +45,8 @@ class CountingSet final : public nft::SetWriter {
       e.ip = key.ip;
       e.timeout = entry.timeout;
       e.expires = entry.timeout;
-      e.bytes = entry.bytes;
-      e.packets = entry.packets;
+      e.traffic.bytes_up = entry.bytes;
+      e.traffic.packets_up = entry.packets;
       out.push_back(e);
     }
     return out;
