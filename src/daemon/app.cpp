@@ -824,14 +824,6 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
       if (auto restored = s.registry->restore(); !restored) return restored.error();
     }
   }
-  // A blocked MAC keeps no session (taken over from the set, or signed in
-  // before it was blocked): forget it, so no restore puts it back.
-  for (const auto& mac : s.list_sets.blocked) {
-    if (!s.registry->find(mac)) continue;
-    s.registry->revoke(mac, [mac](Result<void> r) {
-      if (r) LOG_INFO("ended the session of blocked %s", mac.to_string().c_str());
-    });
-  }
   // The identity of a sign-in is the MAC of that connection's packets (map
   // @portal_peers4, @portal_macs6 + @portal_peers6 of our table); the
   // neighbour table only cross-checks.
@@ -970,6 +962,17 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   if (!kind) return kind.error();
   s.queue_rule_installed = true;
   s.queue_kind = *kind;
+
+  // A blocked MAC keeps no session (taken over from the set, or signed in
+  // before it was blocked): forget it, so no restore puts it back. Only now:
+  // the revoke runs on the kernel worker, and until here this thread used
+  // the same netlink socket.
+  for (const auto& mac : s.list_sets.blocked) {
+    if (!s.registry->find(mac)) continue;
+    s.registry->revoke(mac, session::EndCause::admin, [mac](Result<void> r) {
+      if (r) LOG_INFO("ended the session of blocked %s", mac.to_string().c_str());
+    });
+  }
 
   LOG_INFO("sign-in page %s%s%s, port %u; control socket %s", rs.portal_url_v4.c_str(),
            rs.portal_url_v6.empty() || rs.portal_url_v6 == rs.portal_url_v4 ? "" : " and ",

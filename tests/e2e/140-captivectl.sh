@@ -109,7 +109,7 @@ grep -q "is not signed in" <<<"$err" || fail "show of nobody said '$err'"
 run 1 --socket "$SOCKET" reload
 grep -q "started without --config" <<<"$err" || fail "reload without a config file said '$err'"
 run 1 --socket "$SOCKET" extend "$C1_MAC" 1h
-grep -q "^captivectl: .*$C1_MAC: not signed in$" <<<"$err" || fail "extend of nobody said '$err'"
+grep -q "^captivectl: $C1_MAC is not signed in$" <<<"$err" || fail "extend of nobody said '$err'"
 run 1 --socket "$SOCKET" unblock "$C1_MAC"
 grep -q "^captivectl: $C1_MAC is not blocked$" <<<"$err" || fail "unblock of a MAC not blocked said '$err'"
 pass "exit 1, one line: unknown client (revoke, show, extend, unblock), reload without --config"
