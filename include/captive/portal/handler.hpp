@@ -86,18 +86,11 @@ std::string api_json(const ApiState& state);
 
 // What is left of a session's quota (session::Limits::quota_bytes, up plus
 // down) after its traffic (session::Traffic), if it has a quota; RFC 8908
-// §5 `bytes-remaining`. A client record without limits and traffic (the
-// registry before issue 9 adds them to session::Client) has no quota:
-// nothing, and the field is left out.
-template <class ClientRecord>
-std::optional<std::uint64_t> bytes_remaining(const ClientRecord& client) {
-  if constexpr (requires { client.limits.quota_bytes; client.traffic.bytes_up; client.traffic.bytes_down; }) {
-    if (!client.limits.quota_bytes) return std::nullopt;
-    const std::uint64_t used = client.traffic.bytes_up + client.traffic.bytes_down;
-    return used >= *client.limits.quota_bytes ? 0 : *client.limits.quota_bytes - used;
-  } else {
-    return std::nullopt;
-  }
+// §5 `bytes-remaining`. Without a quota the field is left out.
+inline std::optional<std::uint64_t> bytes_remaining(const session::Client& client) {
+  if (!client.limits.quota_bytes) return std::nullopt;
+  const std::uint64_t used = client.traffic.bytes_up + client.traffic.bytes_down;
+  return used >= *client.limits.quota_bytes ? 0 : *client.limits.quota_bytes - used;
 }
 
 // The API's media type (RFC 8908 §5, IANA registration in §9.2).
