@@ -1,4 +1,5 @@
 #include "captive/session/state_file.hpp"
+#include "captive/session/lists.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -178,10 +179,6 @@ Result<StoredSession> parse_session(const json::value& v, const Where& at) {
   return s;
 }
 
-Error system_error(std::string what) {
-  return make_error(errno, std::move(what));
-}
-
 }  // namespace
 
 std::string format_state(const std::vector<StoredSession>& sessions) {
@@ -249,42 +246,8 @@ Result<std::vector<StoredSession>> parse_state(std::string_view text) {
 }
 
 Result<void> write_state_file(const std::string& dir, std::string_view text) {
-  const std::string path = dir + "/" + std::string(kStateFileName);
-  const std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return system_error("create " + temp);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Error e = system_error("write " + temp);
-      ::close(fd);
-      return e;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  // The data must be on the disk before the rename makes it the file:
-  // otherwise a crash can leave the new name with no content (ext4
-  // auto_da_alloc catches only some of these cases).
-  if (::fsync(fd) != 0) {
-    Error e = system_error("fsync " + temp);
-    ::close(fd);
-    return e;
-  }
-  if (::close(fd) != 0) return system_error("close " + temp);
-  if (::rename(temp.c_str(), path.c_str()) != 0) return system_error("rename " + temp + " to " + path);
-  // The rename itself is an entry of the directory: durable once the
-  // directory is synced.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return system_error("open " + dir);
-  if (::fsync(dfd) != 0) {
-    Error e = system_error("fsync " + dir);
-    ::close(dfd);
-    return e;
-  }
-  ::close(dfd);
-  return {};
+  // Temp file, fsync, rename, fsync the directory: the lists' writer.
+  return write_file_atomically(dir, kStateFileName, text);
 }
 
 LoadedState load_state_file(const std::string& dir) {
