@@ -87,7 +87,7 @@ spoof "$C1_V6" 20
 result=$(sign_in "$NS_C1" "[$GW_V6]")
 [ "${result%% *}" = 303 ] || fail "c1's sign-in over IPv6 answered '$result'"
 [ "$(allowed)" = "$C1_MAC " ] || fail "after c1's IPv6 sign-in @allowed holds '$(allowed)'"
-in_gw nft list map inet captive portal_macs6 | grep -q "$C1_V6 .*: $C1_MAC" ||
+in_gw nft list map inet captive portal_macs6 | grep -c "$C1_V6 .*: $C1_MAC" >/dev/null ||
   fail "no $C1_V6 : $C1_MAC in @portal_macs6: $(in_gw nft list map inet captive portal_macs6)"
 pass "spoofed SYNs from $C1_V6 with c2's MAC: c1's sign-in over IPv6 lets in $C1_MAC only"
 ctl revoke "$C1_MAC" >/dev/null

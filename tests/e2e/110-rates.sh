@@ -77,7 +77,7 @@ for ns in "$NS_C1" "$NS_C2"; do
   [ "$(sign_in "$ns" "$GW_V4" "http://$UP_V4/index.html" | cut -d' ' -f1)" = 303 ] || fail "sign-in from $ns"
 done
 check_counters allowed "MAC session"
-in_gw nft list set inet captive rate_up | grep -q "$C1_MAC limit rate over 1250000 bytes/second" ||
+in_gw nft list set inet captive rate_up | grep -c "$C1_MAC limit rate over 1250000 bytes/second" >/dev/null ||
   fail "c1 has no up rate: $(in_gw nft list set inet captive rate_up)"
 pass "sign-in carries the daemon's rates into rate_up / rate_down"
 

@@ -116,13 +116,13 @@ pass "exit 1, one line: unknown client (revoke, show, extend, unblock), reload w
 
 # --- per-session rate, extend, trust/untrust, block/unblock ------------------
 run 0 --socket "$SOCKET" allow "$C1_MAC" --for 10m --rate-up 8mbit
-in_gw nft list set inet captive rate_up | grep -qi "$C1_MAC" || fail "allow --rate-up: no rate_up element for c1"
+in_gw nft list set inet captive rate_up | grep -ci "$C1_MAC" >/dev/null || fail "allow --rate-up: no rate_up element for c1"
 run 0 --socket "$SOCKET" extend "$C1_MAC" 1h
 grep -q "^extended $C1_MAC" <<<"$out" || fail "extend said '$out'"
 run 0 --socket "$SOCKET" list --json
 expect_json "list after extend" "c = v[0]
 assert c['mac'] == '$C1_MAC' and 4200 - 60 < c['expires_at'] - time.time() <= 4205, c"
-in_gw nft list set inet captive rate_up | grep -qi "$C1_MAC" || fail "extend lost c1's rate"
+in_gw nft list set inet captive rate_up | grep -ci "$C1_MAC" >/dev/null || fail "extend lost c1's rate"
 run 0 --socket "$SOCKET" revoke "$C1_MAC"
 pass "allow --rate-up puts the rate into the kernel; extend adds an hour and keeps it"
 
