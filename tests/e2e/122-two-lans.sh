@@ -94,4 +94,17 @@ out=$(ctl revoke "$C3_V4") || fail "revoke $C3_V4: $out"
 pass "captivectl revoke $C3_V4: c3 intercepted again"
 [ "$(http_status "$NS_C1" "http://$UP_V4/")" = 200 ] || fail "c1 lost its session on c3's revoke"
 pass "c1 still through"
+
+# c3 follows a link to br0's portal address: its connection arrives on br1
+# (served by br1's socket), and the sign-in names the MAC of that
+# connection's packets: c3 signs in itself, nobody of br0.
+out=$(ctl revoke "$C1_MAC") || fail "revoke $C1_MAC: $out"
+[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "c1 not intercepted again after revoke"
+result=$(sign_in "$NS_C3" "$GW_V4" "http://$UP_V4/index.html")
+[ "$result" = "303 http://$UP_V4/index.html" ] || fail "c3's sign-in through $GW_V4 answered '$result'"
+out=$(ctl list)
+grep -q "^$C3_MAC  $C3_V4 " <<<"$out" || fail "list does not show c3: $out"
+grep -q "$C1_MAC" <<<"$out" && fail "c3's sign-in through br0's address signed in c1: $out"
+[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "c1 got through on c3's sign-in via br0's address"
+pass "c3 through br0's portal address signs in c3 only"
 done_ok
