@@ -12,14 +12,21 @@ second_lan_up
 services_up
 FRAMES=$E2E_DIR/tools/answer_frames.py
 
-# install-ruleset with two LANs: every LAN match covers both.
-in_gw "$INSTALL_RULESET" --lan br0 --lan br1 --portal-port "$PORTAL_PORT" --portal-tls-port "$PORTAL_TLS_PORT" \
-  >"$WORK/install-ruleset.log" 2>&1 || fail "install-ruleset --lan br0 --lan br1: $(cat "$WORK/install-ruleset.log")"
+# install-ruleset with two LANs: every LAN match covers both. Run as on
+# OpenWrt (issue 11): busybox ash, and a PATH with nft and busybox's sed
+# and cat only (no bash, no ip).
+command -v busybox >/dev/null || fail "needs busybox (scripts/install-deps)"
+mkdir -p "$WORK/openwrt-bin"
+for tool in sed cat; do ln -s "$(command -v busybox)" "$WORK/openwrt-bin/$tool"; done
+ln -s "$(command -v nft)" "$WORK/openwrt-bin/nft"
+in_gw env PATH="$WORK/openwrt-bin" "$(command -v busybox)" ash "$INSTALL_RULESET" --lan br0 --lan br1 \
+  --portal-port "$PORTAL_PORT" --portal-tls-port "$PORTAL_TLS_PORT" >"$WORK/install-ruleset.log" 2>&1 ||
+  fail "busybox ash install-ruleset --lan br0 --lan br1: $(cat "$WORK/install-ruleset.log")"
 rules=$(in_gw nft list table inet captive)
 [ "$(grep -c 'iifname != { "br0", "br1" } return' <<<"$rules")" = 3 ] ||
   fail "install-ruleset: prerouting, portal_input and forward do not all match both LANs: $rules"
 [ "$(grep -c 'oifname { "br0", "br1" } ct mark' <<<"$rules")" = 2 ] || fail "install-ruleset: downloads to both LANs: $rules"
-pass "install-ruleset --lan br0 --lan br1: every LAN match is { \"br0\", \"br1\" }"
+pass "install-ruleset --lan br0 --lan br1 (busybox ash, no ip): every LAN match is { \"br0\", \"br1\" }"
 
 # captived loads the ruleset itself (no table) with both LANs too.
 in_gw nft delete table inet captive
