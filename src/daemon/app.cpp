@@ -172,7 +172,10 @@ struct App::Impl {
   // What each client asked and got (captivectl doctor): written by the
   // queue threads and the portal, read by the control socket.
   std::unique_ptr<responder::ClientLog> client_log;
-  std::optional<portal::Handler> handler;
+  // One per LAN, in the order of `lans`: they differ only in the RFC 8908
+  // API's user-portal-url (the portal on the client's own LAN); everything
+  // else (sessions, tokens, identity) they share.
+  std::vector<std::unique_ptr<portal::Handler>> handlers;
   std::optional<control::Context> control_context;
   // One listening socket per LAN (SO_BINDTODEVICE) and port: the portal
   // answers on every LAN and on no other device.
@@ -319,9 +322,9 @@ struct App::Impl {
     // New sign-ins (portal and `captivectl allow` without --for) get the
     // new time; sessions already made keep theirs.
     config.session_timeout = fresh.session_timeout;
-    handler->set_session_timeout(fresh.session_timeout);
+    for (auto& handler : handlers) handler->set_session_timeout(fresh.session_timeout);
     config.site_name = fresh.site_name;
-    handler->set_site_name(fresh.site_name);
+    for (auto& handler : handlers) handler->set_site_name(fresh.site_name);
     config.log_level = fresh.log_level;
     log::set_level(fresh.log_level);
     if (fresh.dns_servers != config.dns_servers) {
@@ -643,25 +646,27 @@ struct App::Impl {
   Counters counters() const {
     Counters out;
     for (const auto& worker : workers) worker->add_counters(out);
-    const portal::Stats& p = handler->stats();
-    add_counter(out, "portal.pages", p.pages);
-    add_counter(out, "portal.sign_ins", p.sign_ins);
-    add_counter(out, "portal.unknown_client", p.unknown_client);
-    add_counter(out, "portal.bad_token", p.bad_token);
-    add_counter(out, "portal.refused", p.refused);
-    add_counter(out, "portal.set_errors", p.set_errors);
-    add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
-    add_counter(out, "portal.wrong_host", p.wrong_host);
-    add_counter(out, "portal.unsigned_url", p.unsigned_url);
-    add_counter(out, "portal.logouts", p.logouts);
-    add_counter(out, "portal.blocked", p.blocked);
+    for (const auto& handler : handlers) {
+      const portal::Stats& p = handler->stats();
+      add_counter(out, "portal.pages", p.pages);
+      add_counter(out, "portal.sign_ins", p.sign_ins);
+      add_counter(out, "portal.unknown_client", p.unknown_client);
+      add_counter(out, "portal.bad_token", p.bad_token);
+      add_counter(out, "portal.refused", p.refused);
+      add_counter(out, "portal.set_errors", p.set_errors);
+      add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
+      add_counter(out, "portal.wrong_host", p.wrong_host);
+      add_counter(out, "portal.unsigned_url", p.unsigned_url);
+      add_counter(out, "portal.logouts", p.logouts);
+      add_counter(out, "portal.blocked", p.blocked);
+      add_counter(out, "portal.api_requests", p.api_requests);
+    }
     for (const auto& server : portal_servers) {
       add_counter(out, "portal.connections_evicted", server->connections_evicted());
       add_counter(out, "portal.connections_refused", server->connections_refused());
     }
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
     add_counter(out, "conntrack.cut_failures", flow_cut_failures.load());
-    add_counter(out, "portal.api_requests", p.api_requests);
     for (const auto& server : portal_tls_servers) {
       add_counter(out, "portal.tls_connections_evicted", server->connections_evicted());
       add_counter(out, "portal.tls_connections_refused", server->connections_refused());
@@ -874,36 +879,30 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
   // --portal-url names it; else with --tls-cert our HTTPS port on the LAN
   // address of the client's family; else (no certificate) the http page.
-  // TODO(P2): issue 9 item 11: per LAN; the first LAN with an address of
-  // the family names it (clients of other LANs reach it through the router).
-  std::string api_url_v4, api_url_v6;
-  std::optional<packet::IpAddr> first_v4, first_v6;
+  // The LAN is the one the connection came in on (its server's device).
   for (std::size_t i = 0; i < s.lans.size(); ++i) {
-    if (api_url_v4.empty()) api_url_v4 = s.lans[i].settings.portal_url_v4;
-    if (api_url_v6.empty()) api_url_v6 = s.lans[i].settings.portal_url_v6;
-    if (!first_v4) first_v4 = lan_addrs[i].v4;
-    if (!first_v6) first_v6 = lan_addrs[i].v6;
+    std::string api_url_v4 = s.lans[i].settings.portal_url_v4, api_url_v6 = s.lans[i].settings.portal_url_v6;
+    if (config.portal_url.starts_with("https://")) {
+      api_url_v4 = api_url_v6 = config.portal_url;
+    } else if (tls && config.portal_url.empty()) {
+      api_url_v4 = lan_addrs[i].v4 ? portal_url(*lan_addrs[i].v4, config.portal_tls_port, "https") : "";
+      api_url_v6 = lan_addrs[i].v6 ? portal_url(*lan_addrs[i].v6, config.portal_tls_port, "https") : "";
+    }
+    s.handlers.push_back(std::make_unique<portal::Handler>(
+        portal::HandlerSettings{config.session_timeout, config.site_name, hosts, secrets.link_key, api_url_v4,
+                                api_url_v6, config.venue_url},
+        portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend, now_seconds,
+                              portal_executors, [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
+                              s.client_log.get()}));
   }
-  if (config.portal_url.starts_with("https://")) {
-    api_url_v4 = api_url_v6 = config.portal_url;
-  } else if (tls && config.portal_url.empty()) {
-    api_url_v4 = first_v4 ? portal_url(*first_v4, config.portal_tls_port, "https") : "";
-    api_url_v6 = first_v6 ? portal_url(*first_v6, config.portal_tls_port, "https") : "";
-  }
-  s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name, std::move(hosts),
-                                            secrets.link_key, api_url_v4, api_url_v6, config.venue_url},
-                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
-                                          now_seconds, portal_executors,
-                                          [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
-                                          s.client_log.get()});
 
   // One socket per LAN and port, each bound to its device: sockets bound
   // to different devices may share a port (the kernel's bind conflict
   // check skips them), and a connection is taken by the socket of the
   // device it came in on.
-  for (const auto& lan : s.lans) {
-    auto portal_server = portal::Server::start(s.io, portal::ServerSettings{lan.device.name, config.portal_port},
-                                               *s.handler, *s.portal_peers, portal_executors);
+  for (std::size_t i = 0; i < s.lans.size(); ++i) {
+    auto portal_server = portal::Server::start(s.io, portal::ServerSettings{s.lans[i].device.name, config.portal_port},
+                                               *s.handlers[i], *s.portal_peers, portal_executors);
     if (!portal_server) return portal_server.error();
     s.portal_servers.push_back(std::move(*portal_server));
   }
@@ -911,10 +910,10 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     warn_if_key_readable(config.tls_key);
     auto context = portal::tls_context(config.tls_cert, config.tls_key);
     if (!context) return context.error();
-    for (const auto& lan : s.lans) {
-      portal::ServerSettings tls_settings{lan.device.name, config.portal_tls_port};
+    for (std::size_t i = 0; i < s.lans.size(); ++i) {
+      portal::ServerSettings tls_settings{s.lans[i].device.name, config.portal_tls_port};
       tls_settings.tls = *context;
-      auto tls_server = portal::Server::start(s.io, tls_settings, *s.handler, *s.portal_peers, portal_executors);
+      auto tls_server = portal::Server::start(s.io, tls_settings, *s.handlers[i], *s.portal_peers, portal_executors);
       if (!tls_server) return tls_server.error();
       s.portal_tls_servers.push_back(std::move(*tls_server));
     }

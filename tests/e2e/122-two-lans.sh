@@ -76,6 +76,17 @@ lans = json.load(sys.stdin)["lans"]
 assert [l["name"] for l in lans] == ["br0", "br1"], lans' || fail "status --json: $(ctl status --json)"
 pass "captivectl status lists both LANs"
 
+# The RFC 8908 API names the portal on the LAN the connection came in on,
+# whichever router address the client asked.
+api_portal() {  # api_portal NS URL: the API's user-portal-url
+  ip netns exec "$1" curl -sS --max-time 5 "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)["user-portal-url"])'
+}
+[ "$(api_portal "$NS_C1" "http://$GW_V4:$PORTAL_PORT/api")" = "http://$GW_V4:$PORTAL_PORT/" ] || fail "c1's API names another portal"
+[ "$(api_portal "$NS_C3" "http://$GW2_V4:$PORTAL_PORT/api")" = "http://$GW2_V4:$PORTAL_PORT/" ] || fail "c3's API names another portal"
+[ "$(api_portal "$NS_C3" "http://$GW_V4:$PORTAL_PORT/api")" = "http://$GW2_V4:$PORTAL_PORT/" ] ||
+  fail "c3 asking br0's address: the API does not name br1's portal"
+pass "RFC 8908 API: user-portal-url on the client's own LAN"
+
 # c3 signs in through the portal on its own LAN; c1 stays intercepted.
 result=$(sign_in "$NS_C3" "$GW2_V4" "http://$UP_V4/index.html")
 [ "$result" = "303 http://$UP_V4/index.html" ] || fail "c3's sign-in on br1 answered '$result'"
