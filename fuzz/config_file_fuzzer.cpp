@@ -45,7 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto r = daemon::parse_config(copy, "captived.conf", command_line);
   if (r) {
     const auto& c = *r;
-    FUZZ_CHECK(!c.lan.empty() && c.lan.size() < 16);
+    FUZZ_CHECK(!c.lans.empty() && c.lans.size() <= daemon::kMaxLans);
+    for (std::size_t i = 0; i < c.lans.size(); ++i) {
+      FUZZ_CHECK(!c.lans[i].empty() && c.lans[i].size() < 16);
+      for (std::size_t j = 0; j < i; ++j) FUZZ_CHECK(c.lans[i] != c.lans[j]);  // no LAN twice
+    }
     FUZZ_CHECK(c.portal_port != 0);
     FUZZ_CHECK(c.session_timeout.count() > 0 && c.session_timeout <= std::chrono::hours(24 * 365));
     FUZZ_CHECK(!c.socket_path.empty() && c.socket_path.size() <= 107);

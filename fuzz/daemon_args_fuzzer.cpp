@@ -53,7 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r) {
     if (r->action == daemon::Invocation::Action::run) {
       const auto& c = r->config;
-      FUZZ_CHECK(!c.lan.empty() && c.lan.size() < 16);
+      FUZZ_CHECK(!c.lans.empty() && c.lans.size() <= daemon::kMaxLans);
+      for (std::size_t i = 0; i < c.lans.size(); ++i) {
+        FUZZ_CHECK(!c.lans[i].empty() && c.lans[i].size() < 16);
+        for (std::size_t j = 0; j < i; ++j) FUZZ_CHECK(c.lans[i] != c.lans[j]);  // no LAN twice
+      }
       FUZZ_CHECK(c.portal_port != 0);
       FUZZ_CHECK(c.portal_tls_port != 0 && c.portal_tls_port != c.portal_port);
       FUZZ_CHECK(c.tls_cert.empty() == c.tls_key.empty());

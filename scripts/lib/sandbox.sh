@@ -45,7 +45,7 @@ sandbox_down() {  # kill what we started (by PID), delete the namespaces; never 
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  for ns in "$NS_C1" "$NS_C2" "$NS_GW" "$NS_UP"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "$NS_C1" "$NS_C2" "$NS_GW" "$NS_UP" "$NS_C3"; do ip netns del "$ns" 2>/dev/null || true; done
   return 0
 }
 
@@ -53,6 +53,7 @@ in_c1() { ip netns exec "$NS_C1" "$@"; }
 in_c2() { ip netns exec "$NS_C2" "$@"; }
 in_gw() { ip netns exec "$NS_GW" "$@"; }
 in_up() { ip netns exec "$NS_UP" "$@"; }
+in_c3() { ip netns exec "$NS_C3" "$@"; }
 
 # Starts a background process in a namespace, remembering its PID.
 spawn() {  # spawn NS LOGFILE CMD...
@@ -103,6 +104,34 @@ topology_up() {
   ip -n "$NS_UP" route add 192.0.2.0/24 via 198.51.100.1
   ip -n "$NS_UP" -6 route add 2001:db8:1::/64 via 2001:db8:2::1
   # Bridge ports and link-local addresses come up in the background.
+  sleep 0.5
+}
+
+# A second LAN on the same gateway (captived --lan br0 --lan br1; e2e 122),
+# after topology_up. Its own subnet, router MAC and a smaller MTU, so a
+# test can tell which LAN's answer a client got:
+#
+#   c3 (203.0.113.2, 2001:db8:3::2) ── br1 [gw: 203.0.113.1, 2001:db8:3::1, mtu 1400]
+NS_C3=$P-c3
+C3_MAC=02:00:00:00:02:02 GW2_MAC=02:00:00:00:02:01
+C3_V4=203.0.113.2 GW2_V4=203.0.113.1 C3_V6=2001:db8:3::2 GW2_V6=2001:db8:3::1
+LAN2_MTU=1400
+second_lan_up() {
+  ip netns add "$NS_C3"
+  ip -n "$NS_C3" link set lo up
+  ip -n "$NS_GW" link add br1 address "$GW2_MAC" mtu "$LAN2_MTU" type bridge
+  ip -n "$NS_GW" link add lan3 mtu "$LAN2_MTU" type veth peer name eth0 mtu "$LAN2_MTU" netns "$NS_C3"
+  ip -n "$NS_GW" link set lan3 master br1 up
+  ip -n "$NS_GW" link set br1 up
+  ip -n "$NS_GW" addr add "$GW2_V4/24" dev br1
+  ip -n "$NS_GW" -6 addr add "$GW2_V6/64" dev br1 nodad
+  ip -n "$NS_C3" link set eth0 address "$C3_MAC" up
+  ip -n "$NS_C3" addr add "$C3_V4/24" dev eth0
+  ip -n "$NS_C3" -6 addr add "$C3_V6/64" dev eth0 nodad
+  ip -n "$NS_C3" route add default via "$GW2_V4"
+  ip -n "$NS_C3" -6 route add default via "$GW2_V6"
+  ip -n "$NS_UP" route add 203.0.113.0/24 via 198.51.100.1
+  ip -n "$NS_UP" -6 route add 2001:db8:3::/64 via 2001:db8:2::1
   sleep 0.5
 }
 

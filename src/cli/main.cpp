@@ -59,7 +59,7 @@ void print_usage(FILE* out) {
       "                        RATE in bits/s: 2mbit, 500kbit)\n"
       "  revoke MAC|IP         end a client's session: its next packet is dropped\n"
       "  extend MAC DURATION   give a session more time\n"
-      "  status                version, uptime, queue mode, sessions, a summary of the counters\n"
+      "  status                version, uptime, queue mode, LANs, sessions, a summary of the counters\n"
       "  stats                 every counter of captived\n"
       "  reload                read captived's config file again (as SIGHUP does)\n"
       "  trust MAC             never intercept this device (trusted-mac)\n"
@@ -373,6 +373,18 @@ int cmd_status(const Options& o, const Args&) {
   const json::value& up = member(s, "uptime_seconds");
   std::printf("uptime       %s\n", up.is_number() ? duration_text(up.to_number<std::int64_t>()).c_str() : "-");
   std::printf("queue mode   %s\n", text_of(member(s, "queue_mode")).c_str());
+  // One line per LAN: name, router MAC, MTU, the sign-in URLs on it.
+  if (const json::value& lans = member(s, "lans"); lans.is_array())
+    for (const auto& lan : lans.get_array()) {
+      if (!lan.is_object()) continue;
+      const json::object& l = lan.get_object();
+      std::string urls;
+      for (const char* key : {"portal_url_v4", "portal_url_v6"})
+        if (auto url = text_of(member(l, key)); !url.empty() && url != "-" && urls.find(url) == std::string::npos)
+          urls += " " + url;
+      std::printf("lan          %s %s mtu %s%s\n", text_of(member(l, "name")).c_str(), text_of(member(l, "mac")).c_str(),
+                  number_of(member(l, "mtu")).c_str(), urls.c_str());
+    }
   std::printf("sessions     %s\n", number_of(member(s, "sessions")).c_str());
   const json::value& counters = member(s, "counters");
   if (counters.is_object())

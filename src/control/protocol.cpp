@@ -269,6 +269,17 @@ void do_status(Context& context, Reply reply) {
     status["version"] = info.version;
     status["uptime_seconds"] = info.uptime.count();
     status["queue_mode"] = info.queue_mode;
+    json::array lans;
+    for (const auto& lan : info.lans) {
+      json::object l;
+      l["name"] = lan.name;
+      l["mac"] = lan.mac.to_string();
+      l["mtu"] = lan.mtu;
+      l["portal_url_v4"] = lan.portal_url_v4;
+      l["portal_url_v6"] = lan.portal_url_v6;
+      lans.push_back(std::move(l));
+    }
+    status["lans"] = std::move(lans);
     status["sessions"] = clients->size();
     status["counters"] = summary_of(counter_object(context));
     json::object out;

@@ -146,7 +146,9 @@ void warn_if_key_readable(const std::string& key_file) {
 struct App::Impl {
   Config config;
   asio::io_context io{1};
-  inject::Device device;
+  // captived --lan, in the order given: each LAN's device and what its
+  // unsigned clients are answered with (its MAC, MTU, portal URLs).
+  std::vector<worker::LanSettings> lans;
   // Used on the kernel worker only, once the event loop runs (start-up and
   // shutdown use it on the main thread while the worker is idle or stopped).
   std::optional<nft::Netlink> netlink;
@@ -170,10 +172,15 @@ struct App::Impl {
   // What each client asked and got (captivectl doctor): written by the
   // queue threads and the portal, read by the control socket.
   std::unique_ptr<responder::ClientLog> client_log;
-  std::optional<portal::Handler> handler;
+  // One per LAN, in the order of `lans`: they differ only in the RFC 8908
+  // API's user-portal-url (the portal on the client's own LAN); everything
+  // else (sessions, tokens, identity) they share.
+  std::vector<std::unique_ptr<portal::Handler>> handlers;
   std::optional<control::Context> control_context;
-  std::unique_ptr<portal::Server> portal_server;
-  std::unique_ptr<portal::Server> portal_tls_server;  // with --tls-cert
+  // One listening socket per LAN (SO_BINDTODEVICE) and port: the portal
+  // answers on every LAN and on no other device.
+  std::vector<std::unique_ptr<portal::Server>> portal_servers;
+  std::vector<std::unique_ptr<portal::Server>> portal_tls_servers;  // with --tls-cert
   std::unique_ptr<control::Server> control_server;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   // SIGHUP asks for a reload (by convention, and what service managers'
@@ -315,9 +322,9 @@ struct App::Impl {
     // New sign-ins (portal and `captivectl allow` without --for) get the
     // new time; sessions already made keep theirs.
     config.session_timeout = fresh.session_timeout;
-    handler->set_session_timeout(fresh.session_timeout);
+    for (auto& handler : handlers) handler->set_session_timeout(fresh.session_timeout);
     config.site_name = fresh.site_name;
-    handler->set_site_name(fresh.site_name);
+    for (auto& handler : handlers) handler->set_site_name(fresh.site_name);
     config.log_level = fresh.log_level;
     log::set_level(fresh.log_level);
     if (fresh.dns_servers != config.dns_servers) {
@@ -639,26 +646,30 @@ struct App::Impl {
   Counters counters() const {
     Counters out;
     for (const auto& worker : workers) worker->add_counters(out);
-    const portal::Stats& p = handler->stats();
-    add_counter(out, "portal.pages", p.pages);
-    add_counter(out, "portal.sign_ins", p.sign_ins);
-    add_counter(out, "portal.unknown_client", p.unknown_client);
-    add_counter(out, "portal.bad_token", p.bad_token);
-    add_counter(out, "portal.refused", p.refused);
-    add_counter(out, "portal.set_errors", p.set_errors);
-    add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
-    add_counter(out, "portal.wrong_host", p.wrong_host);
-    add_counter(out, "portal.unsigned_url", p.unsigned_url);
-    add_counter(out, "portal.logouts", p.logouts);
-    add_counter(out, "portal.blocked", p.blocked);
-    add_counter(out, "portal.connections_evicted", portal_server->connections_evicted());
-    add_counter(out, "portal.connections_refused", portal_server->connections_refused());
+    for (const auto& handler : handlers) {
+      const portal::Stats& p = handler->stats();
+      add_counter(out, "portal.pages", p.pages);
+      add_counter(out, "portal.sign_ins", p.sign_ins);
+      add_counter(out, "portal.unknown_client", p.unknown_client);
+      add_counter(out, "portal.bad_token", p.bad_token);
+      add_counter(out, "portal.refused", p.refused);
+      add_counter(out, "portal.set_errors", p.set_errors);
+      add_counter(out, "portal.identity_mismatch", p.identity_mismatch);
+      add_counter(out, "portal.wrong_host", p.wrong_host);
+      add_counter(out, "portal.unsigned_url", p.unsigned_url);
+      add_counter(out, "portal.logouts", p.logouts);
+      add_counter(out, "portal.blocked", p.blocked);
+      add_counter(out, "portal.api_requests", p.api_requests);
+    }
+    for (const auto& server : portal_servers) {
+      add_counter(out, "portal.connections_evicted", server->connections_evicted());
+      add_counter(out, "portal.connections_refused", server->connections_refused());
+    }
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
     add_counter(out, "conntrack.cut_failures", flow_cut_failures.load());
-    add_counter(out, "portal.api_requests", p.api_requests);
-    if (portal_tls_server) {
-      add_counter(out, "portal.tls_connections_evicted", portal_tls_server->connections_evicted());
-      add_counter(out, "portal.tls_connections_refused", portal_tls_server->connections_refused());
+    for (const auto& server : portal_tls_servers) {
+      add_counter(out, "portal.tls_connections_evicted", server->connections_evicted());
+      add_counter(out, "portal.tls_connections_refused", server->connections_refused());
     }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
@@ -675,22 +686,33 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   s.config = config;
   s.command_line = std::move(command_line);
 
-  auto device = inject::device_lookup(config.lan);
-  if (!device) return device.error();
-  s.device = *device;
-
-  LanAddresses addresses = lan_addresses(config.lan);
-  responder::Settings rs;
-  if (!config.portal_url.empty()) {
-    rs.portal_url_v4 = rs.portal_url_v6 = config.portal_url;
-  } else {
-    if (!addresses.v4 && !addresses.v6)
-      return make_error(EADDRNOTAVAIL, "interface " + config.lan +
-                                           " has no IPv4 or global IPv6 address for the sign-in page "
-                                           "(give it one, or pass --portal-url)");
-    if (addresses.v4) rs.portal_url_v4 = portal_url(*addresses.v4, config.portal_port);
-    if (addresses.v6) rs.portal_url_v6 = portal_url(*addresses.v6, config.portal_port);
+  // Every LAN: its device, its addresses, and the portal URL on it (the
+  // link of the 511 a client of that LAN gets: an address it reaches on
+  // its own link), unless --portal-url names one for all.
+  std::vector<LanAddresses> lan_addrs;
+  for (const auto& name : config.lans) {
+    auto device = inject::device_lookup(name);
+    if (!device) return device.error();
+    for (const auto& other : s.lans)
+      if (other.device.ifindex == device->ifindex)
+        return make_error(EINVAL, "--lan " + name + ": the same device as --lan " + other.device.name);
+    LanAddresses addresses = lan_addresses(name);
+    worker::LanSettings lan{*device, {}};
+    if (!config.portal_url.empty()) {
+      lan.settings.portal_url_v4 = lan.settings.portal_url_v6 = config.portal_url;
+    } else {
+      if (!addresses.v4 && !addresses.v6)
+        return make_error(EADDRNOTAVAIL, "interface " + name +
+                                             " has no IPv4 or global IPv6 address for the sign-in page "
+                                             "(give it one, or pass --portal-url)");
+      if (addresses.v4) lan.settings.portal_url_v4 = portal_url(*addresses.v4, config.portal_port);
+      if (addresses.v6) lan.settings.portal_url_v6 = portal_url(*addresses.v6, config.portal_port);
+    }
+    s.lans.push_back(std::move(lan));
+    lan_addrs.push_back(addresses);
   }
+  // What every LAN's responder shares (keys, probe table, client log).
+  responder::Settings rs;
 
   Secrets secrets;
   if (auto loaded = load_or_create_secrets(config.state_dir)) {
@@ -701,21 +723,27 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   }
   rs.cookie_key = secrets.cookie_key;
   rs.link_key = secrets.link_key;
-  rs.lan_mac = s.device.mac;
-  rs.lan_mtu = s.device.mtu;
   auto probes = load_probes(config.probes);
   if (!probes) return probes.error();
   rs.probes = std::move(*probes);
   s.client_log = responder::ClientLog::create(rs.probes);
   rs.client_log = s.client_log.get();
   s.tokens.emplace(secrets.token_key);
+  for (auto& lan : s.lans) {
+    std::string v4 = std::move(lan.settings.portal_url_v4), v6 = std::move(lan.settings.portal_url_v6);
+    lan.settings = rs;
+    lan.settings.portal_url_v4 = std::move(v4);
+    lan.settings.portal_url_v6 = std::move(v6);
+    lan.settings.lan_mac = lan.device.mac;
+    lan.settings.lan_mtu = lan.device.mtu;
+  }
 
   // nft by an absolute path, found once: a restore must not depend on the
   // PATH of whoever started us, nor find another nft later.
   const char* path_env = std::getenv("PATH");
   auto nft_path = find_nft(config.nft, path_env ? path_env : "");
   if (!nft_path) return nft_path.error();
-  s.ruleset_load = RulesetLoad{*nft_path, config.lan, config.portal_port, absolute_path(config.ruleset),
+  s.ruleset_load = RulesetLoad{*nft_path, config.lans, config.portal_port, absolute_path(config.ruleset),
                                config.dns_servers, config.portal_tls_port};
 
   // The lists: the configuration's, then the run-time changes kept in
@@ -767,10 +795,13 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     LOG_INFO("table inet captive loaded from %s", s.ruleset_load.ruleset.c_str());
   }
 
-  auto neighbours = neigh::NeighbourTable::open(s.device.ifindex);
+  // Clients of every LAN: sign-in, revoke by address, list --all.
+  std::vector<int> ifindexes;
+  for (const auto& lan : s.lans) ifindexes.push_back(lan.device.ifindex);
+  auto neighbours = neigh::NeighbourTable::open(ifindexes);
   if (!neighbours) return neighbours.error();
   s.neighbours.emplace(std::move(*neighbours));
-  auto end_neighbours = neigh::NeighbourTable::open(s.device.ifindex);
+  auto end_neighbours = neigh::NeighbourTable::open(ifindexes);
   if (!end_neighbours) return end_neighbours.error();
   s.end_neighbours.emplace(std::move(*end_neighbours));
   // Without ctnetlink (no nf_conntrack_netlink) a revoke still takes the
@@ -830,9 +861,14 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   auto portal_peers = nft::PortalPeers::open();
   if (!portal_peers) return portal_peers.error();
   s.portal_peers.emplace(std::move(*portal_peers));
+  // The portal answers to the address of every LAN (a client may follow
+  // a link to another LAN's address: it reaches the router all the same,
+  // through its own LAN's socket, and signs in only itself).
   std::vector<packet::IpAddr> lan_ips;
-  if (addresses.v4) lan_ips.push_back(*addresses.v4);
-  if (addresses.v6) lan_ips.push_back(*addresses.v6);
+  for (const auto& addresses : lan_addrs) {
+    if (addresses.v4) lan_ips.push_back(*addresses.v4);
+    if (addresses.v6) lan_ips.push_back(*addresses.v6);
+  }
   const portal::Executors portal_executors{[&s](portal::Executors::Job job) { s.lookups.post(std::move(job)); },
                                            [&s](portal::Executors::Job job) { asio::post(s.io, std::move(job)); }};
   const bool tls = !config.tls_cert.empty();
@@ -843,33 +879,44 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
   // --portal-url names it; else with --tls-cert our HTTPS port on the LAN
   // address of the client's family; else (no certificate) the http page.
-  std::string api_url_v4 = rs.portal_url_v4, api_url_v6 = rs.portal_url_v6;
-  if (config.portal_url.starts_with("https://")) {
-    api_url_v4 = api_url_v6 = config.portal_url;
-  } else if (tls && config.portal_url.empty()) {
-    api_url_v4 = addresses.v4 ? portal_url(*addresses.v4, config.portal_tls_port, "https") : "";
-    api_url_v6 = addresses.v6 ? portal_url(*addresses.v6, config.portal_tls_port, "https") : "";
+  // The LAN is the one the connection came in on (its server's device).
+  for (std::size_t i = 0; i < s.lans.size(); ++i) {
+    std::string api_url_v4 = s.lans[i].settings.portal_url_v4, api_url_v6 = s.lans[i].settings.portal_url_v6;
+    if (config.portal_url.starts_with("https://")) {
+      api_url_v4 = api_url_v6 = config.portal_url;
+    } else if (tls && config.portal_url.empty()) {
+      api_url_v4 = lan_addrs[i].v4 ? portal_url(*lan_addrs[i].v4, config.portal_tls_port, "https") : "";
+      api_url_v6 = lan_addrs[i].v6 ? portal_url(*lan_addrs[i].v6, config.portal_tls_port, "https") : "";
+    }
+    s.handlers.push_back(std::make_unique<portal::Handler>(
+        portal::HandlerSettings{config.session_timeout, config.site_name, hosts, secrets.link_key, api_url_v4,
+                                api_url_v6, config.venue_url},
+        portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend, now_seconds,
+                              portal_executors, [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
+                              s.client_log.get()}));
   }
-  s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name, std::move(hosts),
-                                            secrets.link_key, api_url_v4, api_url_v6, config.venue_url},
-                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
-                                          now_seconds, portal_executors,
-                                          [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
-                                          s.client_log.get()});
 
-  auto portal_server = portal::Server::start(s.io, portal::ServerSettings{config.lan, config.portal_port}, *s.handler,
-                                             *s.portal_peers, portal_executors);
-  if (!portal_server) return portal_server.error();
-  s.portal_server = std::move(*portal_server);
+  // One socket per LAN and port, each bound to its device: sockets bound
+  // to different devices may share a port (the kernel's bind conflict
+  // check skips them), and a connection is taken by the socket of the
+  // device it came in on.
+  for (std::size_t i = 0; i < s.lans.size(); ++i) {
+    auto portal_server = portal::Server::start(s.io, portal::ServerSettings{s.lans[i].device.name, config.portal_port},
+                                               *s.handlers[i], *s.portal_peers, portal_executors);
+    if (!portal_server) return portal_server.error();
+    s.portal_servers.push_back(std::move(*portal_server));
+  }
   if (tls) {
     warn_if_key_readable(config.tls_key);
     auto context = portal::tls_context(config.tls_cert, config.tls_key);
     if (!context) return context.error();
-    portal::ServerSettings tls_settings{config.lan, config.portal_tls_port};
-    tls_settings.tls = std::move(*context);
-    auto tls_server = portal::Server::start(s.io, tls_settings, *s.handler, *s.portal_peers, portal_executors);
-    if (!tls_server) return tls_server.error();
-    s.portal_tls_server = std::move(*tls_server);
+    for (std::size_t i = 0; i < s.lans.size(); ++i) {
+      portal::ServerSettings tls_settings{s.lans[i].device.name, config.portal_tls_port};
+      tls_settings.tls = *context;
+      auto tls_server = portal::Server::start(s.io, tls_settings, *s.handlers[i], *s.portal_peers, portal_executors);
+      if (!tls_server) return tls_server.error();
+      s.portal_tls_servers.push_back(std::move(*tls_server));
+    }
   }
 
   {
@@ -902,10 +949,15 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     running.allow_domains = fresh.allow_domains;
   });
   ctl.info = [&s] {
-    return control::DaemonInfo{
+    control::DaemonInfo info{
         CAPTIVE_VERSION,
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started_at),
-        s.queue_kind.load() == nft::QueueKind::native ? "native" : "compat"};
+        s.queue_kind.load() == nft::QueueKind::native ? "native" : "compat",
+        {}};
+    for (const auto& lan : s.lans)
+      info.lans.push_back(control::LanInfo{lan.device.name, lan.device.mac, lan.device.mtu, lan.settings.portal_url_v4,
+                                           lan.settings.portal_url_v6});
+    return info;
   };
   ctl.session_timeout = [&s] { return s.config.session_timeout; };
   ctl.reload = [&s](control::Done<control::ReloadOutcome> done) { s.reload(std::move(done)); };
@@ -941,7 +993,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   for (std::uint16_t i = 0; i < config.queues; ++i) {
     // Cookie slots run on CLOCK_BOOTTIME: NTP stepping the wall clock must
     // not expire or revive them.
-    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), rs, s.device,
+    auto worker = PacketWorker::open(static_cast<std::uint16_t>(config.queue_num + i), s.lans,
                                      worker::boottime_seconds);
     if (!worker) return worker.error();
     s.workers.push_back(std::move(*worker));
@@ -974,10 +1026,14 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     });
   }
 
-  LOG_INFO("sign-in page %s%s%s, port %u; control socket %s", rs.portal_url_v4.c_str(),
-           rs.portal_url_v6.empty() || rs.portal_url_v6 == rs.portal_url_v4 ? "" : " and ",
-           rs.portal_url_v6 == rs.portal_url_v4 ? "" : rs.portal_url_v6.c_str(),
-           static_cast<unsigned>(config.portal_port), config.socket_path.c_str());
+  for (const auto& lan : s.lans) {
+    const auto& ls = lan.settings;
+    LOG_INFO("sign-in page on %s: %s%s%s, port %u", lan.device.name.c_str(), ls.portal_url_v4.c_str(),
+             ls.portal_url_v6.empty() || ls.portal_url_v6 == ls.portal_url_v4 || ls.portal_url_v4.empty() ? "" : " and ",
+             ls.portal_url_v6 == ls.portal_url_v4 ? "" : ls.portal_url_v6.c_str(),
+             static_cast<unsigned>(config.portal_port));
+  }
+  LOG_INFO("control socket %s", config.socket_path.c_str());
   if (config.bind_ip) LOG_INFO("sessions are bound to MAC and address (--bind-ip)");
   if (tls) LOG_INFO("HTTPS on port %u (%s); RFC 8908 API at /api", static_cast<unsigned>(config.portal_tls_port),
                     config.tls_cert.c_str());
@@ -991,8 +1047,12 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     LOG_INFO("nft %s; forwarded DNS before sign-in: %s", s.ruleset_load.nft.c_str(),
              resolvers.empty() ? "none (clients use the router's resolver)" : resolvers.c_str());
   }
-  LOG_INFO("ready: lan %s (%s, mtu %u), queue %u%s via %s", config.lan.c_str(), s.device.mac.to_string().c_str(),
-           static_cast<unsigned>(s.device.mtu), static_cast<unsigned>(config.queue_num),
+  std::string lans;
+  for (const auto& lan : s.lans)
+    lans += (lans.empty() ? "" : ", ") + lan.device.name + " (" + lan.device.mac.to_string() + ", mtu " +
+            std::to_string(lan.device.mtu) + ")";
+  LOG_INFO("ready: %s %s, queue %u%s via %s", s.lans.size() == 1 ? "lan" : "lans", lans.c_str(),
+           static_cast<unsigned>(config.queue_num),
            config.queues > 1 ? ("-" + std::to_string(config.queue_num + config.queues - 1) + " (one thread each)").c_str() : "",
            nft::queue_kind_name(*kind));
   return std::unique_ptr<App>(new App(std::move(impl)));

@@ -79,13 +79,21 @@ std::string join_macs(const std::vector<packet::MacAddr>& macs) {
 }
 
 const Key kKeys[] = {
-    {"lan", "IFACE", Applies::restart, "the LAN interface clients connect through (required)",
+    {"lan", "IFACE", Applies::restart,
+     "a LAN interface clients connect through (required);\nrepeatable, at most 16: each is intercepted, one portal\nserves them all",
      [](Config& c, std::string_view v) -> Result<void> {
        if (!valid_interface_name(v)) return bad("not an interface name: " + std::string(v));
-       c.lan = v;
+       if (std::find(c.lans.begin(), c.lans.end(), v) != c.lans.end()) return bad(std::string(v) + " given twice");
+       if (c.lans.size() == kMaxLans)
+         return bad(std::string(v) + ": more than " + std::to_string(kMaxLans) + " LANs");
+       c.lans.emplace_back(v);
        return {};
      },
-     [](const Config& c) { return c.lan; }},
+     [](const Config& c) {
+       std::string out;
+       for (const auto& lan : c.lans) out += (out.empty() ? "" : " ") + lan;
+       return out;
+     }},
     {"portal-port", "N", Applies::restart, "sign-in page port on the LAN addresses (default 8511)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto n = parse_number(v);
@@ -364,7 +372,7 @@ enum : int { kConfigOption = 1000, kHelpOption, kVersionOption, kFirstKey = 2000
 
 // The checks across keys, once everything is read.
 Result<void> check_whole(const Config& c, std::string_view file_name) {
-  if (c.lan.empty()) {
+  if (c.lans.empty()) {
     if (file_name.empty()) return bad("--lan IFACE is required (see --help)");
     return bad(std::string(file_name) + ": lan is required (a line `lan IFACE` or --lan IFACE)");
   }

@@ -102,9 +102,14 @@ Result<std::string> find_nft(std::string_view override_path, std::string_view pa
 }
 
 std::vector<std::string> nft_argv(const RulesetLoad& load) {
-  // The interface name as an nft string: an unquoted name that happens to
-  // be a keyword (`tcp`, `ip`) would not parse (docs/ruleset.md).
-  return {load.nft,  "-D", "lan=\"" + load.lan + "\"", "-D", "portal_port=" + std::to_string(load.portal_port),
+  // The interface names as nft strings: an unquoted name that happens to
+  // be a keyword (`tcp`, `ip`) would not parse (docs/ruleset.md). One LAN:
+  // the string itself, as always; more: an anonymous set, which every
+  // `iifname $lan` / `oifname $lan` of captive.nft matches as a whole.
+  std::string lan;
+  for (const auto& name : load.lans) lan += (lan.empty() ? "" : ",") + ("\"" + name + "\"");
+  if (load.lans.size() != 1) lan = "{" + lan + "}";
+  return {load.nft,  "-D", "lan=" + lan, "-D", "portal_port=" + std::to_string(load.portal_port),
           "-D", "portal_tls_port=" + std::to_string(load.portal_tls_port), "-f", "-"};
 }
 

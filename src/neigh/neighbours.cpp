@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -50,15 +51,14 @@ int on_message(const nlmsghdr* nlh, void* data) {
 }
 
 struct Collect {
-  int ifindex;
+  std::function<std::optional<Neighbour>(std::span<const std::byte>)> ours;
   MacAddr mac;
   std::vector<IpAddr> addresses;
 };
 
 int on_entry(const nlmsghdr* nlh, void* data) {
   auto* c = static_cast<Collect*>(data);
-  auto found = parse_neighbour(
-      std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len), c->ifindex);
+  auto found = c->ours(std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len));
   if (found && found->mac == c->mac) c->addresses.push_back(found->address);
   return MNL_CB_OK;
 }
@@ -143,7 +143,9 @@ std::optional<MacAddr> match_neighbour(std::span<const std::byte> message, int i
   return found->mac;
 }
 
-Result<NeighbourTable> NeighbourTable::open(int ifindex) {
+Result<NeighbourTable> NeighbourTable::open(int ifindex) { return open(std::vector<int>{ifindex}); }
+
+Result<NeighbourTable> NeighbourTable::open(std::vector<int> ifindexes) {
   mnl_socket* nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
   if (nl == nullptr) return errno_error("open neighbour table");
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -156,11 +158,11 @@ Result<NeighbourTable> NeighbourTable::open(int ifindex) {
   int one = 1;
   (void)mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
   (void)mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
-  return NeighbourTable(ifindex, nl);
+  return NeighbourTable(std::move(ifindexes), nl);
 }
 
 NeighbourTable::NeighbourTable(NeighbourTable&& other) noexcept
-    : ifindex_(other.ifindex_),
+    : ifindexes_(std::move(other.ifindexes_)),
       socket_(std::exchange(other.socket_, nullptr)),
       seq_(other.seq_),
       get_supported_(other.get_supported_) {}
@@ -168,7 +170,7 @@ NeighbourTable::NeighbourTable(NeighbourTable&& other) noexcept
 NeighbourTable& NeighbourTable::operator=(NeighbourTable&& other) noexcept {
   if (this != &other) {
     if (socket_ != nullptr) mnl_socket_close(sock(socket_));
-    ifindex_ = other.ifindex_;
+    ifindexes_ = std::move(other.ifindexes_);
     socket_ = std::exchange(other.socket_, nullptr);
     seq_ = other.seq_;
     get_supported_ = other.get_supported_;
@@ -180,9 +182,25 @@ NeighbourTable::~NeighbourTable() {
   if (socket_ != nullptr) mnl_socket_close(sock(socket_));
 }
 
+std::optional<Neighbour> NeighbourTable::ours(std::span<const std::byte> message) const {
+  for (int ifindex : ifindexes_)
+    if (auto found = parse_neighbour(message, ifindex)) return found;
+  return std::nullopt;
+}
+
 Result<std::optional<MacAddr>> NeighbourTable::lookup(const IpAddr& requested) {
   // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d.
   const IpAddr addr = requested.unmapped();
+  // Each LAN's table in turn: an address belongs to one LAN's subnet, and
+  // a per-device get is what the kernel answers cheaply (neigh_get()).
+  for (int ifindex : ifindexes_) {
+    auto found = lookup_on(ifindex, addr);
+    if (!found || *found) return found;
+  }
+  return std::optional<MacAddr>{};
+}
+
+Result<std::optional<MacAddr>> NeighbourTable::lookup_on(int ifindex, const IpAddr& addr) {
   mnl_socket* nl = sock(socket_);
   const int fd = mnl_socket_get_fd(nl);
   const unsigned portid = mnl_socket_get_portid(nl);
@@ -201,9 +219,9 @@ Result<std::optional<MacAddr>> NeighbourTable::lookup(const IpAddr& requested) {
     if (!dump && !get_supported_) continue;
     const std::uint32_t seq = ++seq_;
     const std::size_t len = dump ? build_dump_request(buf, addr.family, seq)
-                                 : build_get_request(buf, ifindex_, addr, seq);
+                                 : build_get_request(buf, ifindex, addr, seq);
     if (mnl_socket_sendto(nl, buf, len) < 0) return errno_lookup(addr);
-    Match match{ifindex_, &addr, std::nullopt};
+    Match match{ifindex, &addr, std::nullopt};
     int ret = MNL_CB_OK;  // EINTR: read again
     do {
       const ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
@@ -233,7 +251,7 @@ Result<std::vector<IpAddr>> NeighbourTable::addresses_of(const MacAddr& mac) {
   }
   // There is no lookup by link-layer address: dump each family's table (a
   // session end, not a page load, pays for it) and keep this MAC's entries.
-  Collect collect{ifindex_, mac, {}};
+  Collect collect{[this](std::span<const std::byte> m) { return ours(m); }, mac, {}};
   for (IpAddr::Family family : {IpAddr::Family::v4, IpAddr::Family::v6}) {
     const std::uint32_t seq = ++seq_;
     const std::size_t len = build_dump_request(buf, family, seq);
@@ -261,9 +279,9 @@ Result<std::vector<Neighbour>> NeighbourTable::entries() {
   while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
   }
   struct Entries {
-    int ifindex;
+    const NeighbourTable* table;
     std::vector<Neighbour> found;
-  } collect{ifindex_, {}};
+  } collect{this, {}};
   for (IpAddr::Family family : {IpAddr::Family::v4, IpAddr::Family::v6}) {
     const std::uint32_t seq = ++seq_;
     const std::size_t len = build_dump_request(buf, family, seq);
@@ -278,9 +296,8 @@ Result<std::vector<Neighbour>> NeighbourTable::entries() {
       ret = mnl_cb_run(buf, static_cast<std::size_t>(n), seq, portid,
                        [](const nlmsghdr* nlh, void* data) -> int {
                          auto* c = static_cast<Entries*>(data);
-                         if (auto found = parse_neighbour(
-                                 std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len),
-                                 c->ifindex))
+                         if (auto found = c->table->ours(
+                                 std::span<const std::byte>(reinterpret_cast<const std::byte*>(nlh), nlh->nlmsg_len)))
                            c->found.push_back(*found);
                          return MNL_CB_OK;
                        },

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <array>
 #include <cstring>
 
 #include "captive/util/log.hpp"
@@ -28,13 +29,24 @@ std::uint64_t boottime_seconds() {
   return static_cast<std::uint64_t>(ts.tv_sec);
 }
 
+std::optional<std::size_t> find_lan(std::span<const int> ifindexes, std::uint32_t indev) {
+  for (std::size_t i = 0; i < ifindexes.size(); ++i)
+    if (static_cast<std::uint32_t>(ifindexes[i]) == indev) return i;
+  return std::nullopt;
+}
+
+Worker::Worker(std::uint16_t queue_num, std::span<const LanPath> lans, nfq::Source& source, Clock clock)
+    : queue_num_(queue_num), source_(source), clock_(clock != nullptr ? clock : boottime_seconds) {
+  for (const LanPath& lan : lans) {
+    ifindexes_.push_back(lan.ifindex);
+    lans_.push_back(std::make_unique<Lan>(lan));
+  }
+}
+
 Worker::Worker(std::uint16_t queue_num, const responder::Settings& settings, nfq::Source& source,
                inject::Sender& sender, Clock clock)
-    : queue_num_(queue_num),
-      source_(source),
-      sender_(sender),
-      responder_(settings),
-      clock_(clock != nullptr ? clock : boottime_seconds) {}
+    : Worker(queue_num, std::span<const LanPath>(std::array<LanPath, 1>{LanPath{0, settings, sender}}), source,
+             clock) {}
 
 bool Worker::step() {
   now_ = clock_();
@@ -53,6 +65,14 @@ void Worker::on_packet(const nfq::QueuedPacket& p) {
     ++no_hwaddr_;  // not from an Ethernet-like device: nobody to answer
     return;
   }
+  const auto lan = find_lan(ifindexes_, p.indev);
+  if (!lan) {
+    ++unknown_lan_;  // not from a LAN of ours (the ruleset queues only theirs)
+    return;
+  }
+  // A batch goes out of one LAN's socket: another LAN's frames start a new one.
+  if (batch_->count > 0 && *lan != batch_lan_) flush_frames();
+  batch_lan_ = *lan;
   // The responder builds its frames in the batch itself: room for a whole
   // answer first.
   if (kBatchFrames - batch_->count < responder::kMaxFrames) flush_frames();
@@ -61,16 +81,18 @@ void Worker::on_packet(const nfq::QueuedPacket& p) {
   sink.lengths = batch_->lengths.data() + batch_->count;
   sink.capacity = responder::kMaxFrames;
   const responder::Packet in{p.payload, p.original_length, *p.hwaddr, p.checksum_not_ready};
-  responder_.handle(in, now_, sink);
+  lans_[*lan]->responder.handle(in, now_, sink);
   batch_->count += sink.count;
 }
 
 void Worker::flush_frames() {
   Batch& b = *batch_;
+  if (b.count == 0) return;
+  inject::Sender& sender = lans_[batch_lan_]->sender;
   for (std::size_t i = 0; i < b.count; ++i) b.views[i] = std::span<const std::byte>(b.frames[i].data(), b.lengths[i]);
   std::span<const std::span<const std::byte>> pending(b.views.data(), b.count);
   while (!pending.empty()) {
-    auto sent = sender_.send_batch(pending);
+    auto sent = sender.send_batch(pending);
     if (!sent) {
       // Count this frame as lost and go on with the rest.
       if (send_errors_++ == 0)
@@ -90,12 +112,14 @@ void Worker::flush_frames() {
 }
 
 void Worker::add_counters(Counters& out) const {
-  const auto& r = responder_.stats();
-  for (std::size_t i = 0; i < static_cast<std::size_t>(responder::Outcome::count_); ++i) {
-    auto outcome = static_cast<responder::Outcome>(i);
-    add_counter(out, std::string("responder.") + responder::outcome_name(outcome), r.get(outcome));
+  for (const auto& lan : lans_) {
+    const auto& r = lan->responder.stats();
+    for (std::size_t i = 0; i < static_cast<std::size_t>(responder::Outcome::count_); ++i) {
+      auto outcome = static_cast<responder::Outcome>(i);
+      add_counter(out, std::string("responder.") + responder::outcome_name(outcome), r.get(outcome));
+    }
+    add_counter(out, "responder.probe_redirects", r.probe_redirects.load(std::memory_order_relaxed));
   }
-  add_counter(out, "responder.probe_redirects", r.probe_redirects.load(std::memory_order_relaxed));
   const auto& q = source_.stats();
   add_counter(out, "queue.packets", q.packets.load(std::memory_order_relaxed));
   add_counter(out, "queue.enobufs", q.enobufs.load(std::memory_order_relaxed));
@@ -104,6 +128,7 @@ void Worker::add_counters(Counters& out) const {
   add_counter(out, "queue.verdict_errors", q.verdict_errors.load(std::memory_order_relaxed));
   add_counter(out, "queue.drain_errors", drain_errors_.load(std::memory_order_relaxed));
   add_counter(out, "queue.no_hwaddr", no_hwaddr_.load(std::memory_order_relaxed));
+  add_counter(out, "queue.unknown_lan", unknown_lan_.load(std::memory_order_relaxed));
   // The kernel's own view: packets waiting for a verdict now, packets that
   // found the queue full and packets it could not hand to our socket (the
   // two drop counts stay 0 under fail-open: nfq::KernelDrops).
@@ -115,29 +140,32 @@ void Worker::add_counters(Counters& out) const {
   add_counter(out, "inject.send_errors", send_errors_.load(std::memory_order_relaxed));
 }
 
-Result<std::unique_ptr<PacketWorker>> PacketWorker::open(std::uint16_t queue_num, const responder::Settings& settings,
-                                                         const inject::Device& device, Clock clock) {
+Result<std::unique_ptr<PacketWorker>> PacketWorker::open(std::uint16_t queue_num, std::span<const LanSettings> lans,
+                                                         Clock clock) {
   nfq::Options options;
   options.queue_num = queue_num;
   auto queue = nfq::Queue::open(options);
   if (!queue) return queue.error();
-  auto sender = inject::PacketSocketSender::open(device);
-  if (!sender) return sender.error();
+  std::vector<std::unique_ptr<inject::PacketSocketSender>> senders;
+  for (const LanSettings& lan : lans) {
+    auto sender = inject::PacketSocketSender::open(lan.device);
+    if (!sender) return sender.error();
+    senders.push_back(std::make_unique<inject::PacketSocketSender>(std::move(*sender)));
+  }
   int stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (stop_fd < 0) return errno_error("eventfd for queue " + std::to_string(queue_num));
-  return std::unique_ptr<PacketWorker>(new PacketWorker(
-      queue_num, std::make_unique<nfq::Queue>(std::move(*queue)),
-      std::make_unique<inject::PacketSocketSender>(std::move(*sender)), settings, clock, stop_fd));
+  return std::unique_ptr<PacketWorker>(new PacketWorker(queue_num, std::make_unique<nfq::Queue>(std::move(*queue)),
+                                                        std::move(senders), lans, clock, stop_fd));
 }
 
 PacketWorker::PacketWorker(std::uint16_t queue_num, std::unique_ptr<nfq::Queue> queue,
-                           std::unique_ptr<inject::PacketSocketSender> sender, const responder::Settings& settings,
-                           Clock clock, int stop_fd)
-    : queue_num_(queue_num),
-      queue_(std::move(queue)),
-      sender_(std::move(sender)),
-      worker_(queue_num, settings, *queue_, *sender_, clock),
-      stop_fd_(stop_fd) {}
+                           std::vector<std::unique_ptr<inject::PacketSocketSender>> senders,
+                           std::span<const LanSettings> lans, Clock clock, int stop_fd)
+    : queue_num_(queue_num), queue_(std::move(queue)), senders_(std::move(senders)), stop_fd_(stop_fd) {
+  std::vector<LanPath> paths;
+  for (std::size_t i = 0; i < lans.size(); ++i) paths.push_back(LanPath{lans[i].device.ifindex, lans[i].settings, *senders_[i]});
+  worker_ = std::make_unique<Worker>(queue_num, paths, *queue_, clock);
+}
 
 PacketWorker::~PacketWorker() {
   stop();
@@ -166,7 +194,7 @@ void PacketWorker::run() {
     if (fds[0].revents == 0) continue;
     // Round after round while the socket is full; each has its verdict and
     // its frames sent, and a stop request is seen between them.
-    while (worker_.step()) {
+    while (worker_->step()) {
       pollfd stop{stop_fd_, POLLIN, 0};
       if (::poll(&stop, 1, 0) > 0) return;
     }

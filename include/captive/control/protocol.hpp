@@ -42,10 +42,20 @@ using Counters = std::vector<std::pair<std::string, std::uint64_t>>;
 
 // What `status` tells about the daemon itself (sessions and counters are
 // added by the protocol).
+// One LAN captived serves (--lan, repeatable), for `status`.
+struct LanInfo {
+  std::string name;
+  packet::MacAddr mac;     // the router's, source of the answers on this LAN
+  std::uint16_t mtu = 0;
+  std::string portal_url_v4;  // the 511's link for this LAN's clients ("" if none)
+  std::string portal_url_v6;
+};
+
 struct DaemonInfo {
   std::string version;
   std::chrono::seconds uptime{0};
   std::string queue_mode;  // "native" (nft queue) or "compat" (xt NFQUEUE through nft_compat)
+  std::vector<LanInfo> lans;
 };
 
 // What a reload did: keys applied now, keys that changed in the file but

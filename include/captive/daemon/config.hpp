@@ -18,8 +18,12 @@
 
 namespace captive::daemon {
 
+// At most this many --lan: each costs a portal socket per port and a
+// neighbour lookup per sign-in; a router has a few LANs, not dozens.
+inline constexpr std::size_t kMaxLans = 16;
+
 struct Config {
-  std::string lan;                                   // --lan IFACE (required)
+  std::vector<std::string> lans;                     // --lan IFACE (required, repeatable, in the order given)
   std::string state_dir = "/var/lib/captive";        // --state-dir DIR
   std::string socket_path = "/run/captive/captived.sock";  // --socket PATH
   std::uint16_t portal_port = 8511;                  // --portal-port N

@@ -35,7 +35,7 @@ Result<std::string> find_nft(std::string_view override_path, std::string_view pa
 // it is named in an `include`), the resolvers.
 struct RulesetLoad {
   std::string nft;
-  std::string lan;
+  std::vector<std::string> lans;  // captived --lan, in order; at least one
   std::uint16_t portal_port = 8511;
   std::string ruleset;
   std::vector<packet::IpAddr> dns_servers;
@@ -60,7 +60,8 @@ std::string load_script_with_lists(const RulesetLoad& load, const ListSets& list
 // lists_script through nft: a run-time change of the lists.
 Result<void> replace_lists(const RulesetLoad& load, const ListSets& lists);
 
-// nft -D lan="IFACE" -D portal_port=N -D portal_tls_port=N -f -  (the script comes on stdin).
+// nft -D lan="IFACE" -D portal_port=N -D portal_tls_port=N -f -  (the script comes on stdin);
+// with several LANs -D lan={"A","B"}: an anonymous set of the names.
 std::vector<std::string> nft_argv(const RulesetLoad& load);
 
 // The whole load as one nft script, hence one transaction:

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "captive/packet/address.hpp"
@@ -55,13 +56,17 @@ class NeighbourTable final : public Resolver {
   // Entries on device `ifindex` only. Opens a NETLINK_ROUTE socket; no
   // privilege needed. Errors: "open neighbour table: ...".
   static Result<NeighbourTable> open(int ifindex);
+  // Entries on any of these devices (captived's LANs, --lan repeated): a
+  // client of any LAN is found; a device not named is never asked.
+  static Result<NeighbourTable> open(std::vector<int> ifindexes);
   NeighbourTable(NeighbourTable&&) noexcept;
   NeighbourTable& operator=(NeighbourTable&&) noexcept;
   ~NeighbourTable() override;
 
   // Asks the kernel and waits for its answer (the kernel replies within the
-  // request, so this does not block in practice). Errors: "neighbour lookup
-  // 192.0.2.2: ...".
+  // request, so this does not block in practice); one request per device,
+  // in the order given, until one has a usable entry. Errors: "neighbour
+  // lookup 192.0.2.2: ...".
   Result<std::optional<packet::MacAddr>> lookup(const packet::IpAddr& addr) override;
   // Every address (IPv4 and IPv6) whose usable entry on this device names
   // `mac`: the addresses a device uses besides the one it signed in from
@@ -75,8 +80,11 @@ class NeighbourTable final : public Resolver {
   Result<std::vector<Neighbour>> entries();
 
  private:
-  NeighbourTable(int ifindex, void* socket) : ifindex_(ifindex), socket_(socket) {}
-  int ifindex_ = 0;
+  NeighbourTable(std::vector<int> ifindexes, void* socket) : ifindexes_(std::move(ifindexes)), socket_(socket) {}
+  Result<std::optional<packet::MacAddr>> lookup_on(int ifindex, const packet::IpAddr& addr);
+  // The entry in `message` if it is on one of our devices.
+  std::optional<Neighbour> ours(std::span<const std::byte> message) const;
+  std::vector<int> ifindexes_;
   void* socket_ = nullptr;  // struct mnl_socket*
   std::uint32_t seq_ = 0;
   bool get_supported_ = true;  // false once the kernel refused a per-address get

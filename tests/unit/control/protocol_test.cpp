@@ -243,7 +243,12 @@ TEST(Protocol, StatusSaysWhatRunsAndSumsTheCounters) {
     return Counters{{"queue.packets", 40}, {"portal.sign_ins", 2}, {"queue.enobufs", 3}, {"inject.send_errors", 1},
                     {"queue.kernel_full_drops", 5}, {"nft.restore_failures", 1}, {"responder.syn_ack", 12}};
   });
-  context.info = [] { return DaemonInfo{"0.1.0", std::chrono::seconds(3725), "compat"}; };
+  context.info = [] {
+    return DaemonInfo{"0.1.0", std::chrono::seconds(3725), "compat",
+                      {LanInfo{"br-guest", mac("02:00:00:00:01:01"), 1500, "http://192.0.2.1:8511/", ""},
+                       LanInfo{"br-hotel", mac("02:00:00:00:02:01"), 1400, "http://203.0.113.1:8511/",
+                               "http://[2001:db8:3::1]:8511/"}}};
+  };
   auto reply = answer_of(make_status_request(), context);
   ASSERT_TRUE(reply.at("ok").as_bool());
   const auto& status = reply.at("status").as_object();
@@ -251,6 +256,16 @@ TEST(Protocol, StatusSaysWhatRunsAndSumsTheCounters) {
   EXPECT_EQ(status.at("uptime_seconds").to_number<std::int64_t>(), 3725);
   EXPECT_EQ(status.at("queue_mode").as_string(), "compat");
   EXPECT_EQ(status.at("sessions").to_number<std::uint64_t>(), 2u);
+  // Every LAN captived serves (--lan repeated), in order.
+  const auto& lans = status.at("lans").as_array();
+  ASSERT_EQ(lans.size(), 2u);
+  EXPECT_EQ(lans[0].at("name").as_string(), "br-guest");
+  EXPECT_EQ(lans[0].at("mac").as_string(), "02:00:00:00:01:01");
+  EXPECT_EQ(lans[0].at("mtu").to_number<std::uint64_t>(), 1500u);
+  EXPECT_EQ(lans[1].at("name").as_string(), "br-hotel");
+  EXPECT_EQ(lans[1].at("mtu").to_number<std::uint64_t>(), 1400u);
+  EXPECT_EQ(lans[1].at("portal_url_v4").as_string(), "http://203.0.113.1:8511/");
+  EXPECT_EQ(lans[1].at("portal_url_v6").as_string(), "http://[2001:db8:3::1]:8511/");
   const auto& counters = status.at("counters").as_object();
   EXPECT_EQ(counters.at("queued_packets").to_number<std::uint64_t>(), 40u);
   EXPECT_EQ(counters.at("sign_ins").to_number<std::uint64_t>(), 2u);

@@ -27,7 +27,7 @@ TEST(Config, Defaults) {
   auto r = parse({"--lan", "eth1"});
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->action, Invocation::Action::run);
-  EXPECT_EQ(r->config.lan, "eth1");
+  EXPECT_EQ(r->config.lans, std::vector<std::string>{"eth1"});
   EXPECT_EQ(r->config.portal_port, 8511);
   EXPECT_EQ(r->config.session_timeout, 24h);
   EXPECT_EQ(r->config.queue_num, 0);
@@ -90,7 +90,7 @@ TEST(Config, EveryFlag) {
                   "--dns-server", "192.0.2.53", "--nft", "/usr/local/sbin/nft"});
   ASSERT_TRUE(r) << r.error().message();
   const Config& c = r->config;
-  EXPECT_EQ(c.lan, "br-lan");
+  EXPECT_EQ(c.lans, std::vector<std::string>{"br-lan"});
   EXPECT_EQ(c.state_dir, "/tmp/s");
   EXPECT_EQ(c.socket_path, "/tmp/c.sock");
   EXPECT_EQ(c.portal_port, 9000);
@@ -212,7 +212,7 @@ TEST(Config, LanInterfaceNames) {
   for (const char* good : {"eth0", "br-lan", "wlan0.100", "veth_c1", "a", "A-Z.a-z_09", "012345678901234"}) {
     auto r = parse({"--lan", good});
     ASSERT_TRUE(r) << good << ": " << r.error().message();
-    EXPECT_EQ(r->config.lan, good);
+    EXPECT_EQ(r->config.lans, std::vector<std::string>{good});
   }
   for (const char* bad : {"", ".", "..", "-eth0", "-", "0123456789abcdef", "eth0\"", "br\"lan", "eth 0", "eth0;",
                           "eth$x", "a/b", "eth0:1", "tab\tx", "eth0\n", "{eth0}", "eth0'", "\x7f", "\xc3\xa9th0"}) {
@@ -236,6 +236,33 @@ TEST(Config, Durations) {
     EXPECT_FALSE(parse_duration(bad)) << bad;
 }
 
+// --lan is repeatable (issue 9 item 11): each LAN is intercepted and
+// served; the order given is kept (the first is the one named first in
+// logs). A name twice is a mistake, not a second LAN; more than kMaxLans is
+// refused (each LAN costs a portal socket per port and a neighbour lookup
+// per sign-in).
+TEST(Config, SeveralLans) {
+  auto r = parse({"--lan", "br-guest", "--lan=br-hotel", "--lan", "eth2"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.lans, (std::vector<std::string>{"br-guest", "br-hotel", "eth2"}));
+  auto twice = parse({"--lan", "br-guest", "--lan", "br-hotel", "--lan", "br-guest"});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().message(), "--lan: br-guest given twice");
+  std::vector<std::string> args;
+  for (std::size_t i = 0; i < kMaxLans; ++i) {
+    args.push_back("--lan");
+    args.push_back("lan" + std::to_string(i));
+  }
+  auto most = parse(args);
+  ASSERT_TRUE(most) << most.error().message();
+  EXPECT_EQ(most->config.lans.size(), kMaxLans);
+  args.push_back("--lan");
+  args.push_back("one-more");
+  auto too_many = parse(args);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().message(), "--lan: one-more: more than " + std::to_string(kMaxLans) + " LANs");
+}
+
 // --- the config file (--config FILE) ---------------------------------------
 
 Result<Config> from_file(std::string_view text, std::vector<Setting> command_line = {}) {
@@ -243,6 +270,23 @@ Result<Config> from_file(std::string_view text, std::vector<Setting> command_lin
 }
 
 std::string error_of(const Result<Config>& r) { return r ? std::string("(accepted)") : r.error().message(); }
+
+TEST(ConfigFile, RepeatedLanLines) {
+  auto file = from_file("lan br-guest\nlan br-hotel\n");
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ(file->lans, (std::vector<std::string>{"br-guest", "br-hotel"}));
+  EXPECT_EQ(error_of(from_file("lan br-guest\nportal-port 9000\nlan br-guest\n")),
+            "captived.conf:3: lan: br-guest given twice");
+  // The command line's LANs replace the file's (as every key's flags do).
+  auto flags = from_file("lan br-guest\nlan br-hotel\n", {Setting{"lan", "eth1"}});
+  ASSERT_TRUE(flags) << flags.error().message();
+  EXPECT_EQ(flags->lans, std::vector<std::string>{"eth1"});
+  // A change of the LANs needs a restart (sockets, the ruleset's names).
+  auto changes = changed_keys(*file, *flags);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].key, "lan");
+  EXPECT_EQ(changes[0].applies, Applies::restart);
+}
 
 TEST(ConfigFile, EveryFlagIsAKey) {
   auto file = from_file(
@@ -286,7 +330,7 @@ TEST(ConfigFile, CommentsBlankLinesAndEqualsSign) {
       "\tlog-level\twarning\t\n"
       "bind-ip # bare word, then a comment\n");
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->lan, "br0");
+  EXPECT_EQ(c->lans, std::vector<std::string>{"br0"});
   EXPECT_EQ(c->site_name, "Bar#1");
   EXPECT_EQ(c->session_timeout, 2h);
   EXPECT_EQ(c->portal_port, 8600);
@@ -304,7 +348,7 @@ TEST(ConfigFile, CommandLineWins) {
       "portal-port 9000\n";
   auto c = from_file(text, {{"lan", "br-cli"}, {"session-timeout", "15m"}, {"dns-server", "198.51.100.53"}});
   ASSERT_TRUE(c) << c.error().message();
-  EXPECT_EQ(c->lan, "br-cli");
+  EXPECT_EQ(c->lans, std::vector<std::string>{"br-cli"});
   EXPECT_EQ(c->session_timeout, 15min);
   ASSERT_EQ(c->dns_servers.size(), 1u) << "a repeatable key on the command line replaces the file's list";
   EXPECT_EQ(c->dns_servers[0].to_string(), "198.51.100.53");

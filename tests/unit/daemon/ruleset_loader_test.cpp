@@ -39,10 +39,19 @@ TEST(RulesetLoader, DnsSetsScriptFlushesBothSetsThenAdds) {
 }
 
 TEST(RulesetLoader, ArgvDefinesTheInterfaceAsAnNftStringAndReadsStdin) {
-  RulesetLoad load{"/usr/sbin/nft", "br-lan", 9000, "/r.nft", {}, 9443};
+  RulesetLoad load{"/usr/sbin/nft", {"br-lan"}, 9000, "/r.nft", {}, 9443};
   // Both portal ports: chain portal_input records the peers of each.
   EXPECT_EQ(nft_argv(load), (std::vector<std::string>{"/usr/sbin/nft", "-D", "lan=\"br-lan\"", "-D", "portal_port=9000",
                                                       "-D", "portal_tls_port=9443", "-f", "-"}));
+}
+
+// More than one LAN: an anonymous set of names, which each `iifname $lan`
+// and `oifname $lan` of captive.nft matches as a whole (as install-ruleset
+// --lan A --lan B writes it).
+TEST(RulesetLoader, SeveralLansAreAnAnonymousSet) {
+  RulesetLoad load{"/usr/sbin/nft", {"br-guest", "br-hotel"}, 8511, "/r.nft", {}, 8443};
+  EXPECT_EQ(nft_argv(load), (std::vector<std::string>{"/usr/sbin/nft", "-D", "lan={\"br-guest\",\"br-hotel\"}", "-D",
+                                                      "portal_port=8511", "-D", "portal_tls_port=8443", "-f", "-"}));
 }
 
 TEST(RulesetLoader, IncludablePaths) {

@@ -239,5 +239,78 @@ TEST_F(WorkerTest, CookieValidityFollowsTheInjectedClock) {
   EXPECT_EQ(sent_segment(0).tcp().flags(), packet::kTcpRst);
 }
 
+// More than one LAN (captived --lan A --lan B): each queued packet is
+// answered as the LAN it came in on (NFQA_IFINDEX_INDEV) has it: that
+// LAN's router MAC, MTU (the SYN-ACK's MSS) and portal address, sent out of
+// that LAN's socket. A packet from a device that is no LAN of ours gets no
+// answer (counted): never one guessed from another LAN.
+TEST(WorkerLans, EachPacketIsAnsweredAsItsLan) {
+  g_now = 64 * 5000 + 3;
+  responder::Settings guest = settings();
+  responder::Settings hotel = settings();
+  hotel.lan_mac = *packet::MacAddr::parse("02:00:00:00:00:02");
+  hotel.lan_mtu = 1400;
+  hotel.portal_url_v4 = "http://203.0.113.1:8511/";
+  FakeSource source{32};
+  FakeSender guest_sender, hotel_sender;
+  const LanPath lans[] = {{3, guest, guest_sender}, {7, hotel, hotel_sender}};
+  Worker worker(0, lans, source, test_clock);
+
+  const auto syn4 = fixtures::l3_bytes(fixtures::kV4SynFrame);
+  auto from = [&](std::uint32_t id, std::span<const std::byte> l3, std::uint32_t indev) {
+    auto p = queued(id, l3);
+    p.indev = indev;
+    return p;
+  };
+  // Interleaved in one round: each frame leaves by its own LAN's socket.
+  source.load({from(1, syn4, 7), from(2, syn4, 3), from(3, syn4, 7), from(4, syn4, 9)});
+  EXPECT_FALSE(worker.step());
+  ASSERT_EQ(source.verdicts.size(), 1u);
+  EXPECT_EQ(source.verdicts[0], (FakeSource::Verdict{4, NF_DROP})) << "every packet has its verdict";
+  ASSERT_EQ(hotel_sender.count(), 2u);
+  ASSERT_EQ(guest_sender.count(), 1u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto eth = packet::EthernetView::parse(hotel_sender.frame(i));
+    ASSERT_TRUE(eth);
+    EXPECT_EQ(eth->src(), hotel.lan_mac);
+    auto seg = packet::SegmentView::parse(eth->payload());
+    ASSERT_TRUE(seg);
+    EXPECT_EQ(seg->tcp().mss(), 1400 - 40) << "the MTU of the LAN it came in on";
+  }
+  auto eth = packet::EthernetView::parse(guest_sender.frame(0));
+  ASSERT_TRUE(eth);
+  EXPECT_EQ(eth->src(), guest.lan_mac);
+  const std::uint32_t hotel_cookie = packet::SegmentView::parse(
+      packet::EthernetView::parse(hotel_sender.frame(0))->payload())->tcp().seq();
+
+  // The request on the hotel LAN: the link names the hotel LAN's portal.
+  const auto req = request_for(fixtures::kV4RequestFrame, hotel_cookie);
+  hotel_sender.clear();
+  source.load({from(5, req, 7)});
+  worker.step();
+  ASSERT_EQ(hotel_sender.count(), 1u);
+  auto answer = packet::SegmentView::parse(packet::EthernetView::parse(hotel_sender.frame(0))->payload());
+  ASSERT_TRUE(answer);
+  const std::string text(reinterpret_cast<const char*>(answer->payload().data()), answer->payload().size());
+  EXPECT_NE(text.find("http://203.0.113.1:8511/?url="), std::string::npos) << text;
+  EXPECT_EQ(text.find("192.0.2.1"), std::string::npos) << text;
+
+  Counters counters;
+  worker.add_counters(counters);
+  std::map<std::string, std::uint64_t> by_name(counters.begin(), counters.end());
+  EXPECT_EQ(by_name["queue.unknown_lan"], 1u);
+  EXPECT_EQ(by_name["responder.syn_ack"], 3u) << "the LANs' responders summed";
+  EXPECT_EQ(by_name["responder.answered"], 1u);
+}
+
+TEST(WorkerLans, FindLanByIfindex) {
+  const int ifindexes[] = {3, 7, 12};
+  EXPECT_EQ(find_lan(ifindexes, 3), std::optional<std::size_t>(0));
+  EXPECT_EQ(find_lan(ifindexes, 12), std::optional<std::size_t>(2));
+  EXPECT_EQ(find_lan(ifindexes, 0), std::nullopt) << "no NFQA_IFINDEX_INDEV";
+  EXPECT_EQ(find_lan(ifindexes, 4), std::nullopt);
+  EXPECT_EQ(find_lan({}, 3), std::nullopt);
+}
+
 }  // namespace
 }  // namespace captive::worker
