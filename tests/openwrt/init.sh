@@ -15,6 +15,13 @@ echo 'show dhcp.@dnsmasq[0] dhcp.cfg01411c=dnsmasq' >>"$TEST_UCI"
 assert_eq "procd script" 1 "$USE_PROCD"
 [ "$START" -gt 19 ] && ok "starts after the firewall (19)" || fail "START=$START not after fw4's 19"
 
+# --- as installed: off until the admin has chosen the networks ---
+use_uci "$PKG/files/captive.config"
+start_service 2>/dev/null
+assert_eq "shipped config: start_service succeeds" 0 $?
+assert_lacks "shipped config: nothing started (enabled '0')" "$PROCD_LOG" "open_instance"
+: >"$NFT_LOG"
+
 # --- start: the instance procd runs ---
 use_uci "$F/captive-full"
 start_service
