@@ -51,7 +51,8 @@ captive_valid_ifname() {
 captive_valid_value() {
 	local nl='
 '
-	local cr="$(printf '\r')"
+	local cr
+	cr="$(printf '\r')"
 	case "$1" in
 		*"$nl"*|*"$cr"*) return 1 ;;
 		*' #'*|*'	#'*|'#'*) return 1 ;;
@@ -239,9 +240,12 @@ captive_restart_needed() {
 # /etc/config/captive when the first `config captive` section is enabled
 # and names a device; removes it when disabled. For uci-defaults, where
 # neither procd nor captived runs.
+_captive_first_section() {
+	[ -n "$section" ] || section="$1"
+}
+
 captive_update_table_file() {
 	local section="" enabled tmp
-	_captive_first_section() { [ -n "$section" ] || section="$1"; }
 	config_load captive
 	config_foreach _captive_first_section captive
 	[ -n "$section" ] || return 0
