@@ -368,7 +368,7 @@ const Key* find_key(std::string_view name) {
 }
 
 // Options of the command line only (not keys of the file).
-enum : int { kConfigOption = 1000, kHelpOption, kVersionOption, kFirstKey = 2000 };
+enum : int { kConfigOption = 1000, kHelpOption, kVersionOption, kCheckConfigOption, kFirstKey = 2000 };
 
 // The checks across keys, once everything is read.
 Result<void> check_whole(const Config& c, std::string_view file_name) {
@@ -448,6 +448,9 @@ std::string usage(std::string_view program) {
                        "dashes (`lan br-lan`); flags given here win. SIGHUP and\n"
                        "`captivectl reload` read it again (see captived(8))");
   for (const Key& k : kKeys) row("--" + std::string(k.name) + (k.value.empty() ? "" : " " + std::string(k.value)), k.help);
+  row("--check-config", "read and check the options and the --config file, say\n"
+                        "what is wrong (exit 2) or nothing (exit 0), and exit\n"
+                        "without touching the system (init scripts run it first)");
   row("--help", "this text");
   row("--version", "the version");
   return text;
@@ -461,6 +464,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
   options.push_back(option{"config", required_argument, nullptr, kConfigOption});
   options.push_back(option{"help", no_argument, nullptr, kHelpOption});
   options.push_back(option{"version", no_argument, nullptr, kVersionOption});
+  options.push_back(option{"check-config", no_argument, nullptr, kCheckConfigOption});
   options.push_back(option{nullptr, 0, nullptr, 0});
   Invocation inv;
   Config& c = inv.config;
@@ -482,6 +486,8 @@ Result<Invocation> parse_args(int argc, char** argv) {
         break;
       case kHelpOption: inv.action = Invocation::Action::help; return inv;
       case kVersionOption: inv.action = Invocation::Action::version; return inv;
+      // Parsing goes on: the rest of the line is part of what is checked.
+      case kCheckConfigOption: inv.action = Invocation::Action::check_config; break;
       case ':': return bad(std::string(argv[optind - 1]) + ": needs a value");
       default: return bad(std::string("unknown option: ") + argv[optind - 1] + " (see --help)");
     }
@@ -535,7 +541,7 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name,
       return fail("write keys without their dashes: `" + std::string(bare.substr(0, 64)) + "`, not `" +
                   std::string(name.substr(0, 66)) + "`");
     }
-    if (name == "config" || name == "help" || name == "version")
+    if (name == "config" || name == "help" || name == "version" || name == "check-config")
       return fail(std::string(name) + ": only on the command line");
     const Key* key = find_key(name);
     if (!key) return fail("unknown key: " + std::string(name.substr(0, 64)) + " (see captived --help)");

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       std::puts("captived " CAPTIVE_VERSION);
       return 0;
     case daemon::Invocation::Action::run:
+    case daemon::Invocation::Action::check_config:
       break;
   }
   daemon::Config config = invocation->config;
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
     }
     config = std::move(*loaded);
   }
+  // Nothing opened, nothing loaded: a service manager (OpenWrt's init script)
+  // checks the file it wrote before it (re)starts us, so a bad value is
+  // reported once instead of a respawn loop.
+  if (invocation->action == daemon::Invocation::Action::check_config) return 0;
   log::set_level(config.log_level);
   // A client that hangs up mid-answer must cost an EPIPE, not the daemon.
   ::signal(SIGPIPE, SIG_IGN);

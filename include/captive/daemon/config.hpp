@@ -74,7 +74,7 @@ struct Setting {
 };
 
 struct Invocation {
-  enum class Action { run, help, version };
+  enum class Action { run, help, version, check_config };
   Action action = Action::run;
   // Without --config: the whole configuration, validated. With --config:
   // the command line alone (load_config() makes the real one).

@@ -160,6 +160,24 @@ TEST(Config, HelpAndVersion) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag;
 }
 
+// --check-config: OpenWrt's init script asks captived whether the file it
+// wrote is good before procd (re)starts the daemon. It must still check
+// everything (a bad value is an error, not "check passed"), and it is not a
+// key of the file.
+TEST(Config, CheckConfig) {
+  auto ok = parse({"--check-config", "--lan", "br-lan"});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->action, Invocation::Action::check_config);
+  EXPECT_EQ(ok->config.lan, "br-lan");
+  EXPECT_FALSE(parse({"--check-config"}));  // --lan is still required
+  EXPECT_FALSE(parse({"--check-config", "--lan", "br-lan", "--portal-port", "0"}));
+  EXPECT_EQ(parse({"--lan", "br-lan", "--config", "/c", "--check-config"})->action, Invocation::Action::check_config);
+  auto in_file = parse_config("lan br-lan\ncheck-config\n", "f", {});
+  ASSERT_FALSE(in_file);
+  EXPECT_EQ(in_file.error().message(), "f:2: check-config: only on the command line");
+  EXPECT_NE(usage("captived").find("--check-config"), std::string::npos);
+}
+
 TEST(Config, ClearErrors) {
   struct Case {
     std::vector<std::string> args;
