@@ -168,7 +168,7 @@ TEST(Config, CheckConfig) {
   auto ok = parse({"--check-config", "--lan", "br-lan"});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->action, Invocation::Action::check_config);
-  EXPECT_EQ(ok->config.lan, "br-lan");
+  EXPECT_EQ(ok->config.lans, std::vector<std::string>{"br-lan"});
   EXPECT_FALSE(parse({"--check-config"}));  // --lan is still required
   EXPECT_FALSE(parse({"--check-config", "--lan", "br-lan", "--portal-port", "0"}));
   EXPECT_EQ(parse({"--lan", "br-lan", "--config", "/c", "--check-config"})->action, Invocation::Action::check_config);
