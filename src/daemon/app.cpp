@@ -21,6 +21,9 @@
 #include <optional>
 
 #include "captive/auth/backend.hpp"
+#include "captive/auth/gate.hpp"
+#include "captive/auth/limiter.hpp"
+#include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/conntrack/flows.hpp"
 #include "captive/control/server.hpp"
@@ -141,7 +144,27 @@ void warn_if_key_readable(const std::string& key_file) {
              static_cast<unsigned>(st.st_mode & 0777));
 }
 
+// What a backend may use: the configuration, the worker pool for CPU-heavy
+// work and the event loop its answers go back to.
+struct AuthContext {
+  const Config& config;
+  auth::WorkPool& pool;
+  std::function<void(std::function<void()>)> home;
+};
+
+// The backend `name` (one of auth::kBackendNames). A backend whose files
+// cannot be read refuses the start, with the file's error.
+Result<std::unique_ptr<auth::Backend>> make_backend(std::string_view name, const AuthContext& context) {
+  (void)context;
+  if (name == "click") return std::unique_ptr<auth::Backend>(std::make_unique<auth::ClickThrough>());
+  return make_error(0, "--auth " + std::string(name) + ": not built into this captived");
+}
+
 }  // namespace
+
+// Sign-in attempts waiting for the auth pool at most: with ~100 ms per
+// hash on a router's core (docs/performance.md), about 1.6 s of work.
+constexpr std::size_t kAuthQueue = 16;
 
 struct App::Impl {
   Config config;
@@ -166,7 +189,12 @@ struct App::Impl {
   std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
-  auth::ClickThrough backend;
+  // The sign-in backends (--auth) behind one Gate with the abuse limits
+  // (home thread), and the pool their CPU-heavy work runs on. The pool is
+  // declared after the gate: it stops (joins) before the backends go.
+  auth::Limiter limiter;
+  std::optional<auth::Gate> gate;
+  std::optional<auth::WorkPool> auth_pool;
   // What each client asked and got (captivectl doctor): written by the
   // queue threads and the portal, read by the control socket.
   std::unique_ptr<responder::ClientLog> client_log;
@@ -660,6 +688,15 @@ struct App::Impl {
       add_counter(out, "portal.tls_connections_evicted", portal_tls_server->connections_evicted());
       add_counter(out, "portal.tls_connections_refused", portal_tls_server->connections_refused());
     }
+    add_counter(out, "portal.busy", p.busy);
+    add_counter(out, "portal.locked_out", p.locked_out);
+    {
+      auth::Counters auth_counters;
+      gate->counters(auth_counters);
+      for (const auto& [name, value] : auth_counters) add_counter(out, name, value);
+      add_counter(out, "auth.pool_done", auth_pool->done());
+      add_counter(out, "auth.pool_rejected", auth_pool->rejected());
+    }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;
@@ -850,9 +887,30 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     api_url_v4 = addresses.v4 ? portal_url(*addresses.v4, config.portal_tls_port, "https") : "";
     api_url_v6 = addresses.v6 ? portal_url(*addresses.v6, config.portal_tls_port, "https") : "";
   }
+  // The sign-in backends. One pool thread: Argon2id uses --pwhash-mem per
+  // hash at a time, and a router has one or two cores (docs/auth.md); the
+  // queue holds what the pool does in about a second and a half.
+  s.auth_pool.emplace(1, kAuthQueue, "captived-auth");
+  {
+    std::vector<std::unique_ptr<auth::Backend>> backends;
+    const AuthContext auth_context{s.config, *s.auth_pool, [&s](std::function<void()> job) { asio::post(s.io, std::move(job)); }};
+    for (const auto& name : auth_backends(config)) {
+      auto backend = make_backend(name, auth_context);
+      if (!backend) return backend.error();
+      backends.push_back(std::move(*backend));
+    }
+    auth::GateExecutors gate_executors;
+    gate_executors.after = [&s](std::chrono::milliseconds delay, auth::GateExecutors::Job job) {
+      auto timer = std::make_shared<asio::steady_timer>(s.io, delay);
+      timer->async_wait([timer, job = std::move(job)](boost::system::error_code ec) {
+        if (!ec) job();
+      });
+    };
+    s.gate.emplace(std::move(backends), s.limiter, std::move(gate_executors));
+  }
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name, std::move(hosts),
                                             secrets.link_key, api_url_v4, api_url_v6, config.venue_url},
-                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
+                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, *s.gate,
                                           now_seconds, portal_executors,
                                           [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
                                           s.client_log.get()});
