@@ -40,8 +40,9 @@ void Gate::judge(const Attempt& attempt, Verdict done) {
       return done(Decision::refuse(Decision::Outcome::refused, "This way of signing in is not offered here."));
     }
   }
-  // Every backend's attempt passes the limiter: click-through never fails a
-  // credential, so only a MAC that failed others' is held back there too.
+  // Click-through has nothing to guess: neither a lockout nor the global
+  // cap stops it (a flood of guesses must not shut the door on everybody).
+  if (!backend->takes_credentials()) return backend->judge(attempt, std::move(done));
   auto check = limiter_.check(attempt.mac);
   if (!check.open()) {
     Decision d = Decision::refuse(Decision::Outcome::locked_out, {});

@@ -107,6 +107,10 @@ class Backend {
   virtual Result<void> reload() { return {}; }
   // Counters for `captivectl stats`, each name prefixed "auth.".
   virtual void counters(Counters& out) const { (void)out; }
+  // Whether attempts can be guesses (passwords, codes): the Gate's abuse
+  // limits apply to them. False for click-through, which a lockout or the
+  // global cap must not stop.
+  virtual bool takes_credentials() const { return true; }
 };
 
 // Accepts whoever ticked "I accept the terms" (field accept_terms=yes).
@@ -115,6 +119,7 @@ class ClickThrough final : public Backend {
   std::string_view name() const override { return "click"; }
   std::vector<Form> forms() const override;
   void judge(const Attempt& attempt, Verdict done) override;
+  bool takes_credentials() const override { return false; }
 };
 
 }  // namespace captive::auth

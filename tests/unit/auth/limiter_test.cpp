@@ -220,9 +220,33 @@ TEST_F(GateFixture, WrongCredentialsAreHeldBackThenLockOut) {
   EXPECT_EQ(counters[1], (std::pair<std::string, std::uint64_t>{"auth.lockouts", 1}));
 }
 
+TEST_F(GateFixture, ClickThroughIsNeverLockedOut) {
+  std::vector<std::unique_ptr<Backend>> backends;
+  backends.push_back(std::make_unique<ClickThrough>());
+  auto s = std::make_unique<Scripted>("users");
+  Scripted* pw = s.get();
+  backends.push_back(std::move(s));
+  LimiterSettings tight;
+  tight.global_per_second = 1;
+  Limiter limiter2(tight, clock.fn());
+  Gate g(std::move(backends), limiter2);
+  auto run = [&](std::string form) {
+    Decision out;
+    g.judge(Attempt{mac("02:00:00:00:00:01"), ip("192.0.2.2"), std::move(form)}, [&](Decision d) { out = d; });
+    return out;
+  };
+  for (int i = 0; i < 5; ++i) {
+    run("method=users");
+    clock.now += 10s;
+  }
+  EXPECT_EQ(run("method=users").outcome, Decision::Outcome::locked_out);
+  EXPECT_EQ(pw->calls, 5);
+  EXPECT_TRUE(run("method=click&accept_terms=yes").accepted());  // same MAC, bucket empty
+}
+
 TEST_F(GateFixture, RefusalsThatAreNotCredentialsAreNotCounted) {
-  click->next = Decision::refuse(Decision::Outcome::refused, "Tick it.");
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(judge("method=click").outcome, Decision::Outcome::refused);
+  users->next = Decision::refuse(Decision::Outcome::refused, "Voucher used up.");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(judge("method=users").outcome, Decision::Outcome::refused);
   EXPECT_EQ(limiter.stats().failures, 0u);
   EXPECT_TRUE(delays.empty());
 }
