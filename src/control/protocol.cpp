@@ -280,6 +280,7 @@ void do_status(Context& context, Reply reply) {
       lans.push_back(std::move(l));
     }
     status["lans"] = std::move(lans);
+    if (!info.users_file.empty()) status["users_file"] = info.users_file;
     status["sessions"] = clients->size();
     status["counters"] = summary_of(counter_object(context));
     json::object out;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdint>
 
 #include "captive/control/protocol.hpp"
 
@@ -83,6 +84,22 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   auto n = parse_number(text);
   if (!n || *n == 0 || *n > 365ull * 86400 / unit) return std::nullopt;
   return std::chrono::seconds(*n * unit);
+}
+
+std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t unit = 1;
+  switch (text.back()) {
+    case 'k': case 'K': unit = 1000; break;
+    case 'M': unit = 1000ull * 1000; break;
+    case 'G': unit = 1000ull * 1000 * 1000; break;
+    case 'T': unit = 1000ull * 1000 * 1000 * 1000; break;
+    default: break;
+  }
+  if (unit != 1) text.remove_suffix(1);
+  auto n = parse_number(text);
+  if (!n || *n == 0 || *n > UINT64_MAX / unit) return std::nullopt;
+  return *n * unit;
 }
 
 std::optional<std::uint64_t> parse_rate(std::string_view text) {

@@ -21,6 +21,10 @@
 #include <optional>
 
 #include "captive/auth/backend.hpp"
+#include "captive/auth/gate.hpp"
+#include "captive/auth/limiter.hpp"
+#include "captive/auth/users.hpp"
+#include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/conntrack/flows.hpp"
 #include "captive/control/server.hpp"
@@ -141,7 +145,33 @@ void warn_if_key_readable(const std::string& key_file) {
              static_cast<unsigned>(st.st_mode & 0777));
 }
 
+// What a backend may use: the configuration, the worker pool for CPU-heavy
+// work and the event loop its answers go back to.
+struct AuthContext {
+  const Config& config;
+  auth::WorkPool& pool;
+  std::function<void(std::function<void()>)> home;
+};
+
+// The backend `name` (one of auth::kBackendNames). A backend whose files
+// cannot be read refuses the start, with the file's error.
+Result<std::unique_ptr<auth::Backend>> make_backend(std::string_view name, const AuthContext& context) {
+  if (name == "click") return std::unique_ptr<auth::Backend>(std::make_unique<auth::ClickThrough>());
+  if (name == "users") {
+    auto users = auth::Users::open(context.config.users_file,
+                                   auth::PwhashParams{context.config.pwhash_ops, context.config.pwhash_mem},
+                                   context.pool, context.home);
+    if (!users) return users.error();
+    return std::unique_ptr<auth::Backend>(std::move(*users));
+  }
+  return make_error(0, "--auth " + std::string(name) + ": not built into this captived");
+}
+
 }  // namespace
+
+// Sign-in attempts waiting for the auth pool at most: with ~100 ms per
+// hash on a router's core (docs/performance.md), about 1.6 s of work.
+constexpr std::size_t kAuthQueue = 16;
 
 struct App::Impl {
   Config config;
@@ -168,7 +198,12 @@ struct App::Impl {
   std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
-  auth::ClickThrough backend;
+  // The sign-in backends (--auth) behind one Gate with the abuse limits
+  // (home thread), and the pool their CPU-heavy work runs on. The pool is
+  // declared after the gate: it stops (joins) before the backends go.
+  auth::Limiter limiter;
+  std::optional<auth::Gate> gate;
+  std::optional<auth::WorkPool> auth_pool;
   // What each client asked and got (captivectl doctor): written by the
   // queue threads and the portal, read by the control socket.
   std::unique_ptr<responder::ClientLog> client_log;
@@ -289,6 +324,18 @@ struct App::Impl {
   // are applied; keys that need a restart keep their running value (and are
   // named, in the log and the answer).
   void reload(control::Done<control::ReloadOutcome> done) {
+    // The backends' files (the users file) are read again in any case:
+    // `captivectl user add` asks for this after each edit.
+    const auto backends = auth_backends(config);
+    const bool auth_files = std::find(backends.begin(), backends.end(), "users") != backends.end();
+    Result<void> auth_reloaded = gate->reload();
+    if (config.config_file.empty() && auth_files) {
+      if (!auth_reloaded) return done(make_error(0, auth_reloaded.error().message() + "; keeping the users loaded before"));
+      control::ReloadOutcome outcome;
+      outcome.file = config.users_file;
+      outcome.changed.push_back("users");
+      return done(std::move(outcome));
+    }
     if (config.config_file.empty()) {
       LOG_WARN("reload: captived was started without --config: nothing to read again");
       return done(make_error(0, "captived was started without --config: nothing to read again"));
@@ -660,6 +707,8 @@ struct App::Impl {
       add_counter(out, "portal.logouts", p.logouts);
       add_counter(out, "portal.blocked", p.blocked);
       add_counter(out, "portal.api_requests", p.api_requests);
+      add_counter(out, "portal.busy", p.busy);
+      add_counter(out, "portal.locked_out", p.locked_out);
     }
     for (const auto& server : portal_servers) {
       add_counter(out, "portal.connections_evicted", server->connections_evicted());
@@ -670,6 +719,13 @@ struct App::Impl {
     for (const auto& server : portal_tls_servers) {
       add_counter(out, "portal.tls_connections_evicted", server->connections_evicted());
       add_counter(out, "portal.tls_connections_refused", server->connections_refused());
+    }
+    {
+      auth::Counters auth_counters;
+      gate->counters(auth_counters);
+      for (const auto& [name, value] : auth_counters) add_counter(out, name, value);
+      add_counter(out, "auth.pool_done", auth_pool->done());
+      add_counter(out, "auth.pool_rejected", auth_pool->rejected());
     }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
@@ -876,6 +932,27 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   if (tls)
     for (auto& host : portal::accepted_hosts(lan_ips, config.portal_tls_port, config.portal_url))
       if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) hosts.push_back(std::move(host));
+  // The sign-in backends. One pool thread: Argon2id uses --pwhash-mem per
+  // hash at a time, and a router has one or two cores (docs/auth.md); the
+  // queue holds what the pool does in about a second and a half.
+  s.auth_pool.emplace(1, kAuthQueue, "captived-auth");
+  {
+    std::vector<std::unique_ptr<auth::Backend>> backends;
+    const AuthContext auth_context{s.config, *s.auth_pool, [&s](std::function<void()> job) { asio::post(s.io, std::move(job)); }};
+    for (const auto& name : auth_backends(config)) {
+      auto backend = make_backend(name, auth_context);
+      if (!backend) return backend.error();
+      backends.push_back(std::move(*backend));
+    }
+    auth::GateExecutors gate_executors;
+    gate_executors.after = [&s](std::chrono::milliseconds delay, auth::GateExecutors::Job job) {
+      auto timer = std::make_shared<asio::steady_timer>(s.io, delay);
+      timer->async_wait([timer, job = std::move(job)](boost::system::error_code ec) {
+        if (!ec) job();
+      });
+    };
+    s.gate.emplace(std::move(backends), s.limiter, std::move(gate_executors));
+  }
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
   // --portal-url names it; else with --tls-cert our HTTPS port on the LAN
   // address of the client's family; else (no certificate) the http page.
@@ -891,7 +968,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     s.handlers.push_back(std::make_unique<portal::Handler>(
         portal::HandlerSettings{config.session_timeout, config.site_name, hosts, secrets.link_key, api_url_v4,
                                 api_url_v6, config.venue_url},
-        portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend, now_seconds,
+        portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, *s.gate, now_seconds,
                               portal_executors, [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
                               s.client_log.get()}));
   }
@@ -953,7 +1030,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
         CAPTIVE_VERSION,
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started_at),
         s.queue_kind.load() == nft::QueueKind::native ? "native" : "compat",
-        {}};
+        {},
+        s.gate->find("users") ? s.config.users_file : std::string()};
     for (const auto& lan : s.lans)
       info.lans.push_back(control::LanInfo{lan.device.name, lan.device.mac, lan.device.mtu, lan.settings.portal_url_v4,
                                            lan.settings.portal_url_v6});

@@ -10,6 +10,8 @@
 #include <charconv>
 #include <vector>
 
+#include "captive/auth/backend.hpp"
+#include "captive/auth/password.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
 
@@ -148,6 +150,55 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.venue_url; }},
+    {"auth", "NAME", Applies::restart,
+     "a sign-in backend: click (accept the terms), users (--users\nfile); repeatable, the page shows each "
+     "one's form in this\norder (default: click; docs/auth.md)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (std::find(std::begin(auth::kBackendNames), std::end(auth::kBackendNames), v) ==
+           std::end(auth::kBackendNames)) {
+         std::string valid;
+         for (auto n : auth::kBackendNames) valid += (valid.empty() ? "" : ", ") + std::string(n);
+         return bad("not a sign-in backend (one of " + valid + "): " + std::string(v.substr(0, 64)));
+       }
+       if (std::find(c.auth.begin(), c.auth.end(), v) == c.auth.end()) c.auth.emplace_back(v);
+       return {};
+     },
+     [](const Config& c) {
+       std::string out;
+       for (const auto& a : c.auth) out += (out.empty() ? "" : " ") + a;
+       return out;
+     }},
+    {"users", "FILE", Applies::restart,
+     "the users file of --auth users: NAME:HASH[:OPTIONS] lines\n(captivectl user add; default /etc/captive/users; "
+     "read\nagain on reload)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.users_file = v;
+       return {};
+     },
+     [](const Config& c) { return c.users_file; }},
+    {"pwhash-ops", "N", Applies::restart,
+     "Argon2id passes of a password hash (default 2; docs/auth.md):\nfor the unknown-user dummy; captivectl "
+     "takes the same flag",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       auth::PwhashParams p{n.value_or(0), c.pwhash_mem};
+       if (!n) return bad("not a number: " + std::string(v.substr(0, 64)));
+       if (auto ok = auth::check_params(p); !ok) return bad(ok.error().what.substr(ok.error().what.find(':') + 2));
+       c.pwhash_ops = *n;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.pwhash_ops); }},
+    {"pwhash-mem", "SIZE", Applies::restart, "Argon2id memory of a password hash: 4M, 16M (default 4M)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto m = auth::parse_memory(v);
+       if (!m) return bad("not a size (like 4M, 16M, 4096K): " + std::string(v.substr(0, 64)));
+       if (auto ok = auth::check_params(auth::PwhashParams{c.pwhash_ops, *m}); !ok)
+         return bad(ok.error().what.substr(ok.error().what.find(':') + 2));
+       c.pwhash_mem = *m;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.pwhash_mem); }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -397,25 +448,19 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+std::vector<std::string> auth_backends(const Config& config) {
+  if (config.auth.empty()) return {"click"};
+  return config.auth;
+}
+
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   // One parser for captived's flags and captivectl's arguments.
   return control::parse_duration(text);
 }
 
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t unit = 1;
-  switch (text.back()) {
-    case 'k': case 'K': unit = 1000; break;
-    case 'M': unit = 1000ull * 1000; break;
-    case 'G': unit = 1000ull * 1000 * 1000; break;
-    case 'T': unit = 1000ull * 1000 * 1000 * 1000; break;
-    default: break;
-  }
-  if (unit != 1) text.remove_suffix(1);
-  auto n = parse_number(text);
-  if (!n || *n == 0 || *n > UINT64_MAX / unit) return std::nullopt;
-  return *n * unit;
+  // One parser for captived's flags and the users file (auth/users_file.hpp).
+  return control::parse_bytes(text);
 }
 
 std::optional<std::uint64_t> parse_rate(std::string_view text) {

@@ -612,3 +612,44 @@ TEST(Config, Rates) {
 
 }  // namespace
 }  // namespace captive::daemon
+
+namespace captive::daemon {
+namespace {
+
+TEST(ConfigAuth, DefaultIsClickRepeatableInOrderUnknownListsTheValidOnes) {
+  auto plain = parse({"--lan", "eth1"});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(auth_backends(plain->config), std::vector<std::string>{"click"});
+  auto both = parse({"--lan", "eth1", "--auth", "users", "--auth", "click", "--auth", "users"});
+  ASSERT_TRUE(both) << both.error().message();
+  EXPECT_EQ(auth_backends(both->config), (std::vector<std::string>{"users", "click"}));
+  auto bad = parse({"--lan", "eth1", "--auth", "radius"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "--auth: not a sign-in backend (one of click, users): radius");
+  auto file = parse_config("lan eth1\nauth click\nauth users\nusers /etc/x/users\n", "c.conf", {});
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ(auth_backends(*file), (std::vector<std::string>{"click", "users"}));
+  EXPECT_EQ(file->users_file, "/etc/x/users");
+  auto bad_line = parse_config("lan eth1\nauth voucherz\n", "c.conf", {});
+  ASSERT_FALSE(bad_line);
+  EXPECT_NE(bad_line.error().message().find("c.conf:2: auth: not a sign-in backend"), std::string::npos);
+}
+
+TEST(ConfigAuth, PwhashParameters) {
+  auto d = parse({"--lan", "eth1"});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->config.pwhash_ops, 2u);
+  EXPECT_EQ(d->config.pwhash_mem, 4u * 1024 * 1024);
+  auto set = parse({"--lan", "eth1", "--pwhash-ops", "3", "--pwhash-mem", "16M"});
+  ASSERT_TRUE(set) << set.error().message();
+  EXPECT_EQ(set->config.pwhash_ops, 3u);
+  EXPECT_EQ(set->config.pwhash_mem, 16u * 1024 * 1024);
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--pwhash-ops", "0"}, {"--pwhash-ops", "x"},
+                                       {"--pwhash-mem", "1K"}, {"--pwhash-mem", "2G"}, {"--pwhash-mem", "lots"}}) {
+    bad.insert(bad.begin(), {"--lan", "eth1"});
+    EXPECT_FALSE(parse(bad)) << bad[2] << " " << bad[3];
+  }
+}
+
+}  // namespace
+}  // namespace captive::daemon
