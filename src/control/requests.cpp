@@ -85,6 +85,22 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   return std::chrono::seconds(*n * unit);
 }
 
+std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t unit = 1;
+  switch (text.back()) {
+    case 'k': case 'K': unit = 1000; break;
+    case 'M': unit = 1000ull * 1000; break;
+    case 'G': unit = 1000ull * 1000 * 1000; break;
+    case 'T': unit = 1000ull * 1000 * 1000 * 1000; break;
+    default: break;
+  }
+  if (unit != 1) text.remove_suffix(1);
+  auto n = parse_number(text);
+  if (!n || *n == 0 || *n > UINT64_MAX / unit) return std::nullopt;
+  return *n * unit;
+}
+
 std::optional<std::uint64_t> parse_rate(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;

@@ -395,19 +395,8 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
 }
 
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t unit = 1;
-  switch (text.back()) {
-    case 'k': case 'K': unit = 1000; break;
-    case 'M': unit = 1000ull * 1000; break;
-    case 'G': unit = 1000ull * 1000 * 1000; break;
-    case 'T': unit = 1000ull * 1000 * 1000 * 1000; break;
-    default: break;
-  }
-  if (unit != 1) text.remove_suffix(1);
-  auto n = parse_number(text);
-  if (!n || *n == 0 || *n > UINT64_MAX / unit) return std::nullopt;
-  return *n * unit;
+  // One parser for captived's flags and captivectl's arguments (voucher --quota).
+  return control::parse_bytes(text);
 }
 
 std::optional<std::uint64_t> parse_rate(std::string_view text) {
