@@ -99,15 +99,18 @@ std::string voucher_sheet_html(const std::vector<VoucherCard>& cards, std::strin
       ".label { font-size: 7pt; color: #555; text-transform: uppercase; letter-spacing: 0.08em; }\n"
       ".code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace; font-size: 15pt;"
       " font-weight: 700; letter-spacing: 0.06em; white-space: nowrap; }\n"
-      ".terms { font-size: 8pt; color: #333; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }\n"
+      ".terms { font-size: 8pt; color: #333; line-height: 1.25; }\n"
+      ".extras { font-size: 7pt; color: #555; }\n"
       "@media screen { body { padding: 10mm 0; background: #eee; } .sheet { background: #fff; } }\n"
       "</style>\n</head>\n<body>\n<main class=\"sheet\">\n";
   const std::string name = html_escape(network.empty() ? std::string_view("Wi-Fi") : network);
   for (const auto& card : cards) {
     html += "<section class=\"card\">\n<div class=\"network\">" + name +
             "</div>\n<div><div class=\"label\">Voucher code</div>\n<div class=\"code\">" + html_escape(card.code) +
-            "</div></div>\n<div class=\"terms\">" + html_escape(card.duration);
-    if (!card.extras.empty()) html += " &middot; " + html_escape(card.extras);
+            "</div></div>\n<div class=\"terms\"><strong>" + html_escape(card.duration) + "</strong> from first use";
+    // The extras may take a second line: the card has the room, a cut-off
+    // quota does not help anyone.
+    if (!card.extras.empty()) html += "<br><span class=\"extras\">" + html_escape(card.extras) + "</span>";
     html += "</div>\n</section>\n";
   }
   html += "</main>\n</body>\n</html>\n";

@@ -166,7 +166,8 @@ TEST(VoucherSheet, CardsAreEscapedAndSelfContained) {
   std::vector<VoucherCard> cards{{"ACDE-FG34-HJ", "2 hours", "2 devices"}, {"<b>", "1 day", ""}};
   std::string html = voucher_sheet_html(cards, "Café \"Zur Post\" <&>");
   EXPECT_NE(html.find("ACDE-FG34-HJ"), std::string::npos);
-  EXPECT_NE(html.find("2 hours &middot; 2 devices"), std::string::npos);
+  EXPECT_NE(html.find("<strong>2 hours</strong> from first use<br><span class=\"extras\">2 devices</span>"),
+            std::string::npos);
   EXPECT_NE(html.find("Café &quot;Zur Post&quot; &lt;&amp;&gt;"), std::string::npos);
   EXPECT_EQ(html.find("<b>"), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;"), std::string::npos);
