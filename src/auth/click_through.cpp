@@ -3,10 +3,17 @@
 
 namespace captive::auth {
 
-Decision ClickThrough::judge(const Attempt& attempt) {
+std::vector<Form> ClickThrough::forms() const {
+  return {Form{"click",
+               "<p><label><input type=\"checkbox\" name=\"accept_terms\" value=\"yes\" required> "
+               "I accept the terms of use</label></p>",
+               "Connect"}};
+}
+
+void ClickThrough::judge(const Attempt& attempt, Verdict done) {
   auto accepted = http::form_value(attempt.form, "accept_terms");
-  if (accepted && *accepted == "yes") return {true, {}};
-  return {false, "Please accept the terms of use to continue."};
+  if (accepted && *accepted == "yes") return done(Decision::accept("click-through"));
+  done(Decision::refuse(Decision::Outcome::refused, "Please accept the terms of use to continue."));
 }
 
 }  // namespace captive::auth

@@ -21,7 +21,11 @@
 #include <optional>
 
 #include "captive/auth/backend.hpp"
+#include "captive/auth/gate.hpp"
+#include "captive/auth/limiter.hpp"
+#include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
+#include "captive/auth/voucher_backend.hpp"
 #include "captive/auth/vouchers.hpp"
 #include "captive/conntrack/flows.hpp"
 #include "captive/control/server.hpp"
@@ -143,7 +147,27 @@ void warn_if_key_readable(const std::string& key_file) {
              static_cast<unsigned>(st.st_mode & 0777));
 }
 
+// What a backend may use: the configuration, the worker pool for CPU-heavy
+// work and the event loop its answers go back to.
+struct AuthContext {
+  const Config& config;
+  auth::WorkPool& pool;
+  std::function<void(std::function<void()>)> home;
+};
+
+// The backend `name` (one of auth::kBackendNames). A backend whose files
+// cannot be read refuses the start, with the file's error.
+Result<std::unique_ptr<auth::Backend>> make_backend(std::string_view name, const AuthContext& context) {
+  (void)context;
+  if (name == "click") return std::unique_ptr<auth::Backend>(std::make_unique<auth::ClickThrough>());
+  return make_error(0, "--auth " + std::string(name) + ": not built into this captived");
+}
+
 }  // namespace
+
+// Sign-in attempts waiting for the auth pool at most: with ~100 ms per
+// hash on a router's core (docs/performance.md), about 1.6 s of work.
+constexpr std::size_t kAuthQueue = 16;
 
 struct App::Impl {
   Config config;
@@ -168,7 +192,12 @@ struct App::Impl {
   std::vector<std::unique_ptr<PacketWorker>> workers;
   std::optional<session::Registry> registry;
   std::optional<auth::TokenIssuer> tokens;
-  auth::ClickThrough backend;
+  // The sign-in backends (--auth) behind one Gate with the abuse limits
+  // (home thread), and the pool their CPU-heavy work runs on. The pool is
+  // declared after the gate: it stops (joins) before the backends go.
+  auth::Limiter limiter;
+  std::optional<auth::Gate> gate;
+  std::optional<auth::WorkPool> auth_pool;
   // What each client asked and got (captivectl doctor): written by the
   // queue threads and the portal, read by the control socket.
   std::unique_ptr<responder::ClientLog> client_log;
@@ -228,6 +257,7 @@ struct App::Impl {
   // --- vouchers (docs/auth-vouchers.md) ---
   // The store (home thread); empty when vouchers are off or the file could
   // not be loaded (then `voucher_problem` says why and nothing writes it).
+  bool voucher_enabled = false;
   std::optional<auth::VoucherStore> vouchers;
   std::string voucher_problem;
   std::optional<control::VoucherContext> voucher_context;
@@ -259,8 +289,9 @@ struct App::Impl {
     });
   }
 
-  // At start: the store from --state-dir, and the control requests on it.
-  void open_vouchers(control::Context& ctl) {
+  // At start, before the backends (--auth voucher): the store from
+  // --state-dir.
+  void load_voucher_store() {
     auto loaded = auth::load_vouchers(config.state_dir);
     if (loaded) {
       vouchers.emplace(std::move(*loaded));
@@ -268,12 +299,27 @@ struct App::Impl {
                static_cast<int>(auth::kVoucherFileName.size()), auth::kVoucherFileName.data());
     } else {
       // Never emptied: the file stays as it is for the operator to look at,
-      // and every voucher is refused until it is fixed (a restart).
+      // and every voucher is refused until it is fixed (a restart). The
+      // other backends work meanwhile.
       voucher_problem = loaded.error().message();
       LOG_ERROR("vouchers: %s; voucher sign-ins are refused and the file is left as it is: fix or move it, then "
                 "restart captived",
                 voucher_problem.c_str());
     }
+  }
+
+  std::unique_ptr<auth::Backend> voucher_backend() {
+    auth::VoucherBackend::Deps deps;
+    deps.store = vouchers ? &*vouchers : nullptr;
+    deps.problem = voucher_problem;
+    // A first use or a new MAC on a voucher: written soon, not waited for
+    // (the sign-in goes on; a crash before the write loses that use only).
+    deps.changed = [this] { save_vouchers(nullptr); };
+    return std::make_unique<auth::VoucherBackend>(std::move(deps));
+  }
+
+  // The control requests on the store (only with --auth voucher).
+  void open_vouchers(control::Context& ctl) {
     voucher_context.emplace();
     voucher_context->store = vouchers ? &*vouchers : nullptr;
     voucher_context->problem = voucher_problem;
@@ -726,6 +772,15 @@ struct App::Impl {
       add_counter(out, "portal.tls_connections_evicted", portal_tls_server->connections_evicted());
       add_counter(out, "portal.tls_connections_refused", portal_tls_server->connections_refused());
     }
+    add_counter(out, "portal.busy", p.busy);
+    add_counter(out, "portal.locked_out", p.locked_out);
+    {
+      auth::Counters auth_counters;
+      gate->counters(auth_counters);
+      for (const auto& [name, value] : auth_counters) add_counter(out, name, value);
+      add_counter(out, "auth.pool_done", auth_pool->done());
+      add_counter(out, "auth.pool_rejected", auth_pool->rejected());
+    }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;
@@ -916,9 +971,37 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     api_url_v4 = addresses.v4 ? portal_url(*addresses.v4, config.portal_tls_port, "https") : "";
     api_url_v6 = addresses.v6 ? portal_url(*addresses.v6, config.portal_tls_port, "https") : "";
   }
+  // The sign-in backends. One pool thread: Argon2id uses --pwhash-mem per
+  // hash at a time, and a router has one or two cores (docs/auth.md); the
+  // queue holds what the pool does in about a second and a half.
+  s.auth_pool.emplace(1, kAuthQueue, "captived-auth");
+  {
+    std::vector<std::unique_ptr<auth::Backend>> backends;
+    const AuthContext auth_context{s.config, *s.auth_pool, [&s](std::function<void()> job) { asio::post(s.io, std::move(job)); }};
+    for (const auto& name : auth_backends(config)) {
+      // The voucher store is captived's own (captivectl voucher uses it too).
+      if (name == "voucher") {
+        s.voucher_enabled = true;
+        s.load_voucher_store();
+        backends.push_back(s.voucher_backend());
+        continue;
+      }
+      auto backend = make_backend(name, auth_context);
+      if (!backend) return backend.error();
+      backends.push_back(std::move(*backend));
+    }
+    auth::GateExecutors gate_executors;
+    gate_executors.after = [&s](std::chrono::milliseconds delay, auth::GateExecutors::Job job) {
+      auto timer = std::make_shared<asio::steady_timer>(s.io, delay);
+      timer->async_wait([timer, job = std::move(job)](boost::system::error_code ec) {
+        if (!ec) job();
+      });
+    };
+    s.gate.emplace(std::move(backends), s.limiter, std::move(gate_executors));
+  }
   s.handler.emplace(portal::HandlerSettings{config.session_timeout, config.site_name, std::move(hosts),
                                             secrets.link_key, api_url_v4, api_url_v6, config.venue_url},
-                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, s.backend,
+                    portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, *s.gate,
                                           now_seconds, portal_executors,
                                           [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
                                           s.client_log.get()});
@@ -950,7 +1033,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   ctl.lists = &*s.lists_context;
   ctl.client_log = s.client_log.get();
   ctl.now_seconds = now_seconds;
-  s.open_vouchers(ctl);
+  if (s.voucher_enabled) s.open_vouchers(ctl);
   // The lists and the walled garden change live on a reload.
   s.reload_hooks.push_back([&s](Config& running, const Config& fresh) {
     if (fresh.trusted_macs == running.trusted_macs && fresh.blocked_macs == running.blocked_macs &&

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <vector>
 
+#include "captive/auth/backend.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
 
@@ -140,6 +141,24 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.venue_url; }},
+    {"auth", "NAME", Applies::restart,
+     "a sign-in backend: click (accept the terms), users (--users\nfile), voucher (codes from captivectl voucher); repeatable, the page shows each "
+     "one's form in this\norder (default: click; docs/auth.md)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (std::find(std::begin(auth::kBackendNames), std::end(auth::kBackendNames), v) ==
+           std::end(auth::kBackendNames)) {
+         std::string valid;
+         for (auto n : auth::kBackendNames) valid += (valid.empty() ? "" : ", ") + std::string(n);
+         return bad("not a sign-in backend (one of " + valid + "): " + std::string(v.substr(0, 64)));
+       }
+       if (std::find(c.auth.begin(), c.auth.end(), v) == c.auth.end()) c.auth.emplace_back(v);
+       return {};
+     },
+     [](const Config& c) {
+       std::string out;
+       for (const auto& a : c.auth) out += (out.empty() ? "" : " ") + a;
+       return out;
+     }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -388,6 +407,11 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::vector<std::string> auth_backends(const Config& config) {
+  if (config.auth.empty()) return {"click"};
+  return config.auth;
+}
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   // One parser for captived's flags and captivectl's arguments.

@@ -340,13 +340,21 @@ Response Handler::sign_in_page(const Request& request, const packet::MacAddr& ma
   if (!notice.empty()) body += "<p class=\"notice\">" + html_escape(notice) + "</p>\n";
   body += "<p>Welcome to " + html_escape(settings_.site_name) +
           ". To use the Internet here, please accept the terms of use: use it lawfully and "
-          "considerately; access may be logged and ended at any time.</p>\n"
-          "<form method=\"post\" action=\"/login\">\n"
-          "<input type=\"hidden\" name=\"token\" value=\"" +
-          deps_.tokens.issue(mac, url, deps_.now_seconds()) +
-          "\">\n<input type=\"hidden\" name=\"url\" value=\"" + html_escape(url) +
-          "\">\n<p><label><input type=\"checkbox\" name=\"accept_terms\" value=\"yes\" required> "
-          "I accept the terms of use</label></p>\n<p><button type=\"submit\">Connect</button></p>\n</form>";
+          "considerately; access may be logged and ended at any time.</p>\n";
+  // One form per enabled backend (--auth), each with its own token field
+  // (the same token: it covers the device and the return URL, not the
+  // backend) and the backend's name in `method`.
+  const std::string token = deps_.tokens.issue(mac, url, deps_.now_seconds());
+  const auto forms = deps_.backend.forms();
+  for (std::size_t i = 0; i < forms.size(); ++i) {
+    if (i > 0) body += "\n<p class=\"or\">or</p>\n";
+    body += "<form method=\"post\" action=\"/login\">\n"
+            "<input type=\"hidden\" name=\"token\" value=\"" +
+            token + "\">\n<input type=\"hidden\" name=\"url\" value=\"" + html_escape(url) +
+            "\">\n<input type=\"hidden\" name=\"method\" value=\"" + html_escape(forms[i].name) + "\">\n" +
+            forms[i].fields + "\n<p><button type=\"submit\">" + html_escape(forms[i].button) +
+            "</button></p>\n</form>";
+  }
   return respond(request, status, page(settings_.site_name, body));
 }
 
@@ -417,17 +425,51 @@ void Handler::login(const Request& request, const Client& client, const Identity
     return reply(
         sign_in_page(request, *mac, {}, "This form has expired. Please try again.", http::status::forbidden));
   }
-  auth::Decision decision = deps_.backend.judge(auth::Attempt{*mac, client.address, form});
-  if (!decision.accepted) {
-    ++stats_.refused;
-    note(*mac, responder::ClientEvent::sign_in_refused, request);
-    return reply(sign_in_page(request, *mac, url, decision.reason, http::status::forbidden));
+  // The backend answers on the home thread, at once or after its work on
+  // a pool (password hashing) and the abuse limits' delay; meanwhile the
+  // event loop serves everybody else.
+  deps_.backend.judge(
+      auth::Attempt{*mac, client.address, form},
+      [this, &request, client, mac = *mac, url = std::move(url), reply = std::move(reply)](auth::Decision decision) mutable {
+        if (!decision.accepted()) return refuse_sign_in(request, mac, url, decision, std::move(reply));
+        complete_sign_in(request, client, mac, std::move(url), std::move(decision), std::move(reply));
+      });
+}
+
+void Handler::refuse_sign_in(const Request& request, const packet::MacAddr& mac, const std::string& url,
+                             const auth::Decision& decision, Reply reply) {
+  http::status status = http::status::forbidden;
+  switch (decision.outcome) {
+    case auth::Decision::Outcome::busy:
+      ++stats_.busy;
+      status = http::status::service_unavailable;
+      break;
+    // RFC 6585 §4: 429 Too Many Requests, with Retry-After.
+    case auth::Decision::Outcome::locked_out:
+      ++stats_.locked_out;
+      status = http::status::too_many_requests;
+      break;
+    default:
+      ++stats_.refused;
+      break;
   }
+  note(mac, responder::ClientEvent::sign_in_refused, request);
+  Response response = sign_in_page(request, mac, url, decision.reason, status);
+  if (decision.retry_after.count() > 0) response.set(http::field::retry_after, std::to_string(decision.retry_after.count()));
+  reply(std::move(response));
+}
+
+void Handler::complete_sign_in(const Request& request, const Client& client, const packet::MacAddr& mac_in,
+                               std::string url, auth::Decision decision, Reply reply) {
+  const packet::MacAddr* mac = &mac_in;
+  session::SignIn how{decision.duration.value_or(settings_.session_timeout), decision.method, decision.user,
+                      decision.limits};
   // The page is written once the kernel has the MAC: a "you are online"
   // before that would send the browser into the gate.
   deps_.registry.sign_in(
-      *mac, client.address, settings_.session_timeout, deps_.backend.name(),
-      [this, &request, client, mac = *mac, url = std::move(url), reply = std::move(reply)](Result<void> signed_in) {
+      *mac, client.address, std::move(how),
+      [this, &request, client, mac = *mac, url = std::move(url), method = decision.method, user = decision.user,
+       reply = std::move(reply)](Result<void> signed_in) {
         if (!signed_in) {
           ++stats_.set_errors;
           LOG_ERROR("portal: sign-in of %s: %s", mac.to_string().c_str(), signed_in.error().message().c_str());
@@ -437,8 +479,8 @@ void Handler::login(const Request& request, const Client& client, const Identity
         }
         ++stats_.sign_ins;
         note(mac, responder::ClientEvent::signed_in, request);
-        LOG_INFO("signed in %s from %s (%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
-                 deps_.backend.name());
+        LOG_INFO("signed in %s from %s (%s%s%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
+                 method.c_str(), user.empty() ? "" : " ", user.c_str());
         if (!url.empty()) {
           Response response =
               respond(request, http::status::see_other,

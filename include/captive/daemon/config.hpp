@@ -49,7 +49,12 @@ struct Config {
   std::string tls_cert;                              // --tls-cert FILE (PEM chain): serve HTTPS too
   std::string tls_key;                               // --tls-key FILE (PEM private key)
   std::uint16_t portal_tls_port = 8443;              // --portal-tls-port N
+  // Sign-in backends (docs/auth.md), in the order the page shows them.
+  std::vector<std::string> auth;                     // --auth NAME (repeatable; none given: click)
 };
+
+// The backends in force: --auth as given, else click-through alone.
+std::vector<std::string> auth_backends(const Config& config);
 
 // More resolvers than this is a mistake, not a network (and the list has to
 // fit one nft script written into a pipe at once).

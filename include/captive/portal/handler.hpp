@@ -4,8 +4,9 @@
 //   GET  /          the terms and the "accept" form (or "you are signed in");
 //                   ?url=...&sig=... from the 511's link is kept only when
 //                   sig verifies (http/link_signature.hpp)
-//   POST /login     judge the form; on success add the MAC to @allowed and
-//                   send the browser on (303) to the URL it first asked for
+//   POST /login     judge the form (asynchronously: auth::Backend); on
+//                   success add the MAC to @allowed and send the browser on
+//                   (303) to the URL it first asked for
 //   POST /logout    end this device's session (the "you are online" page's
 //                   button); the form's token is the sign-in form's scheme
 //                   with a purpose of its own (kLogoutPurpose)
@@ -113,6 +114,8 @@ struct Stats {
   std::uint64_t logouts = 0;            // sessions ended by POST /logout
   std::uint64_t blocked = 0;            // a blocked MAC asked for the page or to sign in (403)
   std::uint64_t api_requests = 0;       // GET /api (RFC 8908)
+  std::uint64_t busy = 0;               // sign-in refused: the backend's worker pool was full (503)
+  std::uint64_t locked_out = 0;         // sign-in refused by the abuse limits (429)
 };
 
 // What a logout form's token covers in place of a sign-in form's return
@@ -139,6 +142,7 @@ class Handler {
     nft::PeerResolver& peers;       // the MAC of this connection (the identity)
     neigh::Resolver& neighbours;    // cross-check only
     const auth::TokenIssuer& tokens;
+    // The enabled backends (an auth::Gate in captived; one backend in tests).
     auth::Backend& backend;
     std::function<std::uint64_t()> now_seconds;  // for tokens
     Executors executors{};  // `peers` and `neighbours` are used on executors.lookup only
@@ -191,6 +195,11 @@ class Handler {
   // url was given).
   std::string signed_link_url(std::string_view target, const packet::MacAddr& mac);
   void login(const Request& request, const Client& client, const Identity& id, Reply reply);
+  // The backend's answer (home thread): the form again with its reason, or the session.
+  void refuse_sign_in(const Request& request, const packet::MacAddr& mac, const std::string& url,
+                      const auth::Decision& decision, Reply reply);
+  void complete_sign_in(const Request& request, const Client& client, const packet::MacAddr& mac, std::string url,
+                        auth::Decision decision, Reply reply);
   void logout(const Request& request, const Identity& id, Reply reply);
   // The "you are online" page: until when, where to go on, and the logout button.
   Response online_page(const Request& request, const packet::MacAddr& mac, const std::string& body,

@@ -84,15 +84,31 @@ TEST(Token, RejectsMalformed) {
   EXPECT_FALSE(issuer.verify(flipped, m, "", 100));
 }
 
+// Judges inline and hands the Decision over exactly once.
+Decision judged(Backend& backend, const Attempt& a) {
+  int calls = 0;
+  Decision out;
+  backend.judge(a, [&](Decision d) {
+    ++calls;
+    out = std::move(d);
+  });
+  EXPECT_EQ(calls, 1);
+  return out;
+}
+
 TEST(ClickThrough, AcceptsOnlyTickedTerms) {
   ClickThrough backend;
   Attempt a{mac("02:00:00:00:00:01"), ip("192.0.2.2"), "token=x&accept_terms=yes"};
-  EXPECT_TRUE(backend.judge(a).accepted);
+  Decision yes = judged(backend, a);
+  EXPECT_TRUE(yes.accepted());
+  EXPECT_EQ(yes.method, "click-through");  // what sessions and state files have always recorded
   a.form = "token=x";
-  EXPECT_FALSE(backend.judge(a).accepted);
-  EXPECT_FALSE(backend.judge(a).reason.empty());
+  Decision no = judged(backend, a);
+  EXPECT_FALSE(no.accepted());
+  EXPECT_EQ(no.outcome, Decision::Outcome::refused);  // not a credential failure: no lockout for it
+  EXPECT_FALSE(no.reason.empty());
   a.form = "accept_terms=no";
-  EXPECT_FALSE(backend.judge(a).accepted);
+  EXPECT_FALSE(judged(backend, a).accepted());
 }
 
 }  // namespace
