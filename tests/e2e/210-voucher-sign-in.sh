@@ -60,4 +60,21 @@ grep -q "^state        active" <<<"$out" && grep -q "$C1_MAC" <<<"$out" || fail 
 out=$(ctl voucher list) || fail "voucher list"
 grep -q "^$code  active" <<<"$out" || fail "voucher list: $out"
 pass "captivectl voucher show/list: active, first used now, c1's MAC on it"
+
+# Bad usage exits 2 and sends nothing (no voucher made).
+before=$(ctl voucher list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+for args in "voucher" "voucher bogus" "voucher create --duration 1h" "voucher create --count 1" \
+            "voucher create --count 0 --duration 1h" "voucher create --count 1001 --duration 1h" \
+            "voucher create --count 1 --duration soon" "voucher create --count 1 --duration 1h --quota 1X" \
+            "voucher create --count 1 --duration 1h --devices 0" "voucher create --count 1 --duration 1h --rate-down 8" \
+            "voucher list --count 2" "voucher show" "voucher show $code extra" "voucher revoke --all-unused $code"; do
+  status=0
+  # shellcheck disable=SC2086
+  ctl $args >/dev/null 2>"$WORK/err" || status=$?
+  [ "$status" = 2 ] || fail "'captivectl $args' exited $status, not 2"
+  grep -q '^captivectl: ' "$WORK/err" || fail "'captivectl $args' said: $(cat "$WORK/err")"
+done
+after=$(ctl voucher list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$before" = "$after" ] || fail "bad usage made vouchers ($before -> $after)"
+pass "captivectl voucher: bad usage exits 2 with one line, nothing made"
 done_ok
