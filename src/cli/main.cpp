@@ -2,8 +2,11 @@
 // `captivectl --help` and captivectl(8) list the commands. Exit status:
 // 0 done, 1 captived said no, 2 bad usage, 3 captived unreachable. Every
 // error is one line on stderr.
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -11,14 +14,18 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <charconv>
 #include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "captive/auth/password.hpp"
+#include "captive/auth/users_file.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/control/vouchers.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/session/lists.hpp"
 
 namespace {
 namespace json = boost::json;
@@ -37,13 +44,18 @@ enum Opt : unsigned {
   kOptIp = 1u << 2,
   kOptRateDown = 1u << 3,
   kOptRateUp = 1u << 4,
-  // voucher create / print
-  kOptCount = 1u << 5,
-  kOptDuration = 1u << 6,
-  kOptDevices = 1u << 7,
-  kOptQuota = 1u << 8,
-  kOptAllUnused = 1u << 9,
-  kOptNetwork = 1u << 10,
+  kOptQuota = 1u << 5,
+  kOptUsers = 1u << 6,
+  kOptPasswordStdin = 1u << 7,
+  kOptPwhashOps = 1u << 8,
+  kOptPwhashMem = 1u << 9,
+  kOptIdle = 1u << 10,
+  // voucher create / print (--quota is shared with user add)
+  kOptCount = 1u << 11,
+  kOptDuration = 1u << 12,
+  kOptDevices = 1u << 13,
+  kOptAllUnused = 1u << 14,
+  kOptNetwork = 1u << 15,
   kOptLast = kOptNetwork,
 };
 
@@ -52,7 +64,8 @@ struct Options {
   bool json = false;
   unsigned given = 0;  // Opt bits
   std::string for_text, ip_text, rate_down_text, rate_up_text;
-  std::string count_text, duration_text, devices_text, quota_text, network_text;
+  std::string quota_text, users_file, pwhash_ops_text, pwhash_mem_text, idle_text;
+  std::string count_text, duration_text, devices_text, network_text;
 };
 
 void print_usage(FILE* out) {
@@ -81,6 +94,18 @@ void print_usage(FILE* out) {
       "                        recent requests and OS probes, what captived answered\n"
       "                        (511, 302), whether it opened the sign-in page and\n"
       "                        signed in, and a one-line verdict\n"
+      "  user add NAME [--for DURATION] [--idle DURATION] [--quota BYTES]\n"
+      "           [--rate-down RATE] [--rate-up RATE]\n"
+      "                        add a user to the users file (--auth users); the\n"
+      "                        password is asked on the terminal (twice, not shown)\n"
+      "                        or read from the first line of stdin (--password-stdin)\n"
+      "  user passwd NAME      a new password (the user's options stay)\n"
+      "  user del NAME         take a user out of the file\n"
+      "  user list             the users and their options\n"
+      "                        (user: --users FILE, default what captived uses, else\n"
+      "                        /etc/captive/users; --pwhash-ops N, --pwhash-mem SIZE\n"
+      "                        for new hashes, default 2 and 4M; captived reads the\n"
+      "                        file again after each change)\n"
       "  voucher create --count N --duration DURATION [--devices K] [--quota SIZE]\n"
       "                [--rate-down RATE] [--rate-up RATE]\n"
       "                        make N vouchers and print their codes; the time starts\n"
@@ -254,12 +279,18 @@ std::string down_of(const json::object& c) { return number_of(member(c, "bytes_d
 
 void print_json(const json::value& v) { std::printf("%s\n", json::serialize(v).c_str()); }
 
-constexpr const char* kRowFormat = "%-17s  %-39s  %-19s  %-19s  %12s  %12s\n";
+constexpr const char* kRowFormat = "%-17s  %-39s  %-19s  %-19s  %12s  %12s  %s\n";
+
+// The user name or voucher code a session signed in with ("-" if none).
+std::string user_of(const json::object& c) {
+  const json::value& user = member(c, "user");
+  return user.is_string() && !user.get_string().empty() ? std::string(user.get_string()) : "-";
+}
 
 void print_client_row(const json::object& c) {
   std::printf(kRowFormat, text_of(member(c, "mac")).c_str(), text_of(member(c, "ip")).c_str(),
               format_time(member(c, "signed_in_at")).c_str(), format_time(member(c, "expires_at")).c_str(),
-              up_of(c).c_str(), down_of(c).c_str());
+              up_of(c).c_str(), down_of(c).c_str(), user_of(c).c_str());
 }
 
 // --- commands -------------------------------------------------------------
@@ -283,7 +314,7 @@ int cmd_list(const Options& o, const Args&) {
     }
     return kDone;
   }
-  std::printf(kRowFormat, "MAC", "IP", "SIGNED IN", "EXPIRES", "BYTES UP", "BYTES DOWN");
+  std::printf(kRowFormat, "MAC", "IP", "SIGNED IN", "EXPIRES", "BYTES UP", "BYTES DOWN", "USER");
   for (const auto& c : clients.get_array())
     if (c.is_object()) print_client_row(c.get_object());
   if (all) {
@@ -292,7 +323,7 @@ int cmd_list(const Options& o, const Args&) {
       for (const auto& c : seen.get_array())
         if (c.is_object())
           std::printf(kRowFormat, text_of(member(c.get_object(), "mac")).c_str(),
-                      text_of(member(c.get_object(), "ip")).c_str(), "not signed in", "-", "-", "-");
+                      text_of(member(c.get_object(), "ip")).c_str(), "not signed in", "-", "-", "-", "-");
   }
   return kDone;
 }
@@ -315,6 +346,7 @@ int cmd_show(const Options& o, const Args& args) {
   std::printf("method       %s\n", member(c, "method").is_string() && !member(c, "method").get_string().empty()
                                         ? text_of(member(c, "method")).c_str()
                                         : "-");
+  std::printf("user         %s\n", user_of(c).c_str());
   std::printf("signed in    %s\n", format_time(member(c, "signed_in_at")).c_str());
   std::printf("expires      %s\n", format_time(member(c, "expires_at")).c_str());
   std::printf("bytes up     %s\n", up_of(c).c_str());
@@ -468,8 +500,274 @@ int cmd_lists(const Options& o, const Args&) {
 }
 
 int cmd_doctor(const Options& o, const Args& args);
-int cmd_voucher(const Options& o, const Args& args);
 const char* option_name(unsigned bit);
+
+// --- users file -------------------------------------------------------------
+
+constexpr const char* kDefaultUsersFile = "/etc/captive/users";
+
+// --users, else the file captived uses (status), else the default.
+std::string users_file_of(const Options& o) {
+  if (o.given & kOptUsers) return o.users_file;
+  std::string reply;
+  if (!exchange(o.socket, control::make_status_request(), reply)) {
+    json::error_code ec;
+    json::value v = json::parse(reply, ec);
+    if (!ec && v.is_object()) {
+      const json::value& status = member(v.get_object(), "status");
+      if (status.is_object()) {
+        const json::value& file = member(status.get_object(), "users_file");
+        if (file.is_string() && !file.get_string().empty()) return std::string(file.get_string());
+      }
+    }
+  }
+  return kDefaultUsersFile;
+}
+
+// One line from the terminal without echo (termios ECHO off), or from
+// stdin with --password-stdin. Never from the command line: argv is
+// readable by every user in /proc.
+std::optional<std::string> read_password(const Options& o, const char* prompt, std::string& error) {
+  auto strip = [](std::string& line) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  };
+  if (o.given & kOptPasswordStdin) {
+    std::string line;
+    char buf[512];
+    if (!std::fgets(buf, sizeof buf, stdin)) {
+      error = "--password-stdin: no line on stdin";
+      return std::nullopt;
+    }
+    line = buf;
+    std::memset(buf, 0, sizeof buf);
+    strip(line);
+    return line;
+  }
+  const int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "no terminal to ask the password on (use --password-stdin)";
+    return std::nullopt;
+  }
+  termios old{};
+  if (::tcgetattr(fd, &old) != 0) {
+    ::close(fd);
+    error = "no terminal to ask the password on (use --password-stdin)";
+    return std::nullopt;
+  }
+  termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ECHONL;
+  (void)!::write(fd, prompt, std::strlen(prompt));
+  ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  std::string line;
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
+  ::tcsetattr(fd, TCSAFLUSH, &old);
+  ::close(fd);
+  strip(line);
+  return line;
+}
+
+// A new password, asked twice on a terminal.
+std::optional<std::string> new_password(const Options& o, std::string& error) {
+  auto first = read_password(o, "Password: ", error);
+  if (!first) return std::nullopt;
+  if (first->empty()) {
+    error = "empty password";
+    return std::nullopt;
+  }
+  if (first->size() > captive::auth::kMaxPassword) {
+    error = "password longer than " + std::to_string(captive::auth::kMaxPassword) + " bytes";
+    return std::nullopt;
+  }
+  if (!(o.given & kOptPasswordStdin)) {
+    auto again = read_password(o, "Again: ", error);
+    if (!again) return std::nullopt;
+    if (*again != *first) {
+      error = "the passwords differ";
+      return std::nullopt;
+    }
+  }
+  return first;
+}
+
+std::optional<captive::auth::PwhashParams> pwhash_params(const Options& o, std::string& error) {
+  captive::auth::PwhashParams p;
+  if (o.given & kOptPwhashOps) {
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(o.pwhash_ops_text.data(), o.pwhash_ops_text.data() + o.pwhash_ops_text.size(), n);
+    if (ec != std::errc() || end != o.pwhash_ops_text.data() + o.pwhash_ops_text.size()) {
+      error = "--pwhash-ops: not a number: " + o.pwhash_ops_text;
+      return std::nullopt;
+    }
+    p.ops = n;
+  }
+  if (o.given & kOptPwhashMem) {
+    auto m = captive::auth::parse_memory(o.pwhash_mem_text);
+    if (!m) {
+      error = "--pwhash-mem: not a size (like 4M, 16M): " + o.pwhash_mem_text;
+      return std::nullopt;
+    }
+    p.mem = *m;
+  }
+  if (auto ok = captive::auth::check_params(p); !ok) {
+    error = ok.error().what;
+    return std::nullopt;
+  }
+  return p;
+}
+
+// The options of `user add` as the file writes them (time=,idle=,quota=,
+// rate-down=,rate-up=), checked with the parser captived reads them with.
+std::optional<std::string> user_options(const Options& o, std::string& error) {
+  std::string out;
+  auto add = [&](unsigned bit, const char* key, const std::string& value) {
+    if (!(o.given & bit)) return;
+    out += (out.empty() ? "" : ",") + std::string(key) + "=" + value;
+  };
+  add(kOptFor, "time", o.for_text);
+  add(kOptIdle, "idle", o.idle_text);
+  add(kOptQuota, "quota", o.quota_text);
+  add(kOptRateDown, "rate-down", o.rate_down_text);
+  add(kOptRateUp, "rate-up", o.rate_up_text);
+  captive::auth::UserEntry probe;
+  if (auto parsed = captive::auth::parse_user_options(out, probe); !parsed) {
+    error = parsed.error().what;
+    return std::nullopt;
+  }
+  return out;
+}
+
+// The users file locked against another captivectl (flock on its
+// directory: the file itself is replaced by each write).
+struct UsersFile {
+  std::string path, dir, name;
+  int dir_fd = -1;
+  ~UsersFile() {
+    if (dir_fd >= 0) ::close(dir_fd);
+  }
+};
+
+std::optional<std::string> open_users_file(UsersFile& f, std::string& error) {
+  const auto slash = f.path.rfind('/');
+  f.dir = slash == std::string::npos ? "." : slash == 0 ? "/" : f.path.substr(0, slash);
+  f.name = slash == std::string::npos ? f.path : f.path.substr(slash + 1);
+  if (f.name.empty()) {
+    error = "not a file path: " + f.path;
+    return std::nullopt;
+  }
+  f.dir_fd = ::open(f.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (f.dir_fd < 0 || ::flock(f.dir_fd, LOCK_EX) != 0) {
+    error = f.dir + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  auto text = captive::session::read_small_file(f.path);
+  if (!text) {
+    error = text.error().message();
+    return std::nullopt;
+  }
+  return text->value_or("");
+}
+
+// After a change: captived reads the file again (if it runs).
+void tell_captived(const Options& o) {
+  std::string reply;
+  if (exchange(o.socket, control::make_reload_request(), reply)) {
+    std::fprintf(stderr, "captivectl: captived not reached (%s); it reads the file at its next start or reload\n",
+                 one_line(reply).c_str());
+    return;
+  }
+  json::error_code ec;
+  json::value v = json::parse(reply, ec);
+  const bool ok = !ec && v.is_object() && member(v.get_object(), "ok").is_bool() && member(v.get_object(), "ok").get_bool();
+  if (!ok)
+    std::fprintf(stderr, "captivectl: captived did not reload: %s\n",
+                 !ec && v.is_object() ? text_of(member(v.get_object(), "error")).c_str() : "unreadable answer");
+}
+
+int cmd_user(const Options& o, const Args& args) {
+  const std::string& verb = args[0];
+  const bool takes_name = verb == "add" || verb == "del" || verb == "passwd";
+  if (verb != "list" && !takes_name) return usage_error("user: add, del, passwd or list, not " + verb);
+  if (takes_name && args.size() != 2) return usage_error("user " + verb + " takes a user name");
+  if (!takes_name && args.size() > 2) return usage_error("user list takes at most a user name");
+  const unsigned allowed = verb == "add"      ? (kOptUsers | kOptPasswordStdin | kOptPwhashOps | kOptPwhashMem | kOptFor |
+                                                kOptIdle | kOptQuota | kOptRateDown | kOptRateUp)
+                           : verb == "passwd" ? (kOptUsers | kOptPasswordStdin | kOptPwhashOps | kOptPwhashMem)
+                                              : kOptUsers;
+  for (unsigned bit = 1; bit <= kOptLast; bit <<= 1)
+    if ((o.given & bit) && !(allowed & bit)) return usage_error(std::string(option_name(bit)) + " is not an option of user " + verb);
+  if (args.size() == 2 && !captive::auth::valid_user_name(args[1]))
+    return usage_error("not a user name (1-64 of A-Z a-z 0-9 . _ @ + -): " + args[1]);
+  UsersFile file;
+  file.path = users_file_of(o);
+  std::string error;
+  auto text = open_users_file(file, error);
+  if (!text) return fail(error, kRefused);
+  auto users = captive::auth::parse_users(*text, file.path);
+  if (!users) return fail(users.error().what + " (fix the file by hand first)", kRefused);
+  auto find = [&](const std::string& name) -> const captive::auth::UserEntry* {
+    for (const auto& u : *users)
+      if (u.name == name) return &u;
+    return nullptr;
+  };
+  if (verb == "list") {
+    if (o.json) {
+      json::array out;
+      for (const auto& u : *users) {
+        if (args.size() == 2 && u.name != args[1]) continue;
+        json::object row;
+        row["name"] = u.name;
+        row["options"] = u.options;
+        out.push_back(std::move(row));
+      }
+      print_json(out);
+      return kDone;
+    }
+    bool any = false;
+    for (const auto& u : *users) {
+      if (args.size() == 2 && u.name != args[1]) continue;
+      any = true;
+      std::printf("%-32s %s\n", u.name.c_str(), u.options.empty() ? "-" : u.options.c_str());
+    }
+    if (args.size() == 2 && !any) return fail("no user " + args[1] + " in " + file.path, kRefused);
+    return kDone;
+  }
+  const std::string& name = args[1];
+  const captive::auth::UserEntry* existing = find(name);
+  std::string updated;
+  if (verb == "del") {
+    auto without = captive::auth::remove_user(*text, name);
+    if (!without) return fail("no user " + name + " in " + file.path, kRefused);
+    updated = std::move(*without);
+  } else {
+    if (verb == "add" && existing) return fail("user " + name + " is already in " + file.path + " (user passwd changes the password)", kRefused);
+    if (verb == "passwd" && !existing) return fail("no user " + name + " in " + file.path, kRefused);
+    captive::auth::UserEntry entry = existing ? *existing : captive::auth::UserEntry{};
+    entry.name = name;
+    if (verb == "add") {
+      auto options = user_options(o, error);
+      if (!options) return usage_error(error);
+      entry.options = *options;
+    }
+    auto params = pwhash_params(o, error);
+    if (!params) return usage_error(error);
+    auto password = new_password(o, error);
+    if (!password) return fail(error, kRefused);
+    auto hash = captive::auth::hash_password(*password, *params);
+    std::fill(password->begin(), password->end(), '\0');
+    if (!hash) return fail(hash.error().message(), kRefused);
+    entry.hash = *hash;
+    updated = captive::auth::put_user(*text, entry);
+  }
+  if (auto written = captive::session::write_file_atomically(file.dir, file.name, updated); !written)
+    return fail(written.error().message(), kRefused);
+  if (!o.json) std::printf("%s %s in %s\n", verb == "add" ? "added" : verb == "del" ? "deleted" : "changed the password of",
+                           name.c_str(), file.path.c_str());
+  tell_captived(o);
+  return kDone;
+}
+int cmd_voucher(const Options& o, const Args& args);
 
 // `args` of a command that has subcommands (voucher): it checks them itself.
 constexpr std::size_t kSubcommand = static_cast<std::size_t>(-1);
@@ -509,10 +807,15 @@ const char* option_name(unsigned bit) {
     case kOptIp: return "--ip";
     case kOptRateDown: return "--rate-down";
     case kOptRateUp: return "--rate-up";
+    case kOptQuota: return "--quota";
+    case kOptUsers: return "--users";
+    case kOptPasswordStdin: return "--password-stdin";
+    case kOptPwhashOps: return "--pwhash-ops";
+    case kOptPwhashMem: return "--pwhash-mem";
+    case kOptIdle: return "--idle";
     case kOptCount: return "--count";
     case kOptDuration: return "--duration";
     case kOptDevices: return "--devices";
-    case kOptQuota: return "--quota";
     case kOptAllUnused: return "--all-unused";
     case kOptNetwork: return "--network";
   }
@@ -798,11 +1101,16 @@ int main(int argc, char** argv) {
       {"ip", required_argument, nullptr, 'i'},
       {"rate-down", required_argument, nullptr, 'D'},
       {"rate-up", required_argument, nullptr, 'U'},
+      {"quota", required_argument, nullptr, 'Q'},
+      {"users", required_argument, nullptr, 'u'},
+      {"password-stdin", no_argument, nullptr, 'P'},
+      {"pwhash-ops", required_argument, nullptr, 'O'},
+      {"pwhash-mem", required_argument, nullptr, 'M'},
+      {"idle", required_argument, nullptr, 'I'},
       {"count", required_argument, nullptr, 'n'},
       {"duration", required_argument, nullptr, 'd'},
       {"devices", required_argument, nullptr, 'k'},
-      {"quota", required_argument, nullptr, 'q'},
-      {"all-unused", no_argument, nullptr, 'u'},
+      {"all-unused", no_argument, nullptr, 'A'},
       {"network", required_argument, nullptr, 'w'},
       {nullptr, 0, nullptr, 0},
   };
@@ -824,11 +1132,19 @@ int main(int argc, char** argv) {
       case 'i': o.given |= kOptIp; o.ip_text = optarg; break;
       case 'D': o.given |= kOptRateDown; o.rate_down_text = optarg; break;
       case 'U': o.given |= kOptRateUp; o.rate_up_text = optarg; break;
+      case 'Q': o.given |= kOptQuota; o.quota_text = optarg; break;
+      case 'u':
+        if (!*optarg) return usage_error("--users: empty path");
+        o.given |= kOptUsers; o.users_file = optarg;
+        break;
+      case 'P': o.given |= kOptPasswordStdin; break;
+      case 'O': o.given |= kOptPwhashOps; o.pwhash_ops_text = optarg; break;
+      case 'M': o.given |= kOptPwhashMem; o.pwhash_mem_text = optarg; break;
+      case 'I': o.given |= kOptIdle; o.idle_text = optarg; break;
       case 'n': o.given |= kOptCount; o.count_text = optarg; break;
       case 'd': o.given |= kOptDuration; o.duration_text = optarg; break;
       case 'k': o.given |= kOptDevices; o.devices_text = optarg; break;
-      case 'q': o.given |= kOptQuota; o.quota_text = optarg; break;
-      case 'u': o.given |= kOptAllUnused; break;
+      case 'A': o.given |= kOptAllUnused; break;
       case 'w': o.given |= kOptNetwork; o.network_text = optarg; break;
       case ':': return usage_error(std::string(argv[optind - 1]) + " needs a value");
       default: return usage_error(std::string("unknown option: ") + argv[optind - 1]);
@@ -838,6 +1154,11 @@ int main(int argc, char** argv) {
   if (args.empty()) return usage_error("no command given");
   const std::string command = args[0];
   args.erase(args.begin());
+  // user VERB [NAME]: its own checks of arguments and options.
+  if (command == "user") {
+    if (args.empty()) return usage_error("user: add, del, passwd or list");
+    return cmd_user(o, args);
+  }
   for (const Command& c : kCommands) {
     if (command != c.name) continue;
     if (c.args != kSubcommand && args.size() != c.args)

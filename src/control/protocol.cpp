@@ -270,6 +270,7 @@ void do_status(Context& context, Reply reply) {
     status["version"] = info.version;
     status["uptime_seconds"] = info.uptime.count();
     status["queue_mode"] = info.queue_mode;
+    if (!info.users_file.empty()) status["users_file"] = info.users_file;
     status["sessions"] = clients->size();
     status["counters"] = summary_of(counter_object(context));
     json::object out;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdint>
 
 #include "captive/control/protocol.hpp"
 

@@ -23,6 +23,7 @@
 #include "captive/auth/backend.hpp"
 #include "captive/auth/gate.hpp"
 #include "captive/auth/limiter.hpp"
+#include "captive/auth/users.hpp"
 #include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
 #include "captive/auth/voucher_backend.hpp"
@@ -158,8 +159,14 @@ struct AuthContext {
 // The backend `name` (one of auth::kBackendNames). A backend whose files
 // cannot be read refuses the start, with the file's error.
 Result<std::unique_ptr<auth::Backend>> make_backend(std::string_view name, const AuthContext& context) {
-  (void)context;
   if (name == "click") return std::unique_ptr<auth::Backend>(std::make_unique<auth::ClickThrough>());
+  if (name == "users") {
+    auto users = auth::Users::open(context.config.users_file,
+                                   auth::PwhashParams{context.config.pwhash_ops, context.config.pwhash_mem},
+                                   context.pool, context.home);
+    if (!users) return users.error();
+    return std::unique_ptr<auth::Backend>(std::move(*users));
+  }
   return make_error(0, "--auth " + std::string(name) + ": not built into this captived");
 }
 
@@ -388,6 +395,18 @@ struct App::Impl {
   // are applied; keys that need a restart keep their running value (and are
   // named, in the log and the answer).
   void reload(control::Done<control::ReloadOutcome> done) {
+    // The backends' files (the users file) are read again in any case:
+    // `captivectl user add` asks for this after each edit.
+    const auto backends = auth_backends(config);
+    const bool auth_files = std::find(backends.begin(), backends.end(), "users") != backends.end();
+    Result<void> auth_reloaded = gate->reload();
+    if (config.config_file.empty() && auth_files) {
+      if (!auth_reloaded) return done(make_error(0, auth_reloaded.error().message() + "; keeping the users loaded before"));
+      control::ReloadOutcome outcome;
+      outcome.file = config.users_file;
+      outcome.changed.push_back("users");
+      return done(std::move(outcome));
+    }
     if (config.config_file.empty()) {
       LOG_WARN("reload: captived was started without --config: nothing to read again");
       return done(make_error(0, "captived was started without --config: nothing to read again"));
@@ -1055,7 +1074,8 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     return control::DaemonInfo{
         CAPTIVE_VERSION,
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - s.started_at),
-        s.queue_kind.load() == nft::QueueKind::native ? "native" : "compat"};
+        s.queue_kind.load() == nft::QueueKind::native ? "native" : "compat",
+        s.gate->find("users") ? s.config.users_file : std::string()};
   };
   ctl.session_timeout = [&s] { return s.config.session_timeout; };
   ctl.reload = [&s](control::Done<control::ReloadOutcome> done) { s.reload(std::move(done)); };

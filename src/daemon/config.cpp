@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "captive/auth/backend.hpp"
+#include "captive/auth/password.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
 
@@ -159,6 +160,37 @@ const Key kKeys[] = {
        for (const auto& a : c.auth) out += (out.empty() ? "" : " ") + a;
        return out;
      }},
+    {"users", "FILE", Applies::restart,
+     "the users file of --auth users: NAME:HASH[:OPTIONS] lines\n(captivectl user add; default /etc/captive/users; "
+     "read\nagain on reload)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.users_file = v;
+       return {};
+     },
+     [](const Config& c) { return c.users_file; }},
+    {"pwhash-ops", "N", Applies::restart,
+     "Argon2id passes of a password hash (default 2; docs/auth.md):\nfor the unknown-user dummy; captivectl "
+     "takes the same flag",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       auth::PwhashParams p{n.value_or(0), c.pwhash_mem};
+       if (!n) return bad("not a number: " + std::string(v.substr(0, 64)));
+       if (auto ok = auth::check_params(p); !ok) return bad(ok.error().what.substr(ok.error().what.find(':') + 2));
+       c.pwhash_ops = *n;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.pwhash_ops); }},
+    {"pwhash-mem", "SIZE", Applies::restart, "Argon2id memory of a password hash: 4M, 16M (default 4M)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto m = auth::parse_memory(v);
+       if (!m) return bad("not a size (like 4M, 16M, 4096K): " + std::string(v.substr(0, 64)));
+       if (auto ok = auth::check_params(auth::PwhashParams{c.pwhash_ops, *m}); !ok)
+         return bad(ok.error().what.substr(ok.error().what.find(':') + 2));
+       c.pwhash_mem = *m;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.pwhash_mem); }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -419,7 +451,8 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
 }
 
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  // One parser for captived's flags and captivectl's arguments (voucher --quota).
+  // One parser for captived's flags, the users file (auth/users_file.hpp) and
+  // captivectl's arguments (voucher --quota).
   return control::parse_bytes(text);
 }
 

@@ -41,6 +41,16 @@ Traffic operator+(const Traffic& a, const Traffic& b) {
                  a.packets_down + b.packets_down};
 }
 
+namespace {
+// One word: a log reader splits the line on blanks.
+std::string user_field(std::string_view user) {
+  if (user.empty()) return {};
+  std::string out = " user=";
+  for (unsigned char c : user.substr(0, 128)) out += (c > 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  return out;
+}
+}  // namespace
+
 std::string end_line(const Ended& e) {
   std::string duration = "-";
   if (e.signed_in_at)
@@ -52,7 +62,7 @@ std::string end_line(const Ended& e) {
                 e.traffic.bytes_up, e.traffic.bytes_down, e.traffic.packets_up, e.traffic.packets_down);
   return "session end mac=" + e.mac.to_string() + " ip=" + (e.ip ? e.ip->to_string() : "-") +
          " cause=" + std::string(to_string(e.cause)) + " method=" + (e.method.empty() ? "-" : e.method) +
-         " duration=" + duration + counts;
+         " duration=" + duration + counts + user_field(e.user);
 }
 
 Registry::Registry(nft::SetWriter& set, Clocks clocks, Binding binding, Executors executors)
@@ -101,7 +111,8 @@ Client Registry::client_of(const packet::MacAddr& mac, const Record& record) con
 }
 
 void Registry::ended(const packet::MacAddr& mac, const Record& record, EndCause cause) {
-  Ended e{mac, record.ip, cause, record.method, record.signed_in_at, clocks_.wall(), record.offset + record.element};
+  Ended e{mac,          record.ip,      cause, record.method, record.signed_in_at, clocks_.wall(),
+          record.offset + record.element, record.user};
   LOG_INFO("%s", end_line(e).c_str());
   if (hooks_.on_end) hooks_.on_end(e);
   changed(true);

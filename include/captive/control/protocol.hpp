@@ -6,7 +6,8 @@
 //                                          {"ok":true,"mac":..,"seconds":N}
 //   revoke   mac | ip                     {"ok":true,"mac":..}
 //   extend   mac, seconds                 {"ok":true}
-//   status                                {"ok":true,"status":{version, uptime_seconds, queue_mode, sessions, counters}}
+//   status                                {"ok":true,"status":{version, uptime_seconds, queue_mode, [users_file],
+//                                           sessions, counters}}
 //   stats                                 {"ok":true,"stats":{"responder.syn_ack":12, ...}}
 //   reload                                {"ok":true,"file":..,"changed":[KEY...],"restart_needed":[KEY...]}
 //   trust | block | unblock | untrust  mac  {"ok":true,"changed":BOOL}
@@ -15,7 +16,7 @@
 //   lists                                 {"ok":true,"trusted":[{"mac":..,"source":"config"|"runtime"}],
 //                                           "blocked":[...],"allow_ip":[...],"allow_domain":[...]}
 // CLIENT: {"mac","ip","signed_in_at","expires_at" (epoch seconds or null),
-// "method","bytes","packets"}; SEEN: {"mac","ip"}.
+// "method","user","bytes_up","bytes_down",...}; SEEN: {"mac","ip"}.
 // Failures: {"ok":false,"error":"one line saying what went wrong"}.
 // Pure: no sockets here (server.cpp has them).
 #pragma once
@@ -47,6 +48,7 @@ struct DaemonInfo {
   std::string version;
   std::chrono::seconds uptime{0};
   std::string queue_mode;  // "native" (nft queue) or "compat" (xt NFQUEUE through nft_compat)
+  std::string users_file{};  // --users, with --auth users (captivectl user edits it); empty: not shown
 };
 
 // What a reload did: keys applied now, keys that changed in the file but
@@ -157,6 +159,8 @@ std::string make_mac_request(std::string_view cmd, std::string_view mac);
 // Units shared by captivectl and captived (no daemon code in captivectl).
 // "90" (seconds), "90s", "15m", "24h", "7d"; > 0 and at most 365 days.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+// "1500", "500K", "500M", "2G", "1T" (powers of 1000); > 0.
+std::optional<std::uint64_t> parse_bytes(std::string_view text);
 // A rate in bytes per second from tc's units: "8mbit" (bits, 1000-based:
 // kbit, mbit, gbit, bit) or "1mbps" (bytes: bps, kbps, mbps, gbps). A bare
 // number is refused (tc reads it as bits, nft as bytes). > 0.

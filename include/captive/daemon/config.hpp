@@ -51,6 +51,9 @@ struct Config {
   std::uint16_t portal_tls_port = 8443;              // --portal-tls-port N
   // Sign-in backends (docs/auth.md), in the order the page shows them.
   std::vector<std::string> auth;                     // --auth NAME (repeatable; none given: click)
+  std::string users_file = "/etc/captive/users";     // --users FILE (--auth users; re-read on reload)
+  std::uint64_t pwhash_ops = 2;                      // --pwhash-ops N (the dummy hash; captivectl's default)
+  std::size_t pwhash_mem = 4 * 1024 * 1024;          // --pwhash-mem SIZE
 };
 
 // The backends in force: --auth as given, else click-through alone.

@@ -96,9 +96,11 @@ struct Ended {
   std::optional<Clock::time_point> signed_in_at;
   Clock::time_point ended_at;
   Traffic traffic;
+  std::string user;  // the user name or voucher code, if the method has one
 };
 // "session end mac=.. ip=.. cause=idle method=.. duration=..s bytes_up=..
-// bytes_down=.. packets_up=.. packets_down=.." (docs/operations.md).
+// bytes_down=.. packets_up=.. packets_down=.. [user=..]" (docs/operations.md;
+// user= only when the session has one, with blanks and controls as '?').
 std::string end_line(const Ended& ended);
 
 struct Hooks {
