@@ -25,10 +25,10 @@ out=$(ctl voucher revoke "$(tr 'A-Z-' 'a-z ' <<<"$code")") || fail "voucher revo
 [ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "c1 still online after the voucher's revoke"
 [ "$(http_status "$NS_C2" "http://$UP_V4/")" = 511 ] || fail "c2 still online after the voucher's revoke"
 [ "$(client_json "$C1_MAC")" = "{}" ] && [ "$(client_json "$C2_MAC")" = "{}" ] || fail "captivectl list still shows them"
-[ "$(grep -c "session end mac=\($C1_MAC\|$C2_MAC\) .*cause=revoke" "$WORK/captived.log")" = 2 ] ||
+[ "$(grep -c "session end mac=\($C1_MAC\|$C2_MAC\) .*cause=revoke method=voucher .*user=$code" "$WORK/captived.log")" = 2 ] ||
   fail "no session-end lines with cause=revoke: $(grep 'session end' "$WORK/captived.log")"
 [ "$(voucher_field "$code" state)" = revoked ] || fail "state $(voucher_field "$code" state)"
-pass "voucher revoke (typed in lower case) ends both sessions: 511 again, off the list, logged cause=revoke"
+pass "voucher revoke (typed in lower case) ends both sessions: 511 again, off the list, logged cause=revoke with the code"
 
 result=$(voucher_sign_in "$NS_C1" "$code")
 [ "${result%% *}" = 403 ] || fail "a revoked code answered '$result'"
