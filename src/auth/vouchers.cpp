@@ -267,11 +267,13 @@ void VoucherStore::forget(const std::vector<std::string>& codes) {
   reindex();
 }
 
-std::string VoucherStore::format() const {
+std::string VoucherStore::format() const { return format_vouchers(vouchers_); }
+
+std::string format_vouchers(const std::vector<Voucher>& vouchers) {
   // One voucher a line: a person can read and diff it.
   std::string text = "{\"version\":" + std::to_string(kVersion) + ",\"vouchers\":[";
   bool first = true;
-  for (const auto& v : vouchers_) {
+  for (const auto& v : vouchers) {
     text += first ? "\n" : ",\n";
     text += json::serialize(voucher_json(v));
     first = false;

@@ -284,8 +284,10 @@ struct App::Impl {
     if (vouchers_saving || !vouchers_dirty || !vouchers) return;
     vouchers_dirty = false;
     vouchers_saving = true;
-    state_writer.post([this, text = vouchers->format(), waiters = std::exchange(voucher_waiters, {})]() mutable {
-      auto written = auth::save_vouchers(config.state_dir, text);
+    // A copy (tens of ms for the store's maximum), formatted on the writer:
+    // the event loop serves a crowd's sign-ins meanwhile.
+    state_writer.post([this, copy = vouchers->vouchers(), waiters = std::exchange(voucher_waiters, {})]() mutable {
+      auto written = auth::save_vouchers(config.state_dir, auth::format_vouchers(copy));
       asio::post(io, [this, written, waiters = std::move(waiters)] {
         vouchers_saving = false;
         if (!written)

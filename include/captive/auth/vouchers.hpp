@@ -168,6 +168,10 @@ class VoucherStore {
   std::unordered_map<std::string, std::size_t> index_;  // code -> place in vouchers_
 };
 
+// The file's text for these vouchers (VoucherStore::format): captived
+// formats a copy on its writer thread, not on the event loop.
+std::string format_vouchers(const std::vector<Voucher>& vouchers);
+
 // <dir>/vouchers.json. No file: an empty store. A file that cannot be read
 // or parsed is an error naming it (the caller keeps the file as it is and
 // refuses voucher sign-ins: never a silently emptied stock).
