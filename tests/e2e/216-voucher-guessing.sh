@@ -47,4 +47,8 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 2000 ] || fail "c2's sign-in took $ms ms while c1 was locked out"
 [ "$(http_status "$NS_C2" "http://$UP_V4/")" = 200 ] || fail "c2 not let through"
 pass "c2 signs in with its voucher meanwhile, in $ms ms"
+
+[ "$(stat_of auth.voucher.wrong_code)" -ge 5 ] || fail "auth.voucher.wrong_code = $(stat_of auth.voucher.wrong_code)"
+[ "$(stat_of auth.voucher.accepted)" = 1 ] || fail "auth.voucher.accepted = $(stat_of auth.voucher.accepted)"
+pass "counted: auth.voucher.wrong_code, auth.voucher.accepted"
 done_ok
