@@ -292,6 +292,25 @@ def state_file_seeds():
         write("state_file", f"state_{i}", text)
 
 
+def voucher_store_seeds():
+    good = (b'{"version":1,"vouchers":[\n'
+            b'{"code":"ACDE-FG34-HJ","seconds":7200,"devices":2,"quota_bytes":1000000000,'
+            b'"rate_down":250000,"rate_up":null,"created_at":1800000000,"first_used_at":1800000300,'
+            b'"macs":["02:00:00:00:00:01","02:00:00:00:00:02"],"revoked":false},\n'
+            b'{"code":"KMNP-QR67-TU","seconds":1800,"devices":1,"quota_bytes":null,"rate_down":null,'
+            b'"rate_up":null,"created_at":1800000000,"first_used_at":null,"macs":[],"revoked":true}\n]}\n')
+    seeds = [
+        good,
+        b'{"version":1,"vouchers":[]}\n',
+        good[:len(good) // 2],  # cut short
+        good.replace(b'"version":1', b'"version":2'),
+        good.replace(b'KMNP-QR67-TU', b'ACDE-FG34-HJ'),  # a code twice
+        good.replace(b'"devices":2', b'"devices":1'),  # more MACs than devices
+    ]
+    for i, text in enumerate(seeds):
+        write("voucher_store", f"vouchers_{i}", text)
+
+
 def args_seeds():
     argvs = [
         [b"--lan", b"br-lan"],
@@ -431,6 +450,7 @@ if __name__ == "__main__":
     http_seeds()
     control_seeds()
     state_file_seeds()
+    voucher_store_seeds()
     args_seeds()
     config_seeds()
     nfq_seeds()

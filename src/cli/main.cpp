@@ -23,6 +23,7 @@
 #include "captive/auth/password.hpp"
 #include "captive/auth/users_file.hpp"
 #include "captive/control/protocol.hpp"
+#include "captive/control/vouchers.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/session/lists.hpp"
 
@@ -49,7 +50,13 @@ enum Opt : unsigned {
   kOptPwhashOps = 1u << 8,
   kOptPwhashMem = 1u << 9,
   kOptIdle = 1u << 10,
-  kOptLast = kOptIdle,
+  // voucher create / print (--quota is shared with user add)
+  kOptCount = 1u << 11,
+  kOptDuration = 1u << 12,
+  kOptDevices = 1u << 13,
+  kOptAllUnused = 1u << 14,
+  kOptNetwork = 1u << 15,
+  kOptLast = kOptNetwork,
 };
 
 struct Options {
@@ -58,6 +65,7 @@ struct Options {
   unsigned given = 0;  // Opt bits
   std::string for_text, ip_text, rate_down_text, rate_up_text;
   std::string quota_text, users_file, pwhash_ops_text, pwhash_mem_text, idle_text;
+  std::string count_text, duration_text, devices_text, network_text;
 };
 
 void print_usage(FILE* out) {
@@ -98,11 +106,22 @@ void print_usage(FILE* out) {
       "                        /etc/captive/users; --pwhash-ops N, --pwhash-mem SIZE\n"
       "                        for new hashes, default 2 and 4M; captived reads the\n"
       "                        file again after each change)\n"
+      "  voucher create --count N --duration DURATION [--devices K] [--quota SIZE]\n"
+      "                [--rate-down RATE] [--rate-up RATE]\n"
+      "                        make N vouchers and print their codes; the time starts\n"
+      "                        at first use; up to K devices (default 1); SIZE like\n"
+      "                        500M, 1G (per device session)\n"
+      "  voucher list          every voucher: code, state, duration, devices, expiry\n"
+      "  voucher show CODE     one voucher, with the MACs it signed in\n"
+      "  voucher revoke CODE   withdraw a voucher and end its sessions\n"
+      "  voucher print [CODE...|--all-unused] [--network NAME]\n"
+      "                        a printable HTML sheet of cards on stdout\n"
       "\n"
       "Options (before or after the command):\n"
       "  --socket PATH         captived's control socket (default /run/captive/captived.sock)\n"
       "  --json                one JSON document on stdout instead of text\n"
       "  --help                this text\n"
+      "  (voucher's options are listed with it above)\n"
       "\n"
       "Exit status: 0 done, 1 captived said no, 2 bad usage, 3 captived unreachable.\n",
       out);
@@ -760,6 +779,10 @@ int cmd_user(const Options& o, const Args& args) {
   tell_captived(o);
   return kDone;
 }
+int cmd_voucher(const Options& o, const Args& args);
+
+// `args` of a command that has subcommands (voucher): it checks them itself.
+constexpr std::size_t kSubcommand = static_cast<std::size_t>(-1);
 
 struct Command {
   const char* name;
@@ -784,6 +807,9 @@ const Command kCommands[] = {
     {"unblock", 1, 0, cmd_unblock},
     {"lists", 0, 0, cmd_lists},
     {"doctor", 1, 0, cmd_doctor},
+    {"voucher", kSubcommand,
+     kOptCount | kOptDuration | kOptDevices | kOptQuota | kOptRateDown | kOptRateUp | kOptAllUnused | kOptNetwork,
+     cmd_voucher},
 };
 
 const char* option_name(unsigned bit) {
@@ -799,6 +825,11 @@ const char* option_name(unsigned bit) {
     case kOptPwhashOps: return "--pwhash-ops";
     case kOptPwhashMem: return "--pwhash-mem";
     case kOptIdle: return "--idle";
+    case kOptCount: return "--count";
+    case kOptDuration: return "--duration";
+    case kOptDevices: return "--devices";
+    case kOptAllUnused: return "--all-unused";
+    case kOptNetwork: return "--network";
   }
   return "?";
 }
@@ -830,6 +861,246 @@ int cmd_doctor(const Options& o, const Args& args) {
   return kDone;
 }
 
+
+// --- vouchers ---------------------------------------------------------------
+
+int voucher_usage() {
+  return usage_error("voucher takes create, list, show CODE, revoke CODE or print [CODE...]");
+}
+
+// Only the options of this subcommand (the table lets voucher have all of them).
+int check_voucher_options(const Options& o, const std::string& sub, unsigned allowed) {
+  for (unsigned bit = 1; bit <= kOptLast; bit <<= 1)
+    if ((o.given & bit) && !(allowed & bit)) return usage_error(std::string(option_name(bit)) + " is not an option of voucher " + sub);
+  return kDone;
+}
+
+std::optional<std::uint64_t> whole(const std::string& text, std::uint64_t max) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (n == 0 || n > max) return std::nullopt;
+  return n;
+}
+
+std::string bytes_text(const json::value& v) {
+  if (!v.is_number()) return "";
+  const auto n = v.to_number<std::uint64_t>();
+  char buf[32];
+  if (n >= 1000ull * 1000 * 1000 && n % (1000ull * 1000 * 1000 / 10) == 0)
+    std::snprintf(buf, sizeof buf, "%g GB", static_cast<double>(n) / 1e9);
+  else if (n >= 1000ull * 1000 && n % (1000ull * 1000 / 10) == 0)
+    std::snprintf(buf, sizeof buf, "%g MB", static_cast<double>(n) / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+std::string rate_text(const json::value& v) {
+  if (!v.is_number()) return "";
+  const double bits = static_cast<double>(v.to_number<std::uint64_t>()) * 8;
+  char buf[32];
+  if (bits >= 1e6) std::snprintf(buf, sizeof buf, "%g Mbit/s", bits / 1e6);
+  else std::snprintf(buf, sizeof buf, "%g kbit/s", bits / 1e3);
+  return buf;
+}
+
+std::int64_t seconds_of(const json::object& v) {
+  const json::value& s = member(v, "seconds");
+  return s.is_number() ? s.to_number<std::int64_t>() : 0;
+}
+
+// "2 devices · 1 GB · 2 Mbit/s down": what a card and `list` say besides the time.
+std::string voucher_extras(const json::object& v, const char* separator) {
+  std::string out;
+  auto add = [&](const std::string& part) {
+    if (!part.empty()) out += (out.empty() ? "" : separator) + part;
+  };
+  const json::value& devices = member(v, "devices");
+  if (devices.is_number() && devices.to_number<std::uint64_t>() > 1)
+    add(std::to_string(devices.to_number<std::uint64_t>()) + " devices");
+  add(bytes_text(member(v, "quota_bytes")));
+  if (auto r = rate_text(member(v, "rate_down")); !r.empty()) add(r + " down");
+  if (auto r = rate_text(member(v, "rate_up")); !r.empty()) add(r + " up");
+  return out;
+}
+
+constexpr const char* kVoucherRow = "%-12s  %-8s  %-13s  %-7s  %-19s  %s\n";
+
+void print_voucher_row(const json::object& v) {
+  const json::value& macs = member(v, "macs");
+  const std::size_t used = macs.is_array() ? macs.get_array().size() : 0;
+  std::string devices = std::to_string(used) + "/" + number_of(member(v, "devices"));
+  std::printf(kVoucherRow, text_of(member(v, "code")).c_str(), text_of(member(v, "state")).c_str(),
+              control::human_duration(static_cast<std::uint64_t>(seconds_of(v))).c_str(), devices.c_str(),
+              format_time(member(v, "expires_at")).c_str(), voucher_extras(v, ", ").c_str());
+}
+
+int voucher_create(const Options& o) {
+  if (int bad = check_voucher_options(o, "create", kOptCount | kOptDuration | kOptDevices | kOptQuota | kOptRateDown | kOptRateUp))
+    return bad;
+  control::VoucherCreate create;
+  if (!(o.given & kOptCount)) return usage_error("voucher create: --count N is required");
+  if (!(o.given & kOptDuration)) return usage_error("voucher create: --duration DURATION is required");
+  auto count = whole(o.count_text, 1000);
+  if (!count) return usage_error("--count: not a number from 1 to 1000: " + o.count_text);
+  create.count = *count;
+  auto d = control::parse_duration(o.duration_text);
+  if (!d) return usage_error("--duration: not a duration (like 90s, 15m, 2h, 7d; at most 365d): " + o.duration_text);
+  create.seconds = static_cast<std::uint64_t>(d->count());
+  if (o.given & kOptDevices) {
+    auto k = whole(o.devices_text, 100);
+    if (!k) return usage_error("--devices: not a number from 1 to 100: " + o.devices_text);
+    create.devices = *k;
+  }
+  if (o.given & kOptQuota) {
+    auto q = control::parse_bytes(o.quota_text);
+    if (!q) return usage_error("--quota: not a size (like 500M, 1G, 1500): " + o.quota_text);
+    create.quota_bytes = *q;
+  }
+  for (auto [bit, text, slot, name] :
+       {std::tuple{kOptRateDown, &o.rate_down_text, &create.rate_down, "--rate-down"},
+        std::tuple{kOptRateUp, &o.rate_up_text, &create.rate_up, "--rate-up"}}) {
+    if (!(o.given & bit)) continue;
+    auto rate = control::parse_rate(*text);
+    if (!rate) return usage_error(std::string(name) + ": not a rate in bits per second (like 2mbit, 500kbit, 1gbit): " + *text);
+    *slot = *rate;
+  }
+  Answer a = ask(o, control::make_voucher_create_request(create));
+  if (a.status) return a.status;
+  const json::value& vouchers = member(a.object(), "vouchers");
+  if (!vouchers.is_array()) return fail("answer has no vouchers", kRefused);
+  if (o.json) return print_json(vouchers), kDone;
+  // One code a line: easy to pipe into `voucher print`.
+  for (const auto& v : vouchers.get_array())
+    if (v.is_object()) std::printf("%s\n", text_of(member(v.get_object(), "code")).c_str());
+  return kDone;
+}
+
+std::optional<std::string> code_arg(const std::string& text) {
+  auto code = captive::auth::normalize_code(text);
+  if (!code) return std::nullopt;
+  return captive::auth::group_code(*code);
+}
+
+int bad_code(const std::string& text) {
+  return usage_error("not a voucher code: " + text + " (like ACDE-FG34-HJ)");
+}
+
+int voucher_list(const Options& o) {
+  if (int bad = check_voucher_options(o, "list", 0)) return bad;
+  Answer a = ask(o, control::make_voucher_list_request());
+  if (a.status) return a.status;
+  const json::value& vouchers = member(a.object(), "vouchers");
+  if (!vouchers.is_array()) return fail("answer has no vouchers", kRefused);
+  if (o.json) return print_json(vouchers), kDone;
+  std::printf(kVoucherRow, "CODE", "STATE", "DURATION", "DEVICES", "EXPIRES", "LIMITS");
+  for (const auto& v : vouchers.get_array())
+    if (v.is_object()) print_voucher_row(v.get_object());
+  return kDone;
+}
+
+int voucher_show(const Options& o, const std::string& text) {
+  if (int bad = check_voucher_options(o, "show", 0)) return bad;
+  auto code = code_arg(text);
+  if (!code) return bad_code(text);
+  Answer a = ask(o, control::make_voucher_show_request(*code));
+  if (a.status) return a.status;
+  const json::value& voucher = member(a.object(), "voucher");
+  if (!voucher.is_object()) return fail("answer has no voucher", kRefused);
+  if (o.json) return print_json(voucher), kDone;
+  const json::object& v = voucher.get_object();
+  std::printf("code         %s\n", text_of(member(v, "code")).c_str());
+  std::printf("state        %s\n", text_of(member(v, "state")).c_str());
+  std::printf("duration     %s (from first use)\n", control::human_duration(static_cast<std::uint64_t>(seconds_of(v))).c_str());
+  std::printf("devices      %s\n", number_of(member(v, "devices")).c_str());
+  std::string limits = voucher_extras(v, ", ");
+  std::printf("limits       %s\n", limits.empty() ? "-" : limits.c_str());
+  std::printf("created      %s\n", format_time(member(v, "created_at")).c_str());
+  std::printf("first used   %s\n", format_time(member(v, "first_used_at")).c_str());
+  std::printf("expires      %s\n", format_time(member(v, "expires_at")).c_str());
+  const json::value& macs = member(v, "macs");
+  std::string list;
+  if (macs.is_array())
+    for (const auto& m : macs.get_array()) list += (list.empty() ? "" : " ") + text_of(m);
+  std::printf("macs         %s\n", list.empty() ? "-" : list.c_str());
+  return kDone;
+}
+
+int voucher_revoke(const Options& o, const std::string& text) {
+  if (int bad = check_voucher_options(o, "revoke", 0)) return bad;
+  auto code = code_arg(text);
+  if (!code) return bad_code(text);
+  Answer a = ask(o, control::make_voucher_revoke_request(*code));
+  if (a.status) return a.status;
+  if (o.json) return print_json(a.holder), kDone;
+  const json::value& changed = member(a.object(), "changed");
+  std::printf("%s %s; ended %s sessions\n", changed.is_bool() && !changed.get_bool() ? "already revoked" : "revoked",
+              text_of(member(a.object(), "code")).c_str(), number_of(member(a.object(), "sessions_ended")).c_str());
+  return kDone;
+}
+
+int voucher_print(const Options& o, const Args& codes) {
+  if (int bad = check_voucher_options(o, "print", kOptAllUnused | kOptNetwork)) return bad;
+  const bool all_unused = o.given & kOptAllUnused;
+  if (all_unused == !codes.empty())
+    return usage_error("voucher print takes CODEs or --all-unused (one of the two)");
+  std::vector<std::string> wanted;
+  for (const auto& text : codes) {
+    auto code = code_arg(text);
+    if (!code) return bad_code(text);
+    wanted.push_back(*code);
+  }
+  Answer a = ask(o, control::make_voucher_list_request());
+  if (a.status) return a.status;
+  const json::value& vouchers = member(a.object(), "vouchers");
+  if (!vouchers.is_array()) return fail("answer has no vouchers", kRefused);
+  std::vector<const json::object*> chosen;
+  if (all_unused) {
+    for (const auto& v : vouchers.get_array())
+      if (v.is_object() && text_of(member(v.get_object(), "state")) == "unused") chosen.push_back(&v.get_object());
+  } else {
+    for (const auto& code : wanted) {
+      const json::object* found = nullptr;
+      for (const auto& v : vouchers.get_array())
+        if (v.is_object() && text_of(member(v.get_object(), "code")) == code) found = &v.get_object();
+      if (!found) return fail("no such voucher: " + code, kRefused);
+      chosen.push_back(found);
+    }
+  }
+  std::vector<control::VoucherCard> cards;
+  for (const auto* v : chosen)
+    cards.push_back(control::VoucherCard{text_of(member(*v, "code")),
+                                         control::human_duration(static_cast<std::uint64_t>(seconds_of(*v))),
+                                         voucher_extras(*v, " \xC2\xB7 ")});
+  const std::string network =
+      (o.given & kOptNetwork) ? o.network_text : text_of(member(a.object(), "network")) == "-" ? std::string() : text_of(member(a.object(), "network"));
+  const std::string html = control::voucher_sheet_html(cards, network);
+  std::fwrite(html.data(), 1, html.size(), stdout);
+  if (cards.empty()) std::fprintf(stderr, "captivectl: no unused vouchers: the sheet is empty\n");
+  return kDone;
+}
+
+int cmd_voucher(const Options& o, const Args& args) {
+  if (args.empty()) return voucher_usage();
+  const std::string& sub = args[0];
+  const Args rest(args.begin() + 1, args.end());
+  auto arity = [&](std::size_t n) {
+    return rest.size() == n ? kDone
+                            : usage_error("voucher " + sub + " takes " + (n == 0 ? "no arguments" : "one argument") +
+                                          ", not " + std::to_string(rest.size()));
+  };
+  if (sub == "create") return arity(0) ? kUsage : voucher_create(o);
+  if (sub == "list") return arity(0) ? kUsage : voucher_list(o);
+  if (sub == "show") return arity(1) ? kUsage : voucher_show(o, rest[0]);
+  if (sub == "revoke") return arity(1) ? kUsage : voucher_revoke(o, rest[0]);
+  if (sub == "print") return voucher_print(o, rest);
+  return voucher_usage();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -848,6 +1119,11 @@ int main(int argc, char** argv) {
       {"pwhash-ops", required_argument, nullptr, 'O'},
       {"pwhash-mem", required_argument, nullptr, 'M'},
       {"idle", required_argument, nullptr, 'I'},
+      {"count", required_argument, nullptr, 'n'},
+      {"duration", required_argument, nullptr, 'd'},
+      {"devices", required_argument, nullptr, 'k'},
+      {"all-unused", no_argument, nullptr, 'A'},
+      {"network", required_argument, nullptr, 'w'},
       {nullptr, 0, nullptr, 0},
   };
   Options o;
@@ -877,6 +1153,11 @@ int main(int argc, char** argv) {
       case 'O': o.given |= kOptPwhashOps; o.pwhash_ops_text = optarg; break;
       case 'M': o.given |= kOptPwhashMem; o.pwhash_mem_text = optarg; break;
       case 'I': o.given |= kOptIdle; o.idle_text = optarg; break;
+      case 'n': o.given |= kOptCount; o.count_text = optarg; break;
+      case 'd': o.given |= kOptDuration; o.duration_text = optarg; break;
+      case 'k': o.given |= kOptDevices; o.devices_text = optarg; break;
+      case 'A': o.given |= kOptAllUnused; break;
+      case 'w': o.given |= kOptNetwork; o.network_text = optarg; break;
       case ':': return usage_error(std::string(argv[optind - 1]) + " needs a value");
       default: return usage_error(std::string("unknown option: ") + argv[optind - 1]);
     }
@@ -892,7 +1173,7 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : kCommands) {
     if (command != c.name) continue;
-    if (args.size() != c.args)
+    if (c.args != kSubcommand && args.size() != c.args)
       return usage_error(command + " takes " + (c.args == 0 ? "no arguments" : c.args == 1 ? "one argument" : "two arguments") +
                          ", not " + std::to_string(args.size()));
     for (unsigned bit = 1; bit <= kOptLast; bit <<= 1)

@@ -1,4 +1,5 @@
 #include "captive/control/protocol.hpp"
+#include "voucher_requests.hpp"
 
 #include <boost/json.hpp>
 #include <cerrno>
@@ -471,6 +472,7 @@ void handle_request(std::string_view line, Context& context, Reply reply) {
   if (is_list_change(name)) return do_list_change(name, object, context, std::move(reply));
   if (name == "lists") return context.lists ? reply(do_lists(*context.lists)) : reply(failure("lists: not available"));
   if (name == "doctor") return do_doctor(object, context, std::move(reply));
+  if (name.starts_with("voucher_")) return handle_voucher_request(name, object, context, std::move(reply));
   reply(failure("unknown command: " + quoted(name)));
 }
 

@@ -26,8 +26,11 @@
 #include "captive/auth/users.hpp"
 #include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
+#include "captive/auth/voucher_backend.hpp"
+#include "captive/auth/vouchers.hpp"
 #include "captive/conntrack/flows.hpp"
 #include "captive/control/server.hpp"
+#include "captive/control/vouchers.hpp"
 #include "captive/daemon/kernel_worker.hpp"
 #include "captive/daemon/packet_worker.hpp"
 #include "captive/daemon/ruleset_loader.hpp"
@@ -265,6 +268,83 @@ struct App::Impl {
   static constexpr std::chrono::seconds kSaveSpacing{1};
   static constexpr std::chrono::seconds kCountersSaveInterval{30};
 
+  // --- vouchers (docs/auth-vouchers.md) ---
+  // The store (home thread); empty when vouchers are off or the file could
+  // not be loaded (then `voucher_problem` says why and nothing writes it).
+  bool voucher_enabled = false;
+  std::optional<auth::VoucherStore> vouchers;
+  std::string voucher_problem;
+  std::optional<control::VoucherContext> voucher_context;
+  // Writes of vouchers.json on the state writer: one in flight, the next
+  // one takes the latest store and answers everyone who asked meanwhile.
+  bool vouchers_saving = false;
+  bool vouchers_dirty = false;
+  std::vector<std::function<void(Result<void>)>> voucher_waiters;
+
+  void save_vouchers(std::function<void(Result<void>)> done) {
+    if (done) voucher_waiters.push_back(std::move(done));
+    vouchers_dirty = true;
+    maybe_save_vouchers();
+  }
+
+  void maybe_save_vouchers() {
+    if (vouchers_saving || !vouchers_dirty || !vouchers) return;
+    vouchers_dirty = false;
+    vouchers_saving = true;
+    // A copy (tens of ms for the store's maximum), formatted on the writer:
+    // the event loop serves a crowd's sign-ins meanwhile.
+    state_writer.post([this, copy = vouchers->vouchers(), waiters = std::exchange(voucher_waiters, {})]() mutable {
+      auto written = auth::save_vouchers(config.state_dir, auth::format_vouchers(copy));
+      asio::post(io, [this, written, waiters = std::move(waiters)] {
+        vouchers_saving = false;
+        if (!written)
+          LOG_ERROR("vouchers: %s (the change lives on until captived stops)", written.error().message().c_str());
+        for (const auto& waiter : waiters) waiter(written);
+        maybe_save_vouchers();
+      });
+    });
+  }
+
+  // At start, before the backends (--auth voucher): the store from
+  // --state-dir.
+  void load_voucher_store() {
+    auto loaded = auth::load_vouchers(config.state_dir);
+    if (loaded) {
+      vouchers.emplace(std::move(*loaded));
+      LOG_INFO("vouchers: %zu in %s/%.*s", vouchers->vouchers().size(), config.state_dir.c_str(),
+               static_cast<int>(auth::kVoucherFileName.size()), auth::kVoucherFileName.data());
+    } else {
+      // Never emptied: the file stays as it is for the operator to look at,
+      // and every voucher is refused until it is fixed (a restart). The
+      // other backends work meanwhile.
+      voucher_problem = loaded.error().message();
+      LOG_ERROR("vouchers: %s; voucher sign-ins are refused and the file is left as it is: fix or move it, then "
+                "restart captived",
+                voucher_problem.c_str());
+    }
+  }
+
+  std::unique_ptr<auth::Backend> voucher_backend() {
+    auth::VoucherBackend::Deps deps;
+    deps.store = vouchers ? &*vouchers : nullptr;
+    deps.problem = voucher_problem;
+    // A first use or a new MAC on a voucher: written soon, not waited for
+    // (the sign-in goes on; a crash before the write loses that use only).
+    deps.changed = [this] { save_vouchers(nullptr); };
+    return std::make_unique<auth::VoucherBackend>(std::move(deps));
+  }
+
+  // The control requests on the store (only with --auth voucher).
+  void open_vouchers(control::Context& ctl) {
+    voucher_context.emplace();
+    voucher_context->store = vouchers ? &*vouchers : nullptr;
+    voucher_context->problem = voucher_problem;
+    voucher_context->save = [this](std::function<void(Result<void>)> done) { save_vouchers(std::move(done)); };
+    voucher_context->network = [this] { return config.site_name; };
+    ctl.vouchers = &*voucher_context;
+  }
+  // --- end of vouchers ---
+
   void state_changed(bool urgent) {
     state_dirty = true;
     state_urgent = state_urgent || urgent;
@@ -394,6 +474,12 @@ struct App::Impl {
     lookups.stop();
     // The last word on the sessions, with their latest counters.
     state_writer.stop();
+    // Vouchers first used since the last write (a write in flight is done:
+    // stop() ran it).
+    if (vouchers && (vouchers_dirty || !voucher_waiters.empty())) {
+      if (auto written = auth::save_vouchers(config.state_dir, vouchers->format()); !written)
+        LOG_WARN("vouchers: %s", written.error().message().c_str());
+    }
     if (registry) {
       if (auto written = session::write_state_file(config.state_dir, session::format_state(registry->snapshot()));
           !written)
@@ -940,6 +1026,13 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     std::vector<std::unique_ptr<auth::Backend>> backends;
     const AuthContext auth_context{s.config, *s.auth_pool, [&s](std::function<void()> job) { asio::post(s.io, std::move(job)); }};
     for (const auto& name : auth_backends(config)) {
+      // The voucher store is captived's own (captivectl voucher uses it too).
+      if (name == "voucher") {
+        s.voucher_enabled = true;
+        s.load_voucher_store();
+        backends.push_back(s.voucher_backend());
+        continue;
+      }
       auto backend = make_backend(name, auth_context);
       if (!backend) return backend.error();
       backends.push_back(std::move(*backend));
@@ -1008,6 +1101,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   ctl.lists = &*s.lists_context;
   ctl.client_log = s.client_log.get();
   ctl.now_seconds = now_seconds;
+  if (s.voucher_enabled) s.open_vouchers(ctl);
   // The lists and the walled garden change live on a reload.
   s.reload_hooks.push_back([&s](Config& running, const Config& fresh) {
     if (fresh.trusted_macs == running.trusted_macs && fresh.blocked_macs == running.blocked_macs &&

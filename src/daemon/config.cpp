@@ -151,7 +151,7 @@ const Key kKeys[] = {
      },
      [](const Config& c) { return c.venue_url; }},
     {"auth", "NAME", Applies::restart,
-     "a sign-in backend: click (accept the terms), users (--users\nfile); repeatable, the page shows each "
+     "a sign-in backend: click (accept the terms), users (--users\nfile), voucher (codes from captivectl voucher); repeatable, the page shows each "
      "one's form in this\norder (default: click; docs/auth.md)",
      [](Config& c, std::string_view v) -> Result<void> {
        if (std::find(std::begin(auth::kBackendNames), std::end(auth::kBackendNames), v) ==
@@ -459,7 +459,8 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
 }
 
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
-  // One parser for captived's flags and the users file (auth/users_file.hpp).
+  // One parser for captived's flags, the users file (auth/users_file.hpp) and
+  // captivectl's arguments (voucher --quota).
   return control::parse_bytes(text);
 }
 

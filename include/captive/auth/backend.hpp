@@ -27,7 +27,7 @@ namespace captive::auth {
 
 // The names `--auth` takes, in the order --help lists them. A backend is
 // added here and in the daemon's factory (make_backend, src/daemon/app.cpp).
-inline constexpr std::string_view kBackendNames[] = {"click", "users"};
+inline constexpr std::string_view kBackendNames[] = {"click", "users", "voucher"};
 
 // What the sign-in form sent, plus who the kernel says is asking. The
 // portal has checked the anti-forgery token before a backend sees it.

@@ -11,6 +11,7 @@
 //   stats                                 {"ok":true,"stats":{"responder.syn_ack":12, ...}}
 //   reload                                {"ok":true,"file":..,"changed":[KEY...],"restart_needed":[KEY...]}
 //   trust | block | unblock | untrust  mac  {"ok":true,"changed":BOOL}
+//   voucher_create | voucher_list | voucher_show | voucher_revoke: control/vouchers.hpp
 //   doctor   mac                          {"ok":true,"entries":[...],"verdict":"...", ...}
 //   lists                                 {"ok":true,"trusted":[{"mac":..,"source":"config"|"runtime"}],
 //                                           "blocked":[...],"allow_ip":[...],"allow_domain":[...]}
@@ -85,6 +86,8 @@ struct Allow {
 template <class T>
 using Done = session::Done<T>;
 
+struct VoucherContext;  // control/vouchers.hpp
+
 // What the protocol answers from. Every std::function may be empty: the
 // command then answers "not supported by this captived" (tests, and
 // features still being built: extend, rates, lists).
@@ -132,6 +135,9 @@ struct Context {
   // its entries are on (CLOCK_BOOTTIME seconds).
   const responder::ClientLog* client_log = nullptr;
   std::function<std::uint64_t()> now_seconds = {};
+  // The vouchers (control/vouchers.hpp); null: "voucher_*" answers that
+  // vouchers are not enabled.
+  VoucherContext* vouchers = nullptr;
 };
 
 // Answers one request line (without its '\n') through `reply` (no '\n'
@@ -169,6 +175,9 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text);
 // kbit, mbit, gbit, bit) or "1mbps" (bytes: bps, kbps, mbps, gbps). A bare
 // number is refused (tc reads it as bits, nft as bytes). > 0.
 std::optional<std::uint64_t> parse_rate(std::string_view text);
+// A size in bytes: "1500", "500K", "500M", "2G", "1T" (powers of 1000); > 0
+// (--quota of captived and of `captivectl voucher create`).
+std::optional<std::uint64_t> parse_bytes(std::string_view text);
 // {"cmd":VERB,"mac":MAC} for trust, block, unblock, untrust.
 std::string make_list_change_request(std::string_view verb, std::string_view mac);
 std::string make_lists_request();

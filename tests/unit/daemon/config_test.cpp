@@ -625,7 +625,7 @@ TEST(ConfigAuth, DefaultIsClickRepeatableInOrderUnknownListsTheValidOnes) {
   EXPECT_EQ(auth_backends(both->config), (std::vector<std::string>{"users", "click"}));
   auto bad = parse({"--lan", "eth1", "--auth", "radius"});
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message(), "--auth: not a sign-in backend (one of click, users): radius");
+  EXPECT_EQ(bad.error().message(), "--auth: not a sign-in backend (one of click, users, voucher): radius");
   auto file = parse_config("lan eth1\nauth click\nauth users\nusers /etc/x/users\n", "c.conf", {});
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_EQ(auth_backends(*file), (std::vector<std::string>{"click", "users"}));
