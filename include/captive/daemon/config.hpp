@@ -18,6 +18,10 @@
 
 namespace captive::daemon {
 
+// Where meson installed nft/captive.nft (PREFIX/DATADIR/captive/captive.nft,
+// /usr/share/captive/captive.nft in the packages): the default of --ruleset.
+std::string default_ruleset();
+
 struct Config {
   std::string lan;                                   // --lan IFACE (required)
   std::string state_dir = "/var/lib/captive";        // --state-dir DIR
@@ -31,7 +35,7 @@ struct Config {
   bool bind_ip = false;                              // --bind-ip: sessions keyed by MAC and address
   std::optional<std::uint64_t> rate_down;            // --rate-down RATE: bytes/s to each client (default: none)
   std::optional<std::uint64_t> rate_up;              // --rate-up RATE: bytes/s from each client (default: none)
-  std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (loaded if missing or flushed)
+  std::string ruleset = default_ruleset();           // --ruleset FILE (loaded if missing or flushed)
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
   std::string probes;                                // --probes FILE (default: the shipped table)
   std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
@@ -49,6 +53,7 @@ struct Config {
   std::string tls_cert;                              // --tls-cert FILE (PEM chain): serve HTTPS too
   std::string tls_key;                               // --tls-key FILE (PEM private key)
   std::uint16_t portal_tls_port = 8443;              // --portal-tls-port N
+  std::string user;                                  // --user NAME: drop root after start (default: stay)
 };
 
 // More resolvers than this is a mistake, not a network (and the list has to
@@ -70,7 +75,8 @@ struct Setting {
 };
 
 struct Invocation {
-  enum class Action { run, help, version };
+  // load_ruleset: --load-ruleset (ensure_ruleset, then exit).
+  enum class Action { run, help, version, load_ruleset };
   Action action = Action::run;
   // Without --config: the whole configuration, validated. With --config:
   // the command line alone (load_config() makes the real one).
