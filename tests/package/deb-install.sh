@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The Debian package, built and installed as an admin would: builds the
+# .deb from this tree with `dpkg-buildpackage -b -us -uc`, makes a fresh
+# Debian root (debootstrap --variant=minbase, the package's dependencies
+# included), installs the .deb there with dpkg, and starts captived as
+# captived.service would: the unit's own ExecStartPre and ExecStart lines,
+# as user captive with its AmbientCapabilities and CapabilityBoundingSet
+# (setpriv), its StateDirectory and RuntimeDirectory, and $NOTIFY_SOCKET.
+# Then: READY=1 arrives, `captivectl status` answers, the daemon runs as
+# captive with CAP_NET_ADMIN and CAP_NET_RAW only, SIGHUP gives RELOADING=1
+# and READY=1, SIGTERM STOPPING=1 and a clean exit.
+#
+# No systemd boots here (a minbase root has none, and systemd-nspawn -b
+# needs a root with systemd and a cgroup tree of its own): what the unit's
+# sandboxing adds on top is rated by `systemd-analyze security` instead
+# (docs/debian.md).
+#
+# Needs root, network namespaces and the Debian mirror. Each phase's time
+# is printed; CAPTIVE_DEB_CACHE=DIR keeps the debootstrap tarball there
+# for the next run. Everything made here is under one temporary directory
+# and one network namespace, removed at the end.
+set -euo pipefail
+source_dir=${CAPTIVE_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
+suite=${CAPTIVE_DEB_SUITE:-bookworm}
+mirror=${CAPTIVE_DEB_MIRROR:-http://deb.debian.org/debian}
+
+skip_or_fail() {
+  if [ "${CI:-}" = true ]; then echo "FAIL: cannot run: $*" >&2; exit 1; fi
+  echo "SKIP: $*"
+  exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip_or_fail "needs root (debootstrap, chroot, network namespace)"
+for tool in dpkg-buildpackage dh debootstrap setpriv python3 ip; do
+  command -v "$tool" >/dev/null 2>&1 || skip_or_fail "needs $tool (scripts/install-deps)"
+done
+
+work=$(mktemp -d /tmp/captive-deb.XXXXXX)
+ns=capdeb$$
+pid=
+listener=
+cleanup() {
+  local status=$?
+  set +e
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  [ -n "$listener" ] && kill "$listener" 2>/dev/null
+  wait 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+  # The proc mount lives in the namespace's own mount table (ip netns
+  # exec unshares it), gone with its last process; make sure anyway.
+  umount "$work/root/proc" 2>/dev/null
+  if [ $status -eq 0 ]; then rm -rf "$work"; else echo "kept $work for inspection" >&2; fi
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fail() { echo "FAIL: $*" >&2; [ -f "$work/captived.log" ] && tail -20 "$work/captived.log" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+t0=$SECONDS
+phase() { echo "# $1: $((SECONDS - t0)) s"; t0=$SECONDS; }
+
+# 1. The .deb, from a copy of the tree (dpkg-buildpackage writes into it and
+# its parent). Tracked and untracked files, not build trees or .git.
+mkdir -p "$work/src/captive"
+if git -C "$source_dir" rev-parse --git-dir >/dev/null 2>&1; then
+  (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
+    xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}"' | tar --null -T - -cf -) | tar -xf - -C "$work/src/captive"
+else
+  (cd "$source_dir" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf - -C "$work/src/captive"
+fi
+if command -v ccache >/dev/null 2>&1; then
+  export CC="ccache gcc" CXX="ccache g++"
+  export CCACHE_DIR=${CCACHE_DIR:-/work/.ccache} CCACHE_BASEDIR=$work/src/captive CCACHE_NOHASHDIR=1
+fi
+(cd "$work/src/captive" && DEB_BUILD_OPTIONS="parallel=${CAPTIVE_DEB_JOBS:-2} nocheck" dpkg-buildpackage -b -us -uc) \
+  >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "dpkg-buildpackage"; }
+deb=$(ls "$work"/src/captive_*.deb)
+ok "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
+phase "dpkg-buildpackage"
+
+# What the package must hold.
+dpkg-deb -c "$deb" >"$work/contents"
+for f in ./usr/sbin/captived ./usr/sbin/captivectl ./usr/sbin/install-ruleset ./usr/share/captive/captive.nft \
+    ./usr/share/captive/probes ./lib/systemd/system/captived.service ./usr/lib/sysusers.d/captive.conf \
+    ./usr/lib/modules-load.d/captive.conf ./usr/lib/sysctl.d/60-captive.conf ./etc/captive/captived.conf \
+    ./usr/share/man/man8/captived.8.gz; do
+  grep -q " $f\$" "$work/contents" || fail "$f not in the package"
+done
+ok "the package holds the programs, ruleset, unit, sysusers/modules-load/sysctl files, config and man pages"
+
+# 2. A fresh root with the package's dependencies (from its Depends field,
+# without versions and alternatives' second choices).
+depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/ //g' | grep -v '^$' | paste -sd, -)
+tarball=
+if [ -n "${CAPTIVE_DEB_CACHE:-}" ]; then
+  mkdir -p "$CAPTIVE_DEB_CACHE"
+  tarball=$CAPTIVE_DEB_CACHE/$suite-minbase-$(echo "$depends" | md5sum | cut -c1-8).tgz
+fi
+if [ -n "$tarball" ] && [ -s "$tarball" ]; then
+  debootstrap --variant=minbase --unpack-tarball="$tarball" "$suite" "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+    { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap (from $tarball)"; }
+else
+  if [ -n "$tarball" ]; then
+    debootstrap --variant=minbase --include="$depends" --make-tarball="$tarball" "$suite" "$work/tarball-tmp" "$mirror" \
+      >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap --make-tarball"; }
+    debootstrap --variant=minbase --unpack-tarball="$tarball" "$suite" "$work/root" "$mirror" >>"$work/debootstrap.log" 2>&1 ||
+      { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap (from $tarball)"; }
+  else
+    debootstrap --variant=minbase --include="$depends" "$suite" "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+      { tail -20 "$work/debootstrap.log" >&2; fail "debootstrap"; }
+  fi
+fi
+ok "fresh $suite root (minbase + $depends)"
+phase "debootstrap"
+
+# 3. dpkg -i, as on a real system (postinst makes the user).
+cp "$deb" "$work/root/tmp/"
+chroot "$work/root" dpkg -i "/tmp/$(basename "$deb")" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
+chroot "$work/root" getent passwd captive >/dev/null || fail "postinst made no user captive"
+captive_uid=$(chroot "$work/root" id -u captive)
+captive_gid=$(chroot "$work/root" id -g captive)
+[ "$captive_uid" -lt 1000 ] || fail "captive is no system user (uid $captive_uid)"
+ok "dpkg -i: installed; user captive (uid $captive_uid), a system user"
+unit=$work/root/lib/systemd/system/captived.service
+phase "dpkg -i"
+
+# 4. As the unit starts it. The unit's settings, read from the unit itself.
+unit_value() { sed -n "s/^$1=//p" "$unit" | head -n1; }
+[ "$(unit_value Type)" = notify ] || fail "Type=$(unit_value Type)"
+[ "$(unit_value User)" = captive ] || fail "User=$(unit_value User)"
+ambient=$(unit_value AmbientCapabilities)
+[ "$ambient" = "CAP_NET_ADMIN CAP_NET_RAW" ] || fail "AmbientCapabilities=$ambient"
+caps=$(echo "$ambient" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+pre=$(unit_value ExecStartPre)
+start=$(unit_value ExecStart)
+# StateDirectory=captive, RuntimeDirectory=captive (0700, the user's).
+install -d -m 0700 -o "$captive_uid" -g "$captive_gid" "$work/root/var/lib/captive" "$work/root/run/captive"
+# The router: its LAN (br-lan, as /etc/captive/captived.conf says) in a
+# namespace of our own; a documentation address.
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add br-lan type bridge
+ip -n "$ns" addr add 192.0.2.1/24 dev br-lan
+ip -n "$ns" link set br-lan up
+grep -q '^lan br-lan' "$work/root/etc/captive/captived.conf" || fail "the shipped config does not say lan br-lan"
+
+# The service manager's end of $NOTIFY_SOCKET: a path (abstract names
+# belong to a network namespace), inside the root.
+notify_path=/run/captive-notify.sock
+python3 - "$work/root$notify_path" "$work/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    log.write("LISTENING\n")
+    while True:
+        log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+PY
+listener=$!
+for _ in $(seq 1 50); do grep -q LISTENING "$work/notify.log" 2>/dev/null && break; sleep 0.1; done
+chmod 0777 "$work/root$notify_path"  # systemd's is writable by every service user too
+
+as_unit() {  # as_unit CMD...: in the namespace and the root, as the unit's user with its capabilities
+  ip netns exec "$ns" unshare --mount --propagation private sh -c \
+    'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$work/root" \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET=$notify_path WATCHDOG_USEC=2000000 \
+    setpriv --reuid=captive --regid=captive --init-groups --inh-caps="-all,$caps" --ambient-caps="$caps" \
+    --bounding-set="-all,$caps" --no-new-privs "$@"
+}
+# shellcheck disable=SC2086
+as_unit $pre >"$work/captived.log" 2>&1 || fail "ExecStartPre ($pre) failed"
+grep -q 'table inet captive loaded' "$work/captived.log" || fail "ExecStartPre did not load the table"
+ip netns exec "$ns" nft list table inet captive >/dev/null || fail "no table after ExecStartPre"
+ok "ExecStartPre as captive: $pre loaded table inet captive"
+# shellcheck disable=SC2086
+as_unit $start >>"$work/captived.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  grep -q '^READY=1' "$work/notify.log" && break
+  kill -0 "$pid" 2>/dev/null || fail "captived exited at start"
+  sleep 0.1
+done
+grep -q '^READY=1' "$work/notify.log" || fail "no READY=1 on NOTIFY_SOCKET: $(cat "$work/notify.log")"
+ok "ExecStart as captive: READY=1 on \$NOTIFY_SOCKET ($(grep '^READY=1' "$work/notify.log" | head -1))"
+phase "start"
+
+# ip netns exec, unshare, sh, chroot, env and setpriv each exec the next:
+# the PID is captived's.
+daemon=$pid
+case $(readlink "/proc/$daemon/exe") in */usr/sbin/captived) ;; *) daemon= ;; esac
+[ -n "$daemon" ] || fail "captived's process not found"
+status=/proc/$daemon/status
+[ "$(awk '$1 == "Uid:" {print $2}' "$status")" = "$captive_uid" ] || fail "captived runs as uid $(awk '$1 == "Uid:" {print $2}' "$status")"
+for c in CapEff CapPrm CapAmb CapBnd; do
+  [ "$(awk -v k="$c:" '$1 == k {print $2}' "$status")" = 0000000000003000 ] || fail "$c: $(grep "^$c" "$status")"
+done
+ok "captived runs as captive with CAP_NET_ADMIN and CAP_NET_RAW only"
+
+ip netns exec "$ns" chroot "$work/root" captivectl status >"$work/status.out" 2>&1 ||
+  fail "captivectl status: $(cat "$work/status.out")"
+ok "captivectl status (root, in the root): $(tr '\n' ' ' <"$work/status.out" | cut -c1-120)"
+
+for _ in $(seq 1 30); do grep -q '^WATCHDOG=1' "$work/notify.log" && break; sleep 0.1; done
+grep -q '^WATCHDOG=1' "$work/notify.log" || fail "no WATCHDOG=1 within 3 s of WATCHDOG_USEC=2 s"
+ok "WATCHDOG=1 every half WATCHDOG_USEC"
+
+kill -HUP "$daemon"
+for _ in $(seq 1 30); do [ "$(grep -c '^READY=1' "$work/notify.log")" -ge 2 ] && break; sleep 0.1; done
+grep -q '^RELOADING=1 MONOTONIC_USEC=' "$work/notify.log" || fail "no RELOADING=1 after SIGHUP: $(cat "$work/notify.log")"
+[ "$(grep -c '^READY=1' "$work/notify.log")" -ge 2 ] || fail "no READY=1 after the reload"
+ok "ExecReload (SIGHUP): RELOADING=1, then READY=1"
+
+kill -TERM "$daemon"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[ $rc -eq 0 ] || fail "captived exited $rc after SIGTERM"
+grep -q '^STOPPING=1' "$work/notify.log" || fail "no STOPPING=1"
+ok "SIGTERM: STOPPING=1 and a clean exit"
+phase "checks"
+echo "PASS"
