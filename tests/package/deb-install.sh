@@ -60,20 +60,26 @@ phase() { echo "# $1: $((SECONDS - t0)) s"; t0=$SECONDS; }
 
 # 1. The .deb, from a copy of the tree (dpkg-buildpackage writes into it and
 # its parent). Tracked and untracked files, not build trees or .git.
-mkdir -p "$work/src/captive"
+# In the build tree when there is one: the same path at every run, so
+# ccache hits (dpkg-buildflags puts -ffile-prefix-map=PWD=. into the flags).
+src=${CAPTIVE_BUILD:+$CAPTIVE_BUILD/package-deb}
+src=${src:-$work/src}
+rm -rf "$src"
+mkdir -p "$src/captive"
 if git -C "$source_dir" rev-parse --git-dir >/dev/null 2>&1; then
+  # --ignore-failed-read: a tracked file deleted in the work tree.
   (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
-    xargs -0 -I{} sh -c '[ -e "{}" ] && printf "%s\0" "{}"' | tar --null -T - -cf -) | tar -xf - -C "$work/src/captive"
+    tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src/captive"
 else
-  (cd "$source_dir" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf - -C "$work/src/captive"
+  (cd "$source_dir" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf - -C "$src/captive"
 fi
 if command -v ccache >/dev/null 2>&1; then
   export CC="ccache gcc" CXX="ccache g++"
-  export CCACHE_DIR=${CCACHE_DIR:-/work/.ccache} CCACHE_BASEDIR=$work/src/captive CCACHE_NOHASHDIR=1
+  export CCACHE_BASEDIR=$src/captive CCACHE_NOHASHDIR=1
 fi
-(cd "$work/src/captive" && DEB_BUILD_OPTIONS="parallel=${CAPTIVE_DEB_JOBS:-2} nocheck" dpkg-buildpackage -b -us -uc) \
+(cd "$src/captive" && DEB_BUILD_OPTIONS="parallel=${CAPTIVE_DEB_JOBS:-2} nocheck" dpkg-buildpackage -b -us -uc) \
   >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "dpkg-buildpackage"; }
-deb=$(ls "$work"/src/captive_*.deb)
+deb=$(ls "$src"/captive_*.deb)
 ok "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 phase "dpkg-buildpackage"
 
