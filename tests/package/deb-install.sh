@@ -60,27 +60,36 @@ phase() { echo "# $1: $((SECONDS - t0)) s"; t0=$SECONDS; }
 
 # 1. The .deb, from a copy of the tree (dpkg-buildpackage writes into it and
 # its parent). Tracked and untracked files, not build trees or .git.
-# In the build tree when there is one: the same path at every run, so
-# ccache hits (dpkg-buildflags puts -ffile-prefix-map=PWD=. into the flags).
-src=${CAPTIVE_BUILD:+$CAPTIVE_BUILD/package-deb}
-src=${src:-$work/src}
-rm -rf "$src"
-mkdir -p "$src/captive"
-if git -C "$source_dir" rev-parse --git-dir >/dev/null 2>&1; then
-  # --ignore-failed-read: a tracked file deleted in the work tree.
-  (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
-    tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src/captive"
+# CAPTIVE_DEB=FILE: a .deb built already (a CI step of its own); else built here.
+build_deb() {
+  # In the build tree when there is one: the same path at every run, so
+  # ccache hits (dpkg-buildflags puts -ffile-prefix-map=PWD=. into the flags).
+  src=${CAPTIVE_BUILD:+$CAPTIVE_BUILD/package-deb}
+  src=${src:-$work/src}
+  rm -rf "$src"
+  mkdir -p "$src/captive"
+  if git -C "$source_dir" rev-parse --git-dir >/dev/null 2>&1; then
+    # --ignore-failed-read: a tracked file deleted in the work tree.
+    (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
+      tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src/captive"
+  else
+    (cd "$source_dir" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf - -C "$src/captive"
+  fi
+  if command -v ccache >/dev/null 2>&1; then
+    export CC="ccache gcc" CXX="ccache g++"
+    export CCACHE_BASEDIR=$src/captive CCACHE_NOHASHDIR=1
+  fi
+  (cd "$src/captive" && DEB_BUILD_OPTIONS="parallel=${CAPTIVE_DEB_JOBS:-2} nocheck" dpkg-buildpackage -b -us -uc) \
+    >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "dpkg-buildpackage"; }
+  deb=$(ls "$src"/captive_*.deb)
+  ok "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
+}
+if [ -n "${CAPTIVE_DEB:-}" ]; then
+  deb=$CAPTIVE_DEB
+  [ -f "$deb" ] || fail "CAPTIVE_DEB=$deb: no such file"
 else
-  (cd "$source_dir" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf - -C "$src/captive"
+  build_deb
 fi
-if command -v ccache >/dev/null 2>&1; then
-  export CC="ccache gcc" CXX="ccache g++"
-  export CCACHE_BASEDIR=$src/captive CCACHE_NOHASHDIR=1
-fi
-(cd "$src/captive" && DEB_BUILD_OPTIONS="parallel=${CAPTIVE_DEB_JOBS:-2} nocheck" dpkg-buildpackage -b -us -uc) \
-  >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; fail "dpkg-buildpackage"; }
-deb=$(ls "$src"/captive_*.deb)
-ok "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 phase "dpkg-buildpackage"
 
 # What the package must hold.
@@ -189,10 +198,11 @@ grep -q '^READY=1' "$work/notify.log" || fail "no READY=1 on NOTIFY_SOCKET: $(ca
 ok "ExecStart as captive: READY=1 on \$NOTIFY_SOCKET ($(grep '^READY=1' "$work/notify.log" | head -1))"
 phase "start"
 
-# ip netns exec, unshare, sh, chroot, env and setpriv each exec the next:
-# the PID is captived's.
-daemon=$pid
-case $(readlink "/proc/$daemon/exe") in */usr/sbin/captived) ;; *) daemon= ;; esac
+# The captived in our namespace (the only one there).
+daemon=
+for p in $(ip netns pids "$ns"); do
+  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = captived ] && daemon=$p
+done
 [ -n "$daemon" ] || fail "captived's process not found"
 status=/proc/$daemon/status
 [ "$(awk '$1 == "Uid:" {print $2}' "$status")" = "$captive_uid" ] || fail "captived runs as uid $(awk '$1 == "Uid:" {print $2}' "$status")"
