@@ -1,24 +1,21 @@
 #!/usr/bin/env bash
 # The Debian package, built and installed as an admin would: builds the
 # .deb from this tree with `dpkg-buildpackage -b -us -uc`, makes a fresh
-# Debian root (debootstrap --variant=minbase, the package's dependencies
-# included), installs the .deb there with dpkg, and starts captived as
-# captived.service would: the unit's own ExecStartPre and ExecStart lines,
-# as user captive with its AmbientCapabilities and CapabilityBoundingSet
-# (setpriv), its StateDirectory and RuntimeDirectory, and $NOTIFY_SOCKET.
-# Then: READY=1 arrives, `captivectl status` answers, the daemon runs as
-# captive with CAP_NET_ADMIN and CAP_NET_RAW only, SIGHUP gives RELOADING=1
-# and READY=1, SIGTERM STOPPING=1 and a clean exit.
-#
-# No systemd boots here (a minbase root has none, and systemd-nspawn -b
-# needs a root with systemd and a cgroup tree of its own): what the unit's
-# sandboxing adds on top is rated by `systemd-analyze security` instead
-# (docs/debian.md).
+# Debian root (debootstrap --variant=minbase, the package's dependencies and
+# systemd included), installs the .deb there with dpkg, boots the root with
+# systemd-nspawn in a network namespace of its own, and checks what systemd
+# makes of captived.service: started at boot (Type=notify), as captive with
+# CAP_NET_ADMIN and CAP_NET_RAW only, `captivectl status`, a flushed ruleset
+# loaded again from inside the sandbox, restart, reload, stop.
+# CAPTIVE_DEB_BOOT=chroot: no systemd; the unit's command lines run as the
+# unit would run them (setpriv), and the sd_notify messages are checked on a
+# socket of the test's own (docs/debian.md).
 #
 # Needs root, network namespaces and the Debian mirror. Each phase's time
-# is printed; CAPTIVE_DEB_CACHE=DIR keeps the debootstrap tarball there
-# for the next run. Everything made here is under one temporary directory
-# and one network namespace, removed at the end.
+# is printed. CAPTIVE_DEB=FILE uses a .deb built already; CAPTIVE_DEB_CACHE=DIR
+# keeps the debootstrap tarball and the finished root there for the next
+# run. Everything else made here is under one temporary directory and one
+# network namespace, removed at the end.
 set -euo pipefail
 source_dir=${CAPTIVE_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 suite=${CAPTIVE_DEB_SUITE:-bookworm}
