@@ -73,8 +73,10 @@ if [ "$(option systemd)" = enabled ]; then
 else
   [ -z "$units" ] && ok "-Dsystemd=disabled: no unit installed" || fail "-Dsystemd=disabled but a unit was installed: $units"
 fi
-# Nothing lands outside the prefix but the systemd directories and /etc.
-outside=$(cd "$root" && find . -type f | sed 's/^\.//' | grep -v "^$prefix/" | grep -v '^/lib/systemd/' | grep -v '^/etc/' || true)
+# Nothing lands outside the prefix but /etc and the directories systemd.pc
+# names (where systemd looks, whatever the prefix).
+outside=$(cd "$root" && find . -type f | sed 's/^\.//' | grep -v "^$prefix/" |
+  grep -Ev '^/(lib/systemd/system|usr/lib/(sysusers|modules-load|sysctl)\.d|etc)/' || true)
 [ -z "$outside" ] && ok "nothing installed outside $prefix" || fail "installed outside $prefix: $outside"
 
 [ $fails -eq 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }
