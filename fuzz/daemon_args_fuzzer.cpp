@@ -51,8 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto r = daemon::parse_args(static_cast<int>(argv.size() - 1), argv.data());
   if (r) {
-    if (r->action == daemon::Invocation::Action::run) {
+    if (r->action == daemon::Invocation::Action::run || r->action == daemon::Invocation::Action::load_ruleset) {
       const auto& c = r->config;
+      // --user: a name getpwnam may see, never an option or a path.
+      FUZZ_CHECK(c.user.size() <= 32 && (c.user.empty() || c.user.front() != '-'));
+      FUZZ_CHECK(c.user.find_first_of("/: \t\n") == std::string::npos);
       FUZZ_CHECK(!c.lans.empty() && c.lans.size() <= daemon::kMaxLans);
       for (std::size_t i = 0; i < c.lans.size(); ++i) {
         FUZZ_CHECK(!c.lans[i].empty() && c.lans[i].size() < 16);

@@ -32,7 +32,9 @@
 #include "captive/control/server.hpp"
 #include "captive/control/vouchers.hpp"
 #include "captive/daemon/kernel_worker.hpp"
+#include "captive/daemon/notify.hpp"
 #include "captive/daemon/packet_worker.hpp"
+#include "captive/daemon/privileges.hpp"
 #include "captive/daemon/ruleset_loader.hpp"
 #include "captive/daemon/secrets.hpp"
 #include "captive/inject/sender.hpp"
@@ -185,11 +187,13 @@ struct App::Impl {
   // Used on the kernel worker only, once the event loop runs (start-up and
   // shutdown use it on the main thread while the worker is idle or stopped).
   std::optional<nft::Netlink> netlink;
-  KernelWorker kernel;
+  // The threads start after the privilege drop (privileges.hpp), at the
+  // end of App::start; jobs posted before then wait.
+  KernelWorker kernel{"captived-kernel", KernelWorker::Start::later};
   // The portal's identity lookups (peer map, neighbour table): their own
   // thread and sockets, used by nothing else, so a page load or a new
   // connection never waits behind a bulk restore on `kernel`.
-  KernelWorker lookups{"captived-lookup"};
+  KernelWorker lookups{"captived-lookup", KernelWorker::Start::later};
   std::optional<neigh::NeighbourTable> neighbours;
   // Used on the kernel worker only (Executors::on_end): when a session
   // ends, the client's addresses (neighbour dump) and its conntrack entries.
@@ -224,6 +228,11 @@ struct App::Impl {
   // SIGHUP asks for a reload (by convention, and what service managers'
   // `reload` sends): the config file is read again.
   asio::signal_set hangup{io, SIGHUP};
+  // The service manager (sd_notify protocol; nothing without $NOTIFY_SOCKET).
+  Notifier notifier;
+  asio::steady_timer watchdog_timer{io};
+  // The kernel worker ran the job the last watchdog tick posted.
+  bool kernel_answered = true;
   // The flags captived was started with: they win over the file at every
   // reload too.
   std::vector<Setting> command_line;
@@ -258,7 +267,7 @@ struct App::Impl {
   // The state file (docs/operations.md): written on its own thread, the
   // latest snapshot only, at most once a second after a sign-in, an end or
   // an extend, and every kCountersSaveInterval when only counters moved.
-  KernelWorker state_writer{"captived-state"};
+  KernelWorker state_writer{"captived-state", KernelWorker::Start::later};
   asio::steady_timer save_timer{io};
   asio::steady_timer sweep_timer{io};
   bool saving = false;
@@ -390,6 +399,34 @@ struct App::Impl {
   }
 
 
+  void notify(std::string_view state) {
+    if (auto sent = notifier.send(state); !sent) LOG_WARN("%s", sent.error().message().c_str());
+  }
+
+  // WATCHDOG=1 every half $WATCHDOG_USEC, from the event loop (a stuck loop
+  // sends nothing), and only while the kernel worker runs what is posted to
+  // it: a restore that hangs in the kernel ends in a restart by the
+  // service manager rather than a daemon that answers pages but enforces
+  // nothing new. A long restore yields between batches (run_queued), so it
+  // answers within a tick.
+  void arm_watchdog() {
+    const auto period = notifier.watchdog();
+    if (!period) return;
+    watchdog_timer.expires_after(*period);
+    watchdog_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      if (kernel_answered) {
+        notify("WATCHDOG=1");
+      } else {
+        LOG_WARN("watchdog: the kernel worker has not run a job for %lld ms: no keep-alive sent",
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(*notifier.watchdog()).count()));
+      }
+      kernel_answered = false;
+      kernel.post([this] { asio::post(io, [this] { kernel_answered = true; }); });
+      arm_watchdog();
+    });
+  }
+
   void arm_hangup() {
     hangup.async_wait([this](boost::system::error_code ec, int) {
       if (ec) return;
@@ -404,6 +441,13 @@ struct App::Impl {
   // are applied; keys that need a restart keep their running value (and are
   // named, in the log and the answer).
   void reload(control::Done<control::ReloadOutcome> done) {
+    // sd_notify(3): RELOADING=1, then READY=1 when the reload is done (or
+    // refused: the old configuration runs on, ready as before).
+    notify(reloading_message());
+    struct ReadyAgain {
+      Impl& s;
+      ~ReadyAgain() { s.notify("READY=1"); }
+    } ready_again{*this};
     // The backends' files (the users file) are read again in any case:
     // `captivectl user add` asks for this after each edit.
     const auto backends = auth_backends(config);
@@ -819,6 +863,23 @@ struct App::Impl {
   }
 };
 
+Result<bool> ensure_ruleset(const Config& config) {
+  const char* path_env = std::getenv("PATH");
+  auto nft_path = find_nft(config.nft, path_env ? path_env : "");
+  if (!nft_path) return nft_path.error();
+  auto netlink = nft::Netlink::open();
+  if (!netlink) return netlink.error();
+  auto present = netlink->check_ruleset();
+  if (present) return false;
+  if (present.error().code != ENOENT) return present.error();
+  const RulesetLoad load{*nft_path, config.lans, config.portal_port, absolute_path(config.ruleset), config.dns_servers,
+                         config.portal_tls_port};
+  // The configuration's lists; the daemon adds the run-time ones at start.
+  const ListSets lists{config.trusted_macs, config.blocked_macs, config.allow_ips};
+  if (auto loaded = load_ruleset(load, lists); !loaded) return loaded.error();
+  return true;
+}
+
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 App::~App() = default;
 
@@ -827,6 +888,22 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   Impl& s = *impl;
   s.config = config;
   s.command_line = std::move(command_line);
+
+  s.notifier = Notifier::from_environment();
+  // --user: looked up first, so a typo fails before anything is touched.
+  std::optional<Account> account;
+  if (!config.user.empty()) {
+    auto found = lookup_account(config.user);
+    if (!found) return found.error();
+    if (::geteuid() != 0) {
+      // Started as that user already (a unit with User=): nothing to drop.
+      if (::getuid() != found->uid || ::geteuid() != found->uid)
+        return make_error(EPERM, "--user " + config.user + ": captived must start as root (or as " + config.user +
+                                     ") to become " + config.user);
+    } else {
+      account = *found;
+    }
+  }
 
   // Every LAN: its device, its addresses, and the portal URL on it (the
   // link of the 511 a client of that LAN gets: an address it reaches on
@@ -863,6 +940,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     LOG_WARN("%s; using keys for this run only", loaded.error().message().c_str());
     secrets = ephemeral_secrets();
   }
+  // The state directory is the user's from here on: the state file, the
+  // lists and new keys are written after the drop.
+  if (account)
+    if (auto handed = hand_over_directory(config.state_dir, *account); !handed)
+      return Error{handed.error().code, "--state-dir: " + handed.error().message()};
   rs.cookie_key = secrets.cookie_key;
   rs.link_key = secrets.link_key;
   auto probes = load_probes(config.probes);
@@ -1159,6 +1241,22 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   auto control_server = control::Server::start(s.io, config.socket_path, *s.control_context);
   if (!control_server) return control_server.error();
   s.control_server = std::move(*control_server);
+  if (account) {
+    // The socket becomes the user's (captivectl runs as root, which any
+    // mode lets in; SO_PEERCRED still admits root only). Its directory too
+    // if it is captived's own (0700, like /run/captive), so the socket can
+    // be removed at the stop; a shared one (/run, /tmp) keeps its owner and
+    // the next start replaces the stale socket.
+    const auto slash = config.socket_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : config.socket_path.substr(0, slash);
+    struct stat dir_st {};
+    if (::stat(dir.c_str(), &dir_st) == 0 && (dir_st.st_mode & 077) == 0) {
+      if (auto handed = hand_over_directory(dir, *account); !handed)
+        return Error{handed.error().code, "--socket: " + handed.error().message()};
+    } else if (::chown(config.socket_path.c_str(), account->uid, account->gid) != 0) {
+      return errno_error("--socket: chown " + config.socket_path + " to " + account->name);
+    }
+  }
 
   // Bind the queues before the rule points at them, so no packet meets a
   // rule with nobody behind it (with bypass it would pass to the forward drop).
@@ -1170,6 +1268,18 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     if (!worker) return worker.error();
     s.workers.push_back(std::move(*worker));
   }
+  // Everything that needs root is open: become --user, while this is the
+  // only thread (capset(2) changes the calling thread only). From here on
+  // CAP_NET_ADMIN does the netlink work, CAP_NET_RAW nothing new (the
+  // AF_PACKET sockets are open) but keeps it for a restart of a sender.
+  if (account) {
+    if (auto dropped = drop_privileges(*account); !dropped) return dropped.error();
+    LOG_INFO("running as %s (uid %u, gid %u) with CAP_NET_ADMIN and CAP_NET_RAW only", account->name.c_str(),
+             static_cast<unsigned>(account->uid), static_cast<unsigned>(account->gid));
+  }
+  s.kernel.start();
+  s.lookups.start();
+  s.state_writer.start();
   for (auto& worker : s.workers) worker->start();
 
   // Watch before installing, so no change after this point goes unseen.
@@ -1235,11 +1345,18 @@ int App::run() {
   s.signals.async_wait([&s](boost::system::error_code ec, int signal) {
     if (ec) return;
     LOG_INFO("%s: stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    s.notify("STOPPING=1");
     s.io.stop();
   });
   s.arm_hangup();
   s.arm_watch();
   s.arm_sweep();
+  // The table is loaded, the queues bound and the rule in, the portal and
+  // the control socket listen: App::start did all of it.
+  std::string lans;
+  for (const auto& lan : s.config.lans) lans += (lans.empty() ? "" : ", ") + lan;
+  s.notify("READY=1\nSTATUS=intercepting on " + lans);
+  s.arm_watchdog();
   s.io.run();
   return 0;
 }

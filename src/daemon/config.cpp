@@ -14,6 +14,7 @@
 #include "captive/auth/password.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
+#include "shipped_probes.hpp"
 
 namespace captive::daemon {
 namespace {
@@ -271,8 +272,7 @@ const Key kKeys[] = {
      },
      [](const Config& c) { return std::to_string(c.queues); }},
     {"ruleset", "FILE", Applies::restart,
-     "ruleset to load when table inet captive is missing at\nstart or flushed later (default "
-     "/usr/share/captive/captive.nft)",
+     "ruleset to load when table inet captive is missing at\nstart or flushed later (default @RULESET@)",
      [](Config& c, std::string_view v) -> Result<void> {
        if (v.empty()) return bad("empty path");
        c.ruleset = v;
@@ -393,6 +393,22 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.socket_path; }},
+    {"user", "NAME", Applies::restart,
+     "after opening what needs root, run as NAME with only\nCAP_NET_ADMIN and CAP_NET_RAW (default: stay as started;\n"
+     "docs/security.md)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       // useradd's portable names (POSIX 3.437 plus what Debian allows):
+       // the account itself is looked up at start.
+       if (v.empty() || v.size() > 32 || v.front() == '-')
+         return bad("not a user name: " + std::string(v.substr(0, 64)));
+       for (char ch : v)
+         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+               ch == '-' || ch == '.'))
+           return bad("not a user name: " + std::string(v.substr(0, 64)));
+       c.user = v;
+       return {};
+     },
+     [](const Config& c) { return c.user; }},
     {"site-name", "TEXT", Applies::live, "name shown on the sign-in page (default \"Guest Wi-Fi\")",
      [](Config& c, std::string_view v) -> Result<void> {
        if (v.empty() || v.size() > 100) return bad("1 to 100 characters");
@@ -419,7 +435,7 @@ const Key* find_key(std::string_view name) {
 }
 
 // Options of the command line only (not keys of the file).
-enum : int { kConfigOption = 1000, kHelpOption, kVersionOption, kCheckConfigOption, kFirstKey = 2000 };
+enum : int { kConfigOption = 1000, kHelpOption, kVersionOption, kCheckConfigOption, kLoadRulesetOption, kFirstKey = 2000 };
 
 // The checks across keys, once everything is read.
 Result<void> check_whole(const Config& c, std::string_view file_name) {
@@ -452,6 +468,8 @@ std::vector<std::string> auth_backends(const Config& config) {
   if (config.auth.empty()) return {"click"};
   return config.auth;
 }
+
+std::string default_ruleset() { return kInstalledRulesetPath; }
 
 std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   // One parser for captived's flags and captivectl's arguments.
@@ -493,7 +511,14 @@ std::string usage(std::string_view program) {
   row("--config FILE", "read the keys below from FILE, one per line without the\n"
                        "dashes (`lan br-lan`); flags given here win. SIGHUP and\n"
                        "`captivectl reload` read it again (see captived(8))");
-  for (const Key& k : kKeys) row("--" + std::string(k.name) + (k.value.empty() ? "" : " " + std::string(k.value)), k.help);
+  for (const Key& k : kKeys) {
+    std::string help(k.help);
+    if (auto at = help.find("@RULESET@"); at != std::string::npos) help.replace(at, 9, default_ruleset());
+    row("--" + std::string(k.name) + (k.value.empty() ? "" : " " + std::string(k.value)), help);
+  }
+  row("--load-ruleset", "load table inet captive (--ruleset, with the resolvers and\n"
+                        "lists configured) unless it is loaded, then exit: a\n"
+                        "service manager's step before the start");
   row("--check-config", "read and check the options and the --config file, say\n"
                         "what is wrong (exit 2) or nothing (exit 0), and exit\n"
                         "without touching the system (init scripts run it first)");
@@ -511,6 +536,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
   options.push_back(option{"help", no_argument, nullptr, kHelpOption});
   options.push_back(option{"version", no_argument, nullptr, kVersionOption});
   options.push_back(option{"check-config", no_argument, nullptr, kCheckConfigOption});
+  options.push_back(option{"load-ruleset", no_argument, nullptr, kLoadRulesetOption});
   options.push_back(option{nullptr, 0, nullptr, 0});
   Invocation inv;
   Config& c = inv.config;
@@ -534,6 +560,7 @@ Result<Invocation> parse_args(int argc, char** argv) {
       case kVersionOption: inv.action = Invocation::Action::version; return inv;
       // Parsing goes on: the rest of the line is part of what is checked.
       case kCheckConfigOption: inv.action = Invocation::Action::check_config; break;
+      case kLoadRulesetOption: inv.action = Invocation::Action::load_ruleset; break;
       case ':': return bad(std::string(argv[optind - 1]) + ": needs a value");
       default: return bad(std::string("unknown option: ") + argv[optind - 1] + " (see --help)");
     }
@@ -587,7 +614,7 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name,
       return fail("write keys without their dashes: `" + std::string(bare.substr(0, 64)) + "`, not `" +
                   std::string(name.substr(0, 66)) + "`");
     }
-    if (name == "config" || name == "help" || name == "version" || name == "check-config")
+    if (name == "config" || name == "help" || name == "version" || name == "check-config" || name == "load-ruleset")
       return fail(std::string(name) + ": only on the command line");
     const Key* key = find_key(name);
     if (!key) return fail("unknown key: " + std::string(name.substr(0, 64)) + " (see captived --help)");

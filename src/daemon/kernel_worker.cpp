@@ -4,9 +4,19 @@
 
 namespace captive::daemon {
 
-KernelWorker::KernelWorker(const char* name) : thread_([this] { run(); }) {
+KernelWorker::KernelWorker(const char* name, Start start) : name_(name) {
+  if (start == Start::now) this->start();
+}
+
+void KernelWorker::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+  }
+  thread_ = std::thread([this] { run(); });
   // Named, so `top -H` and perf show where the kernel waits are.
-  ::pthread_setname_np(thread_.native_handle(), name);
+  ::pthread_setname_np(thread_.native_handle(), name_);
 }
 
 KernelWorker::~KernelWorker() { stop(); }

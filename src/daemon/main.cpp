@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
       return 0;
     case daemon::Invocation::Action::run:
     case daemon::Invocation::Action::check_config:
+    case daemon::Invocation::Action::load_ruleset:
       break;
   }
   daemon::Config config = invocation->config;
@@ -52,6 +53,16 @@ int main(int argc, char** argv) {
   // reported once instead of a respawn loop.
   if (invocation->action == daemon::Invocation::Action::check_config) return 0;
   log::set_level(config.log_level);
+  if (invocation->action == daemon::Invocation::Action::load_ruleset) {
+    auto loaded = daemon::ensure_ruleset(config);
+    if (!loaded) {
+      LOG_ERROR("load ruleset %s: %s", config.ruleset.c_str(), loaded.error().message().c_str());
+      return 1;
+    }
+    LOG_INFO(*loaded ? "table inet captive loaded from %s" : "table inet captive already loaded (%s not read)",
+             config.ruleset.c_str());
+    return 0;
+  }
   // A client that hangs up mid-answer must cost an EPIPE, not the daemon.
   ::signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) {

@@ -265,6 +265,24 @@ Result<void> Netlink::check_ruleset() {
       return r;
     }
   }
+  // Every object above survives `nft flush table inet captive`, which
+  // empties every chain: enforcement (forward) and interception
+  // (prerouting) gone. A base chain without rules is a table to load again.
+  for (const char* chain : {"prerouting", "forward"}) {
+    Names n = m.names;
+    n.chain = chain;
+    std::uint32_t seq = m.next_seq();
+    std::size_t rules = 0;
+    const std::string name = "chain inet " + m.names.table + " " + chain;
+    auto r = m.talk_request(build_rule_dump(m.tx, seq, n), seq, "list " + name,
+                            [&rules](std::span<const std::byte> msg) -> Result<void> {
+                              auto* nlh = reinterpret_cast<const nlmsghdr*>(msg.data());
+                              if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWRULE) ++rules;
+                              return {};
+                            });
+    if (!r) return r.error().code == ENOENT ? make_error(ENOENT, name + " missing" + hint) : r;
+    if (rules == 0) return make_error(ENOENT, name + " has no rules (flushed)" + hint);
+  }
   return {};
 }
 

@@ -64,7 +64,11 @@ Change classify_event(std::span<const std::byte> msg, const Names& names, std::u
     case NFT_MSG_DELSET:
       return string_attr(whole, len, NFTA_SET_NAME) == names.set ? Change::sessions : Change::none;
     case NFT_MSG_DELRULE:
-      return string_attr(whole, len, NFTA_RULE_CHAIN) == names.chain ? Change::queue_rule : Change::none;
+      // Chain intercept: our queue rule. Any other chain of ours: `nft
+      // flush table inet captive` (or a rule deleted by hand) leaves table,
+      // sets and chains but takes the enforcement with it; the reconcile's
+      // check_ruleset sees the empty base chains and loads the table again.
+      return Change::queue_rule;
     default:
       return Change::none;
   }

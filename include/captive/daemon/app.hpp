@@ -11,6 +11,12 @@
 
 namespace captive::daemon {
 
+// `captived --load-ruleset` (a unit's ExecStartPre): loads table inet
+// captive from --ruleset with the configuration's resolvers and lists,
+// unless it is there already (a restart must not empty @allowed: the
+// daemon then finds its sessions in it). Returns whether it loaded.
+Result<bool> ensure_ruleset(const Config& config);
+
 class App {
  public:
   // Everything that can fail at start fails here, as one Error.

@@ -21,6 +21,9 @@ namespace captive::daemon {
 // At most this many --lan: each costs a portal socket per port and a
 // neighbour lookup per sign-in; a router has a few LANs, not dozens.
 inline constexpr std::size_t kMaxLans = 16;
+// Where meson installed nft/captive.nft (PREFIX/DATADIR/captive/captive.nft,
+// /usr/share/captive/captive.nft in the packages): the default of --ruleset.
+std::string default_ruleset();
 
 struct Config {
   std::vector<std::string> lans;                     // --lan IFACE (required, repeatable, in the order given)
@@ -35,7 +38,7 @@ struct Config {
   bool bind_ip = false;                              // --bind-ip: sessions keyed by MAC and address
   std::optional<std::uint64_t> rate_down;            // --rate-down RATE: bytes/s to each client (default: none)
   std::optional<std::uint64_t> rate_up;              // --rate-up RATE: bytes/s from each client (default: none)
-  std::string ruleset = "/usr/share/captive/captive.nft";  // --ruleset FILE (loaded if missing or flushed)
+  std::string ruleset = default_ruleset();           // --ruleset FILE (loaded if missing or flushed)
   std::vector<packet::IpAddr> dns_servers;           // --dns-server ADDR (repeatable): forwarded DNS before sign-in
   std::string probes;                                // --probes FILE (default: the shipped table)
   std::string nft;                                   // --nft PATH (default: found in $PATH, /usr/sbin, /sbin, /usr/bin)
@@ -58,6 +61,7 @@ struct Config {
   std::string users_file = "/etc/captive/users";     // --users FILE (--auth users; re-read on reload)
   std::uint64_t pwhash_ops = 2;                      // --pwhash-ops N (the dummy hash; captivectl's default)
   std::size_t pwhash_mem = 4 * 1024 * 1024;          // --pwhash-mem SIZE
+  std::string user;                                  // --user NAME: drop root after start (default: stay)
 };
 
 // The backends in force: --auth as given, else click-through alone.
@@ -82,7 +86,9 @@ struct Setting {
 };
 
 struct Invocation {
-  enum class Action { run, help, version, check_config };
+  // check_config: --check-config (read and check, then exit);
+  // load_ruleset: --load-ruleset (ensure_ruleset, then exit).
+  enum class Action { run, help, version, check_config, load_ruleset };
   Action action = Action::run;
   // Without --config: the whole configuration, validated. With --config:
   // the command line alone (load_config() makes the real one).

@@ -22,8 +22,14 @@ class KernelWorker {
  public:
   using Job = std::function<void()>;
 
+  // Start::later: the thread starts at start() (captived makes its threads
+  // after the privilege drop, which must be the process's only thread:
+  // privileges.hpp). Jobs posted before then wait.
+  enum class Start { now, later };
   // `name` (at most 15 bytes) shows in `top -H` and perf.
-  explicit KernelWorker(const char* name = "captived-kernel");
+  explicit KernelWorker(const char* name = "captived-kernel", Start start = Start::now);
+  // Starts the thread of a Start::later worker; idempotent.
+  void start();
   // Runs the jobs already posted, then joins the thread.
   ~KernelWorker();
   KernelWorker(const KernelWorker&) = delete;
@@ -49,6 +55,7 @@ class KernelWorker {
   std::deque<Job> jobs_;
   bool stopping_ = false;
   std::uint64_t done_ = 0;
+  const char* name_;
   std::thread thread_;
 };
 

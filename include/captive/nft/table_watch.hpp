@@ -17,7 +17,7 @@ namespace captive::nft {
 enum class Change {
   none = 0,
   unknown = 1,     // events were lost (ENOBUFS): check what is there
-  queue_rule = 2,  // a rule of chain `intercept` was deleted: put ours back
+  queue_rule = 2,  // a rule of our table was deleted: check the chains, put our queue rule back
   sessions = 3,    // table, chain or set deleted: the set is (or will be) empty
 };
 

@@ -149,6 +149,28 @@ TEST(Config, TlsAndVenue) {
   EXPECT_FALSE(parse({"--lan", "br-lan", "--venue-url", "https://x/\\y"}));
 }
 
+TEST(Config, UserAndLoadRuleset) {
+  auto inv = parse({"--lan", "br-lan", "--user", "captive"});
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(inv->config.user, "captive");
+  EXPECT_TRUE(inv->config.user.empty() == false);
+  EXPECT_TRUE(parse({"--lan", "br-lan"})->config.user.empty());  // default: stay as started
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--user", "-root"}));
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--user", "a b"}));
+  EXPECT_FALSE(parse({"--lan", "br-lan", "--user", ""}));
+  auto file = parse_config("lan br0\nuser captive\n", "captived.conf", {});
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->user, "captive");
+  auto load = parse({"--lan", "br-lan", "--load-ruleset"});
+  ASSERT_TRUE(load);
+  EXPECT_EQ(load->action, Invocation::Action::load_ruleset);
+  EXPECT_FALSE(parse({"--load-ruleset"}));  // still needs lan
+  EXPECT_FALSE(parse_config("lan br0\nload-ruleset\n", "captived.conf", {}));  // command line only
+  // The default --ruleset is where meson installs captive.nft.
+  EXPECT_EQ(parse({"--lan", "br-lan"})->config.ruleset, default_ruleset());
+  EXPECT_TRUE(default_ruleset().ends_with("/captive/captive.nft")) << default_ruleset();
+}
+
 TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->action, Invocation::Action::help);
   EXPECT_EQ(parse({"--version"})->action, Invocation::Action::version);

@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <vector>
 
@@ -109,6 +110,34 @@ TEST(KernelWorker, RegistryOverTheWorker) {
   ASSERT_TRUE(*restored) << restored->error().message();
   EXPECT_EQ(**restored, 1u);
   EXPECT_EQ(set.elements.size(), 1u);
+}
+
+}  // namespace
+}  // namespace captive::daemon
+
+namespace captive::daemon {
+namespace {
+
+TEST(KernelWorker, StartLaterMakesNoThreadUntilStarted) {
+  // captived drops privileges while it is the only thread (privileges.hpp):
+  // a worker made with Start::later must not have one yet.
+  auto threads = [] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) n += e.is_directory() ? 1 : 0;
+    return n;
+  };
+  const int before = threads();
+  std::promise<std::thread::id> ran_on;
+  KernelWorker worker("test-later", KernelWorker::Start::later);
+  worker.post([&] { ran_on.set_value(std::this_thread::get_id()); });
+  EXPECT_EQ(threads(), before);
+  auto ran = ran_on.get_future();
+  EXPECT_EQ(ran.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);  // waits for start()
+  worker.start();
+  EXPECT_EQ(threads(), before + 1);
+  ASSERT_EQ(ran.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_NE(ran.get(), std::this_thread::get_id());
+  worker.start();  // idempotent
 }
 
 }  // namespace

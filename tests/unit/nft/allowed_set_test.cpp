@@ -399,6 +399,19 @@ TEST_F(NftNetns, BoundKeysLiveInTheirOwnSets) {
   ASSERT_TRUE(nl.remove(v6));
 }
 
+TEST_F(NftNetns, FlushedTableIsEnoent) {
+  // `nft flush table` keeps table, sets and chains and empties every chain:
+  // nothing enforced, and it must not pass for a loaded table.
+  Netlink& nl = *nl_;
+  ASSERT_TRUE(nl.check_ruleset()) << nl.check_ruleset().error().message();
+  std::string out = run("nft flush table inet captive");
+  ASSERT_EQ(out.find("[exit"), std::string::npos) << out;
+  auto r = nl.check_ruleset();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ENOENT);
+  EXPECT_NE(r.error().what.find("has no rules"), std::string::npos) << r.error().what;
+}
+
 TEST_F(NftNetns, MissingRulesetIsEnoentWithHint) {
   Netlink& nl = *nl_;
   std::string out = run(*script_ + " --remove");

@@ -46,7 +46,11 @@ TEST(TableWatch, ClassifiesWhatTakesOurTableApart) {
   EXPECT_EQ(c(event(NFT_MSG_DELTABLE, us, NFPROTO_INET, {{NFTA_TABLE_NAME, "captive"}})), Change::none);
   EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_INET, {{NFTA_TABLE_NAME, "fw4"}})), Change::none);
   EXPECT_EQ(c(event(NFT_MSG_DELTABLE, them, NFPROTO_IPV4, {{NFTA_TABLE_NAME, "captive"}})), Change::none);
+  // `nft flush table inet captive` deletes the rules of every chain: the
+  // reconcile must look (check_ruleset finds chain forward empty).
   EXPECT_EQ(c(event(NFT_MSG_DELRULE, them, NFPROTO_INET, {{NFTA_RULE_TABLE, "captive"}, {NFTA_RULE_CHAIN, "forward"}})),
+            Change::queue_rule);
+  EXPECT_EQ(c(event(NFT_MSG_DELRULE, them, NFPROTO_INET, {{NFTA_RULE_TABLE, "fw4"}, {NFTA_RULE_CHAIN, "forward"}})),
             Change::none);
   EXPECT_EQ(c(event(NFT_MSG_DELSET, them, NFPROTO_INET, {{NFTA_SET_TABLE, "captive"}, {NFTA_SET_NAME, "other"}})),
             Change::none);
