@@ -19,7 +19,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <string>
 #include <utility>
@@ -491,10 +490,25 @@ std::optional<KernelDrops> parse_kernel_drops(std::string_view text, std::uint16
   return std::nullopt;
 }
 
+// open/read, not std::ifstream: no iostream in the daemon (its locale and
+// stream machinery would be linked for this one file; docs/performance.md, "Size").
 Result<KernelDrops> read_kernel_drops(std::uint16_t queue_num, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error(errno != 0 ? errno : ENOENT, "read " + path);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(errno, "read " + path);
+  std::string text;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return make_error(err, "read " + path);
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
   auto drops = parse_kernel_drops(text, queue_num);
   if (!drops) return make_error(ENOENT, "read " + path + ": no line for queue " + std::to_string(queue_num));
   return *drops;

@@ -1,8 +1,11 @@
 // Findings of fuzz/nfq_packet_fuzzer.cpp (docs/fuzzing.md), kept as tests.
 #include <gtest/gtest.h>
 
+#include <endian.h>
+
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -10,6 +13,40 @@
 
 namespace captive::nfq {
 namespace {
+
+// The fixtures are the fuzzer's inputs byte for byte, made on x86-64: their
+// nlmsghdr and nlattr headers are little-endian, and netlink headers are in
+// the host's order. On a big-endian host (s390x under qemu, scripts/cross)
+// the same bytes are another message (nlmsg_len 0x80000000 reads as 128 and
+// passes the length check), so each header is turned into host order first,
+// and the test asks the same question on every host. The walk stays inside
+// the bytes; attribute payloads (network order, or packet bytes) are kept.
+template <std::size_t N>
+std::unique_ptr<std::byte[]> host_order(const std::array<unsigned char, N>& le) {
+  auto buf = std::make_unique<std::byte[]>(N);
+  std::memcpy(buf.get(), le.data(), N);
+  auto u16 = [&](std::size_t off) {
+    std::uint16_t v;
+    std::memcpy(&v, buf.get() + off, 2);
+    v = le16toh(v);
+    std::memcpy(buf.get() + off, &v, 2);
+  };
+  auto u32 = [&](std::size_t off) {
+    std::uint32_t v;
+    std::memcpy(&v, buf.get() + off, 4);
+    v = le32toh(v);
+    std::memcpy(buf.get() + off, &v, 4);
+  };
+  // nlmsghdr: len, type, flags, seq, pid; then nfgenmsg (its res_id is big-endian).
+  u32(0), u16(4), u16(6), u32(8), u32(12);
+  for (std::size_t off = 20; off + 4 <= N;) {
+    const std::size_t len = std::size_t{le[off]} | std::size_t{le[off + 1]} << 8;
+    u16(off), u16(off + 2);
+    if (len < 4) break;
+    off += (len + 3) & ~std::size_t{3};
+  }
+  return buf;
+}
 
 // crash-99388ccd: nlmsg_len 0x80000000. libmnl's mnl_nlmsg_ok compares
 // (int)nlmsg_len <= len, so a length >= 2^31 passed it and the attribute walk
@@ -29,8 +66,7 @@ constexpr std::array<unsigned char, 128> kHugeLength = {
 
 TEST(QueueRegression, MessageLengthOver2GiBIsRefused) {
   // A heap copy of exactly the message: ASan builds see any read past it.
-  auto buf = std::make_unique<std::byte[]>(kHugeLength.size());
-  std::memcpy(buf.get(), kHugeLength.data(), kHugeLength.size());
+  auto buf = host_order(kHugeLength);
   auto r = parse_packet({buf.get(), kHugeLength.size()});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message(), "parse packet: truncated netlink message: Bad message");
@@ -38,8 +74,7 @@ TEST(QueueRegression, MessageLengthOver2GiBIsRefused) {
 
 TEST(QueueRegression, EveryLengthPastTheSpanIsRefused) {
   for (std::uint32_t len : {129u, 0x7fffffffu, 0x80000000u, 0xfffffff0u, 0xffffffffu}) {
-    auto buf = std::make_unique<std::byte[]>(kHugeLength.size());
-    std::memcpy(buf.get(), kHugeLength.data(), kHugeLength.size());
+    auto buf = host_order(kHugeLength);
     std::memcpy(buf.get(), &len, sizeof len);  // nlmsg_len, host order
     EXPECT_FALSE(parse_packet({buf.get(), kHugeLength.size()})) << len;
   }
@@ -62,9 +97,10 @@ constexpr std::array<unsigned char, 126> kUnalignedLength = {
     0x00, 0x00, 0x01, 0x03, 0x03, 0x0a};
 
 TEST(QueueRegression, AttributesPastTheSpanAreRefused) {
-  auto buf = std::make_unique<std::byte[]>(kUnalignedLength.size());
-  std::memcpy(buf.get(), kUnalignedLength.data(), kUnalignedLength.size());
-  EXPECT_FALSE(parse_packet({buf.get(), kUnalignedLength.size()}));
+  auto buf = host_order(kUnalignedLength);
+  auto r = parse_packet({buf.get(), kUnalignedLength.size()});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "parse packet: truncated netlink message: Bad message");
 }
 
 }  // namespace
