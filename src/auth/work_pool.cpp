@@ -4,12 +4,17 @@
 
 namespace captive::auth {
 
-WorkPool::WorkPool(std::size_t threads, std::size_t capacity, const char* name) : capacity_(capacity) {
-  if (threads == 0) threads = 1;
-  threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) {
+WorkPool::WorkPool(std::size_t threads, std::size_t capacity, const char* name, Start when)
+    : capacity_(capacity), thread_count_(threads == 0 ? 1 : threads), name_(name) {
+  if (when == Start::now) start();
+}
+
+void WorkPool::start() {
+  if (!threads_.empty()) return;
+  threads_.reserve(thread_count_);
+  for (std::size_t i = 0; i < thread_count_; ++i) {
     threads_.emplace_back([this] { run(); });
-    ::pthread_setname_np(threads_.back().native_handle(), name);
+    ::pthread_setname_np(threads_.back().native_handle(), name_);
   }
 }
 

@@ -1103,7 +1103,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   // The sign-in backends. One pool thread: Argon2id uses --pwhash-mem per
   // hash at a time, and a router has one or two cores (docs/auth.md); the
   // queue holds what the pool does in about a second and a half.
-  s.auth_pool.emplace(1, kAuthQueue, "captived-auth");
+  s.auth_pool.emplace(1, kAuthQueue, "captived-auth", auth::WorkPool::Start::later);
   {
     std::vector<std::unique_ptr<auth::Backend>> backends;
     const AuthContext auth_context{s.config, *s.auth_pool, [&s](std::function<void()> job) { asio::post(s.io, std::move(job)); }};
@@ -1280,6 +1280,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   s.kernel.start();
   s.lookups.start();
   s.state_writer.start();
+  s.auth_pool->start();
   for (auto& worker : s.workers) worker->start();
 
   // Watch before installing, so no change after this point goes unseen.

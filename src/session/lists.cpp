@@ -237,6 +237,13 @@ Result<void> write_file_atomically(const std::string& dir, std::string_view name
   ::unlink(tmp.c_str());  // a temp file left by a crash
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return errno_error("create " + tmp);
+  // A file replaced keeps its owner and group, and its group's read bit
+  // (never more): root editing /etc/captive/users (root:captive 0640) for a
+  // captived running as user captive must not lock the daemon out of it.
+  // Not root: fchown fails and the file is the writer's own, as before.
+  if (struct stat old{}; ::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
+    if (::fchown(fd, old.st_uid, old.st_gid) == 0) ::fchmod(fd, old.st_mode & 0640);
+  }
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);

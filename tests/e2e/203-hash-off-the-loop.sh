@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A password hash in progress does not hold the event loop: while c1's
-# sign-in is being verified (a deliberately slow hash: 20 passes over
+# sign-in is being verified (a deliberately slow hash: 60 passes over
 # 64 MiB), c2 gets its page, captivectl answers, and only then does c1's
 # answer come. Ordering and counts, not a timing threshold: the pool's
 # done count is still 0 when c2 is served, and c1's answer is not there yet.
@@ -11,7 +11,7 @@ topology_up
 services_up
 ruleset_up
 USERS="$WORK/users"
-user_add "$USERS" slow 'slow pw' --pwhash-ops 20 --pwhash-mem 64M
+user_add "$USERS" slow 'slow pw' --pwhash-ops 60 --pwhash-mem 64M
 captived_start --auth click --auth users --users "$USERS"
 
 (user_sign_in "$NS_C1" slow 'slow pw' >"$WORK/c1.result"; touch "$WORK/c1.done") &

@@ -23,7 +23,11 @@ class WorkPool {
   using Job = std::function<void()>;
   // `threads` >= 1; `capacity`: jobs waiting (not running) at most.
   // `name` (at most 15 bytes) shows in `top -H`.
-  WorkPool(std::size_t threads, std::size_t capacity, const char* name = "captived-auth");
+  // Start::later: no thread until start(), for a daemon that drops its
+  // privileges first (credentials are per thread: daemon/privileges.hpp);
+  // jobs posted before then wait in the queue.
+  enum class Start { now, later };
+  WorkPool(std::size_t threads, std::size_t capacity, const char* name = "captived-auth", Start when = Start::now);
   // Finishes the jobs running, drops those waiting, joins the threads.
   ~WorkPool();
   WorkPool(const WorkPool&) = delete;
@@ -33,6 +37,7 @@ class WorkPool {
   // `capacity` jobs are already waiting or the pool is stopping. Thread-safe.
   // The job posts its own result back to the event loop.
   bool try_post(Job job);
+  void start();  // once; a no-op when the threads run already
   void stop();
 
   std::uint64_t done() const { return done_.load(); }
@@ -49,6 +54,8 @@ class WorkPool {
   bool stopping_ = false;
   std::atomic<std::uint64_t> done_{0};
   std::atomic<std::uint64_t> rejected_{0};
+  const std::size_t thread_count_;
+  const char* const name_;
   std::vector<std::thread> threads_;
 };
 

@@ -186,6 +186,27 @@ TEST(AtomicFile, WritesReplacesAndLeavesNoTemp) {
   ::rmdir(dir.c_str());
 }
 
+// The users file on Debian is root:captive 0640: root's edit (captivectl
+// user) must leave captived, running as captive, able to read it, and a
+// world bit set by hand is not carried over.
+TEST(AtomicFile, ReplacingKeepsOwnerGroupAndGroupRead) {
+  char tmpl[] = "/tmp/captive-lists-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/users";
+  ASSERT_TRUE(write_file_atomically(dir, "users", "a\n"));
+  const gid_t group = ::getuid() == 0 ? 65534 : ::getgid();  // nogroup when root may give it
+  ASSERT_EQ(::chown(path.c_str(), ::getuid(), group), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_TRUE(write_file_atomically(dir, "users", "b\n"));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::getuid());
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
+}
+
 }  // namespace
 }  // namespace captive::session
 
