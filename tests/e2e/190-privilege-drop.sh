@@ -11,13 +11,16 @@ USER_NAME=nobody
 USER_UID=$(id -u "$USER_NAME")
 USER_GID=$(id -g "$USER_NAME")
 # The user must reach the state dir, the socket dir and the ruleset: our
-# temporary directory is 0700 root.
+# temporary directory is 0700 root, and so may be the checkout's parents
+# (/root/...): the restore reads a copy here, as a package's
+# /usr/share/captive/captive.nft is world-readable.
 chmod 0711 "$WORK"
+install -m 0644 "$SANDBOX_ROOT/nft/captive.nft" "$WORK/captive.nft"
 SOCKET=$WORK/run/captived.sock
 topology_up
 services_up
 ruleset_up
-captived_start --user "$USER_NAME" --session-timeout 1h
+captived_start --user "$USER_NAME" --session-timeout 1h --ruleset "$WORK/captive.nft"
 
 grep -q "running as $USER_NAME (uid $USER_UID" "$WORK/captived.log" || fail "no 'running as' line"
 status=/proc/$CAPTIVED_PID/status
