@@ -255,7 +255,7 @@ const Voucher* VoucherStore::find(std::string_view input) const {
 
 Result<bool> VoucherStore::revoke(std::string_view input) {
   Voucher* v = find_mutable(input);
-  if (!v) return make_error(ENOENT, "no such voucher: " + std::string(input.substr(0, 64)));
+  if (!v) return make_error(ENOENT, "no such voucher: " + excerpt(input));
   if (v->revoked) return false;
   v->revoked = true;
   return true;

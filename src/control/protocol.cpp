@@ -26,8 +26,7 @@ std::string success(json::object reply = {}) {
 }
 
 // At most 64 bytes of what the client sent, in an error: replies stay short.
-std::string quoted(std::string_view text) { return std::string(text.substr(0, 64)); }
-
+std::string quoted(std::string_view text) { return excerpt(text); }
 json::value epoch_or_null(const std::optional<session::Clock::time_point>& t) {
   if (!t) return nullptr;
   return std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
@@ -385,7 +384,7 @@ void do_doctor(const json::object& request, Context& context, Reply reply) {
   if (!mac_field || !mac_field->is_string()) return reply(failure("doctor: \"mac\" (a string) is required"));
   std::string_view text = mac_field->get_string();
   auto mac = packet::MacAddr::parse(text);
-  if (!mac) return reply(failure("doctor: not a MAC address: " + std::string(text.substr(0, 64))));
+  if (!mac) return reply(failure("doctor: not a MAC address: " + quoted(text)));
   const auto entries =
       context.client_log ? context.client_log->history(*mac) : std::vector<responder::ClientEntry>{};
   const auto client = context.registry.find(*mac);

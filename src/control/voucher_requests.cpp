@@ -119,11 +119,11 @@ const auth::Voucher* voucher_of(const json::object& request, std::string_view ve
   }
   std::string_view text = code->get_string();
   if (!auth::normalize_code(text)) {
-    reply(failure("voucher " + std::string(verb) + ": not a voucher code: " + std::string(text.substr(0, 64))));
+    reply(failure("voucher " + std::string(verb) + ": not a voucher code: " + excerpt(text)));
     return nullptr;
   }
   const auth::Voucher* v = vc.store->find(text);
-  if (!v) reply(failure("no such voucher: " + std::string(text.substr(0, 64))));
+  if (!v) reply(failure("no such voucher: " + excerpt(text)));
   return v;
 }
 
@@ -194,7 +194,7 @@ void handle_voucher_request(std::string_view name, const json::object& request, 
     out["voucher"] = voucher_row(*v, now);
     return reply(success(std::move(out)));
   }
-  reply(failure("unknown command: " + std::string(name.substr(0, 64))));
+  reply(failure("unknown command: " + excerpt(name)));
 }
 
 }  // namespace captive::control

@@ -159,7 +159,7 @@ const Key kKeys[] = {
            std::end(auth::kBackendNames)) {
          std::string valid;
          for (auto n : auth::kBackendNames) valid += (valid.empty() ? "" : ", ") + std::string(n);
-         return bad("not a sign-in backend (one of " + valid + "): " + std::string(v.substr(0, 64)));
+         return bad("not a sign-in backend (one of " + valid + "): " + excerpt(v));
        }
        if (std::find(c.auth.begin(), c.auth.end(), v) == c.auth.end()) c.auth.emplace_back(v);
        return {};
@@ -184,7 +184,7 @@ const Key kKeys[] = {
      [](Config& c, std::string_view v) -> Result<void> {
        auto n = parse_number(v);
        auth::PwhashParams p{n.value_or(0), c.pwhash_mem};
-       if (!n) return bad("not a number: " + std::string(v.substr(0, 64)));
+       if (!n) return bad("not a number: " + excerpt(v));
        if (auto ok = auth::check_params(p); !ok) return bad(ok.error().what.substr(ok.error().what.find(':') + 2));
        c.pwhash_ops = *n;
        return {};
@@ -193,7 +193,7 @@ const Key kKeys[] = {
     {"pwhash-mem", "SIZE", Applies::restart, "Argon2id memory of a password hash: 4M, 16M (default 4M)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto m = auth::parse_memory(v);
-       if (!m) return bad("not a size (like 4M, 16M, 4096K): " + std::string(v.substr(0, 64)));
+       if (!m) return bad("not a size (like 4M, 16M, 4096K): " + excerpt(v));
        if (auto ok = auth::check_params(auth::PwhashParams{c.pwhash_ops, *m}); !ok)
          return bad(ok.error().what.substr(ok.error().what.find(':') + 2));
        c.pwhash_mem = *m;
@@ -400,11 +400,11 @@ const Key kKeys[] = {
        // useradd's portable names (POSIX 3.437 plus what Debian allows):
        // the account itself is looked up at start.
        if (v.empty() || v.size() > 32 || v.front() == '-')
-         return bad("not a user name: " + std::string(v.substr(0, 64)));
+         return bad("not a user name: " + excerpt(v));
        for (char ch : v)
          if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
                ch == '-' || ch == '.'))
-           return bad("not a user name: " + std::string(v.substr(0, 64)));
+           return bad("not a user name: " + excerpt(v));
        c.user = v;
        return {};
      },
@@ -611,13 +611,13 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name,
     }
     if (name.starts_with("-")) {
       const std::string_view bare = name.substr(std::min(name.find_first_not_of('-'), name.size()));
-      return fail("write keys without their dashes: `" + std::string(bare.substr(0, 64)) + "`, not `" +
+      return fail("write keys without their dashes: `" + excerpt(bare) + "`, not `" +
                   std::string(name.substr(0, 66)) + "`");
     }
     if (name == "config" || name == "help" || name == "version" || name == "check-config" || name == "load-ruleset")
       return fail(std::string(name) + ": only on the command line");
     const Key* key = find_key(name);
-    if (!key) return fail("unknown key: " + std::string(name.substr(0, 64)) + " (see captived --help)");
+    if (!key) return fail("unknown key: " + excerpt(name) + " (see captived --help)");
     if (key->value.empty() && has_value && !value.empty())
       return fail(std::string(key->name) + ": takes no value (write the bare word to turn it on)");
     if (!key->value.empty() && value.empty()) return fail(std::string(key->name) + ": needs a value");

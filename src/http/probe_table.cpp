@@ -139,7 +139,7 @@ Result<ProbeTable> parse_probe_table(std::string_view text, std::string_view fil
       at += field.size();
     }
     if (n == 0) continue;
-    if (n < 2) return error("a probe needs HOST and PATH: " + std::string(fields[0].substr(0, 64)));
+    if (n < 2) return error("a probe needs HOST and PATH: " + excerpt(fields[0]));
     if (n > 4) return error("too many fields (HOST PATH [ANSWER [LABEL]])");
 
     std::string_view host = fields[0];
@@ -147,10 +147,10 @@ Result<ProbeTable> parse_probe_table(std::string_view text, std::string_view fil
     // request's Host loses only one trailing dot before the comparison.
     if (host.size() > kMaxHostLength || host.front() == '.' || host.front() == '-' ||
         host.find("..") != std::string_view::npos)
-      return error("not a host name: " + std::string(host.substr(0, 64)));
+      return error("not a host name: " + excerpt(host));
     for (char c : host)
       if (!name_char(c))
-        return error("not a host name (letters, digits, '.', '-'; no port): " + std::string(host.substr(0, 64)));
+        return error("not a host name (letters, digits, '.', '-'; no port): " + excerpt(host));
     if (host.back() == '.') host.remove_suffix(1);  // an absolute name: matched without the dot
     if (host.empty()) return error("not a host name: .");
 
@@ -160,7 +160,7 @@ Result<ProbeTable> parse_probe_table(std::string_view text, std::string_view fil
       match = PathMatch::any;
       path = {};
     } else {
-      if (path.front() != '/') return error("PATH must start with '/' or be '*': " + std::string(path.substr(0, 64)));
+      if (path.front() != '/') return error("PATH must start with '/' or be '*': " + excerpt(path));
       if (path.size() > kMaxProbePath) return error("PATH longer than " + std::to_string(kMaxProbePath) + " bytes");
       if (path.back() == '*') {
         match = PathMatch::prefix;
@@ -169,9 +169,9 @@ Result<ProbeTable> parse_probe_table(std::string_view text, std::string_view fil
       for (char c : path) {
         const auto u = static_cast<unsigned char>(c);
         if (u <= 0x20 || u >= 0x7f || c == '*')
-          return error("PATH: '*' only at the end, no control or non-ASCII bytes: " + std::string(path.substr(0, 64)));
+          return error("PATH: '*' only at the end, no control or non-ASCII bytes: " + excerpt(path));
         if (c == '?' || c == '#')
-          return error("PATH without a query: the query is not part of the match: " + std::string(path.substr(0, 64)));
+          return error("PATH without a query: the query is not part of the match: " + excerpt(path));
       }
     }
 
@@ -182,7 +182,7 @@ Result<ProbeTable> parse_probe_table(std::string_view text, std::string_view fil
       else if (fields[2] == "511")
         answer = AnswerKind::network_authentication_required;
       else
-        return error("ANSWER is 302 or 511: " + std::string(fields[2].substr(0, 64)));
+        return error("ANSWER is 302 or 511: " + excerpt(fields[2]));
     }
     std::string_view label = host;
     if (n == 4) {

@@ -17,7 +17,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string shown(std::string_view text) { return std::string(text.substr(0, 64)); }
+std::string shown(std::string_view text) { return excerpt(text); }
 
 std::vector<packet::MacAddr> union_of(const std::set<packet::MacAddr>& a, const std::set<packet::MacAddr>& b) {
   std::vector<packet::MacAddr> out;

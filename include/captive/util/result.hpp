@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -23,6 +24,11 @@ struct Error {
 Error make_error(int code, std::string what);
 // Same, with errno as it is now.
 Error errno_error(std::string what);
+
+// At most `max` bytes of what somebody sent, to quote in an error, cut
+// between UTF-8 characters: half a character would make a JSON reply
+// invalid (RFC 8259 §8.1; found by fuzz_control_request).
+std::string excerpt(std::string_view text, std::size_t max = 64);
 
 template <class T>
 class [[nodiscard]] Result {

@@ -80,6 +80,20 @@ TEST(Protocol, BadRequestsGetErrorsNotCrashes) {
   EXPECT_FALSE(reply_of(huge, registry).at("ok").as_bool());
 }
 
+// An error quotes at most 64 bytes of the request, cut between characters:
+// a reply with half a UTF-8 character is not JSON (RFC 8259 §8.1).
+TEST(Protocol, QuotedTextIsCutBetweenCharacters) {
+  FakeSet set;
+  session::Registry registry(set);
+  std::string name = "a";
+  for (int i = 0; i < 40; ++i) name += "\xc3\xa9";  // é: byte 64 is the middle of one
+  auto reply = reply_of("{\"cmd\":\"" + name + "\"}", registry);
+  ASSERT_FALSE(reply.at("ok").as_bool());
+  const std::string error(reply.at("error").as_string());
+  EXPECT_NE(error.find("unknown command: a\xc3\xa9"), std::string::npos) << error;
+  EXPECT_EQ(error.find(name.substr(0, 65)), std::string::npos) << "more than 64 bytes quoted";
+}
+
 TEST(Protocol, StatsReportsEveryCounterInOrder) {
   FakeSet set;
   session::Registry registry(set);
