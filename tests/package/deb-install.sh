@@ -22,8 +22,21 @@ suite=${CAPTIVE_DEB_SUITE:-bookworm}
 mirror=${CAPTIVE_DEB_MIRROR:-http://deb.debian.org/debian}
 # nspawn: boot the root with systemd and `systemctl start captived`;
 # chroot: no systemd, run the unit's command lines as it would (setpriv).
-boot=${CAPTIVE_DEB_BOOT:-nspawn}
-case $boot in nspawn|chroot) ;; *) echo "CAPTIVE_DEB_BOOT: nspawn or chroot" >&2; exit 2 ;; esac
+# auto (default): nspawn where systemd can run a container, that is where
+# this machine has a cgroup hierarchy mounted (not in a bare chroot such as
+# a fresh-root check, where nspawn stops at "Failed to determine whether
+# the unified cgroups hierarchy is used"); chroot otherwise, said so.
+boot=${CAPTIVE_DEB_BOOT:-auto}
+case $boot in nspawn|chroot|auto) ;; *) echo "CAPTIVE_DEB_BOOT: nspawn, chroot or auto" >&2; exit 2 ;; esac
+if [ "$boot" = auto ]; then
+  if command -v systemd-nspawn >/dev/null 2>&1 &&
+     { [ -e /sys/fs/cgroup/cgroup.controllers ] || [ -d /sys/fs/cgroup/systemd ]; }; then
+    boot=nspawn
+  else
+    boot=chroot
+    echo "# no cgroup hierarchy here (/sys/fs/cgroup): systemd-nspawn cannot boot the root; the unit's commands run in a chroot"
+  fi
+fi
 
 skip_or_fail() {
   if [ "${CI:-}" = true ]; then echo "FAIL: cannot run: $*" >&2; exit 1; fi
