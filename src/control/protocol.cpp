@@ -9,10 +9,6 @@
 namespace captive::control {
 namespace json = boost::json;
 
-namespace {
-
-using Reply = std::function<void(std::string)>;
-
 std::string failure(std::string_view message) {
   json::object reply;
   reply["ok"] = false;
@@ -20,10 +16,14 @@ std::string failure(std::string_view message) {
   return json::serialize(reply);
 }
 
-std::string success(json::object reply = {}) {
+std::string success(json::object reply) {
   reply["ok"] = true;
   return json::serialize(reply);
 }
+
+namespace {
+
+using Reply = std::function<void(std::string)>;
 
 // At most 64 bytes of what the client sent, in an error: replies stay short.
 std::string quoted(std::string_view text) { return excerpt(text); }

@@ -13,18 +13,6 @@ namespace {
 
 using Reply = std::function<void(std::string)>;
 
-std::string failure(std::string_view message) {
-  json::object reply;
-  reply["ok"] = false;
-  reply["error"] = message;
-  return json::serialize(reply);
-}
-
-std::string success(json::object reply = {}) {
-  reply["ok"] = true;
-  return json::serialize(reply);
-}
-
 std::int64_t epoch(auth::VoucherClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
