@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "captive/auth/backend.hpp"
+#include "captive/build_config.hpp"
 #include "captive/auth/password.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
@@ -446,6 +447,11 @@ Result<void> check_whole(const Config& c, std::string_view file_name) {
   if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
     return bad("--queue-num + --queues: queue numbers beyond 65535");
   if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");
+#if !CAPTIVE_PORTAL_TLS
+  // Refused at once, not at start: a config written for a TLS build must
+  // not come up as plain HTTP only (meson -Dportal_tls=disabled).
+  if (!c.tls_cert.empty()) return bad("--tls-cert: this build has no TLS (built with -Dportal_tls=disabled)");
+#endif
   if (c.portal_tls_port == c.portal_port)
     return bad("--portal-tls-port: the same port as --portal-port (" + std::to_string(c.portal_port) + ")");
   for (const auto& m : c.trusted_macs)

@@ -1,5 +1,7 @@
 #include "captive/daemon/config.hpp"
 
+#include "captive/build_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -132,11 +134,21 @@ TEST(Config, IdleTimeoutAndQuota) {
 TEST(Config, TlsAndVenue) {
   auto r = parse({"--lan", "br-lan", "--tls-cert", "/etc/captive/cert.pem", "--tls-key", "/etc/captive/key.pem",
                   "--portal-tls-port", "9443", "--venue-url", "https://cafe.example/about"});
+#if CAPTIVE_PORTAL_TLS
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->config.tls_cert, "/etc/captive/cert.pem");
   EXPECT_EQ(r->config.tls_key, "/etc/captive/key.pem");
   EXPECT_EQ(r->config.portal_tls_port, 9443);
   EXPECT_EQ(r->config.venue_url, "https://cafe.example/about");
+#else
+  // A build without TLS (-Dportal_tls=disabled) says so, rather than
+  // starting with plain HTTP only.
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "--tls-cert: this build has no TLS (built with -Dportal_tls=disabled)");
+  r = parse({"--lan", "br-lan", "--portal-tls-port", "9443", "--venue-url", "https://cafe.example/about"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.portal_tls_port, 9443);
+#endif
   EXPECT_EQ(parse({"--lan", "br-lan"})->config.portal_tls_port, 8443);
   // A certificate without its key (or the reverse) is a mistake, not plain HTTP.
   EXPECT_EQ(parse({"--lan", "br-lan", "--tls-cert", "/c.pem"}).error().message(), "--tls-cert and --tls-key go together");

@@ -12,11 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#if CAPTIVE_PORTAL_TLS
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#endif
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -63,7 +65,7 @@ class PortalServer : public ::testing::Test {
   // `async`: lookups on a thread of their own, answers posted to the
   // io_context (as captived runs them); else inline.
   void start(std::size_t total, std::size_t per_client, bool async = false,
-             std::shared_ptr<boost::asio::ssl::context> tls = nullptr, std::chrono::seconds timeout = 5s) {
+             std::shared_ptr<TlsContext> tls = nullptr, std::chrono::seconds timeout = 5s) {
     ServerSettings settings;
     settings.device = "";  // no SO_BINDTODEVICE: loopback, no privilege
     settings.port = 0;
@@ -275,6 +277,7 @@ TEST_F(PortalServer, SlowPeerLookupDoesNotStallOtherConnections) {
   EXPECT_EQ(server_->connections_refused(), 0u);
 }
 
+#if CAPTIVE_PORTAL_TLS
 // A self-signed P-256 certificate for 127.0.0.1 in a directory of its own,
 // removed with the object.
 struct TestCertificate {
@@ -388,6 +391,16 @@ TEST(TlsContext, UnreadableFilesAreNamed) {
   EXPECT_NE(missing.error().message().find("--tls-cert /nonexistent/cert.pem"), std::string::npos)
       << missing.error().message();
 }
+#else
+// A build without TLS (-Dportal_tls=disabled) refuses a certificate with a
+// message that says why, whatever the files (config.cpp refuses earlier).
+TEST(TlsContext, BuildWithoutTlsSaysSo) {
+  auto refused = tls_context("/etc/captive/cert.pem", "/etc/captive/key.pem");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ENOTSUP);
+  EXPECT_NE(refused.error().message().find("this build has no TLS"), std::string::npos) << refused.error().message();
+}
+#endif
 
 }  // namespace
 }  // namespace captive::portal
