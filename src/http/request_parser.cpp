@@ -62,6 +62,7 @@ RequestParser::State RequestParser::next() {
   if (state_ != State::complete) return state_;
   buffer_.erase(0, head_length_ + body_length_);
   scanned_ = head_length_ = body_length_ = 0;
+  in_method_ = true;
   request_ = ParsedRequest{};
   state_ = State::need_more;
   return parse();
@@ -77,8 +78,29 @@ RequestParser::State RequestParser::parse() {
       buffer_.erase(0, skip);
       scanned_ = 0;
     }
-    const std::size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
-    const auto end = buffer_.find("\r\n\r\n", from);
+    // What can be refused before the blank line is, as it arrives (binary,
+    // TLS or junk is answered at once, not after 8 KiB or the deadline):
+    // control characters (none is valid in a header section but HTAB and
+    // CRLF), a CR without LF or LF without CR, a method that is no token.
+    // Up to the blank line only: the body is anything.
+    std::size_t end = std::string::npos;
+    for (std::size_t i = scanned_; i < buffer_.size() && end == std::string::npos; ++i) {
+      // The first byte past the limit decides, before what it is: the
+      // same answer however the bytes were cut.
+      if (i >= limits_.max_header) return fail(431);
+      const auto c = static_cast<unsigned char>(buffer_[i]);
+      const bool after_cr = i > 0 && buffer_[i - 1] == '\r';
+      if (after_cr != (c == '\n')) return fail(400);
+      if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) return fail(400);
+      if (in_method_ && !(c == '\r' && i == 0)) {
+        if (c == ' ') {
+          in_method_ = false;
+        } else if (!tchar(c)) {
+          return fail(400);
+        }
+      }
+      if (c == '\n' && i >= 3 && buffer_.compare(i - 3, 4, "\r\n\r\n") == 0) end = i - 3;
+    }
     if (end == std::string::npos) {
       scanned_ = buffer_.size();
       if (buffer_.size() > limits_.max_header) return fail(431);

@@ -74,6 +74,7 @@ class RequestParser {
   std::size_t scanned_ = 0;      // where the search for the blank line goes on
   std::size_t head_length_ = 0;  // through the blank line; 0 until found
   std::size_t body_length_ = 0;
+  bool in_method_ = true;        // no SP seen yet in the request line
   ParsedRequest request_;
   State state_ = State::need_more;
   int error_ = 0;

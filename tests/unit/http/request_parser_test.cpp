@@ -43,6 +43,12 @@ TEST(RequestParser, BodyByContentLength) {
   auto p = parsed("POST /login HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\na=1&b");
   ASSERT_EQ(p.state(), State::complete);
   EXPECT_EQ(p.request().body, "a=1&b");
+  // The body is bytes: NULs, bare LFs, anything (found by e2e 085's forms).
+  const std::string body("\0\n\r\x7f\xff\0", 6);
+  RequestParser split;
+  split.feed("POST /login HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r");
+  ASSERT_EQ(split.feed("\n" + body), State::complete);
+  EXPECT_EQ(split.request().body, body);
 }
 
 // Every split of a request, byte by byte: the same request.
@@ -190,6 +196,25 @@ TEST(RequestParser, BodyLimit413) {
   auto p = parsed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 16384\r\n\r\n" + std::string(16384, 'b'));
   ASSERT_EQ(p.state(), State::complete);
   EXPECT_EQ(p.request().body.size(), 16384u);
+}
+
+// What is not HTTP is refused as soon as it shows (binary, a TLS hello,
+// NULs, bare LFs), not after 8 KiB or the client's deadline.
+TEST(RequestParser, JunkRefusedAtOnce) {
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary += static_cast<char>(i);
+  for (const std::string& junk : {binary, std::string(16, '\0'), std::string("\x16\x03\x01\x00\xa5\x01", 6),
+                                  std::string(16, '\n'), std::string("GE\x80T / HTTP/1.1"), std::string("GET /\r\r"),
+                                  std::string("GET / HTTP/1.1\nHost: h")}) {
+    RequestParser p;
+    EXPECT_EQ(p.feed(junk.substr(0, 16)), State::error) << junk.substr(0, 16);
+    EXPECT_EQ(p.error_status(), 400);
+  }
+  // A CR and its LF in different pieces is fine.
+  RequestParser p;
+  EXPECT_EQ(p.feed("\r"), State::need_more);
+  EXPECT_EQ(p.feed("\nGET / HTTP/1.1\r"), State::need_more);
+  EXPECT_EQ(p.feed("\nHost: h\r\n\r\n"), State::complete);
 }
 
 // After an error the parser stays refused: the framing is unknown.
