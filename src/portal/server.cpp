@@ -153,8 +153,7 @@ class TlsTransport final : public Transport {
 };
 #endif
 
-// The handler's request from the parser's (Beast's message type stays the
-// handler's interface: include/captive/portal/handler.hpp).
+// The handler's request from the parser's.
 Request to_request(::captive::http::ParsedRequest& parsed) {
   Request request;
   request.method_string(parsed.method);
@@ -176,14 +175,18 @@ std::string serialize(const Response& response, bool head) {
   out += ' ';
   out += response.reason();
   out += "\r\n";
-  for (const auto& field : response) {
-    const auto name = field.name();
-    if (name == http::field::content_length || name == http::field::transfer_encoding ||
-        name == http::field::connection)
-      continue;
-    out += field.name_string();
+  // The framing fields are the server's, whatever the handler set.
+  const auto framing = [](std::string_view name) {
+    web::Fields one;
+    one.insert(name, "");
+    return one.count(http::field::content_length) + one.count(http::field::transfer_encoding) +
+               one.count(http::field::connection) > 0;
+  };
+  for (const auto& [name, value] : response) {
+    if (framing(name)) continue;
+    out += name;
     out += ": ";
-    out += field.value();
+    out += value;
     out += "\r\n";
   }
   out += "Content-Length: " + std::to_string(response.body().size()) + "\r\nConnection: close\r\n\r\n";

@@ -26,8 +26,6 @@
 // whose name now resolves to the router must not read our pages).
 #pragma once
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -43,15 +41,18 @@
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/portal_peers.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/portal/message.hpp"
 #include "captive/responder/client_log.hpp"
 #include "captive/session/limits.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::portal {
 
-namespace http = boost::beast::http;
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+// Our own message types (message.hpp), under the name the handler has
+// always used for them (they were Boost.Beast's).
+namespace http = web;
+using Request = web::Request;
+using Response = web::Response;
 
 struct HandlerSettings {
   std::chrono::seconds session_timeout{24 * 3600};
