@@ -1,7 +1,9 @@
-// The sign-in web server (Boost.Beast): one dual-stack listening socket bound
-// to the LAN device, so the portal is reachable from the LAN only. With a
-// TLS context it speaks HTTPS (the same handler: sign-in page and RFC 8908
-// API; RFC 8908 §4 wants the API over TLS, and Android takes it only so).
+// The sign-in web server (HTTP/1.1 over Asio, requests read by
+// http::RequestParser; docs/design.md "Why not Boost.Beast"): one
+// dual-stack listening socket bound to the LAN device, so the portal is
+// reachable from the LAN only. With a TLS context it speaks HTTPS (the same
+// handler: sign-in page and RFC 8908 API; RFC 8908 §4 wants the API over
+// TLS, and Android takes it only so).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
