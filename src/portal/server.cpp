@@ -166,7 +166,8 @@ Request to_request(::captive::http::ParsedRequest& parsed) {
 
 // The response as bytes: our own Content-Length (RFC 9110 §8.6) and
 // Connection: close (RFC 9112 §9.6: every answer ends its connection);
-// a HEAD answer has the GET answer's fields and no body (RFC 9110 §9.3.2).
+// a HEAD answer has the GET answer's fields but the length, and no body
+// (RFC 9110 §9.3.2).
 std::string serialize(const Response& response, bool head) {
   std::string out;
   out.reserve(256 + response.body().size());
@@ -189,7 +190,10 @@ std::string serialize(const Response& response, bool head) {
     out += value;
     out += "\r\n";
   }
-  out += "Content-Length: " + std::to_string(response.body().size()) + "\r\nConnection: close\r\n\r\n";
+  // HEAD: no Content-Length (RFC 9110 §8.6: only the GET answer's length
+  // may be sent, and the handler answers HEAD without building that body).
+  if (!head) out += "Content-Length: " + std::to_string(response.body().size()) + "\r\n";
+  out += "Connection: close\r\n\r\n";
   if (!head) out += response.body();
   return out;
 }
