@@ -55,7 +55,7 @@ CDP_PORT=9222
 spawn "$NS_GW" "$WORK/chromium.log" chromium --headless --no-sandbox --disable-gpu \
   --no-first-run --no-default-browser-check --disable-background-networking --disable-component-update \
   --disable-sync --disable-breakpad --disable-dev-shm-usage --user-data-dir="$WORK/chrome-profile" \
-  --hide-scrollbars --window-size=390,844 --force-device-scale-factor=2 \
+  --hide-scrollbars --window-size=500,844 \
   --remote-debugging-address=127.0.0.1 --remote-debugging-port=$CDP_PORT about:blank
 trap 'cp "$WORK/cdp.log" "$WORK/chromium.log" "$ARTIFACTS/" 2>/dev/null; cleanup' EXIT
 coproc CDP { ip netns exec "$NS_GW" "$DEBIAN_PY" "$E2E_DIR/tools/cdp.py" "$CDP_PORT" 90 2>"$WORK/cdp.log"; }
@@ -68,6 +68,7 @@ cdp() {
 }
 read -r -t 120 ready <&"${CDP[0]}" ||
   fail "Chromium's DevTools not up after 120 s: $(tail -n 5 "$WORK/chromium.log") $(tail -n 5 "$WORK/cdp.log")"
+grep -q '"error"' <<<"$(cdp phone 390 844 2)" && fail "cannot emulate a phone screen"
 for tag in en de; do
   state=$(cdp goto "file://$ARTIFACTS/signin-$tag.html")
   grep -q '"error"' <<<"$state" && fail "open the $tag page: $state"

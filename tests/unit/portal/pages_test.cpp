@@ -55,6 +55,8 @@ TEST(Pages, ShippedTemplatesCompileInEveryLanguageUnder10KB) {
       EXPECT_EQ(page.find("http://"), std::string::npos) << page;
       EXPECT_EQ(page.find("https://"), std::string::npos) << page;
       EXPECT_EQ(page.find("{{"), std::string::npos) << page;
+      // Nothing before the doctype (a comment closed early would leave text there).
+      EXPECT_TRUE(page.starts_with("<!DOCTYPE html>\n")) << page.substr(0, 40);
     }
   }
   auto bodies = (*pages)->answer_bodies(Common{kHostile});
