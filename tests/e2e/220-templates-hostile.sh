@@ -112,5 +112,9 @@ in_gw timeout 10 "$CAPTIVED" --lan br0 --state-dir "$STATE_DIR" --socket "$SOCKE
 grep -q 'outside.html: a link out of the templates directory (refused)' "$WORK/bad-start.log" ||
   fail "the link out was not refused: $(tail -n 3 "$WORK/bad-start.log")"
 grep -q secret "$WORK/bad-start.log" && fail "the outside file's text leaked"
-pass "at start: a broken template or a link out of the directory refuses to run, naming the file"
+status=0
+"$CAPTIVED" --check-config --lan br0 --templates "$TPL" >"$WORK/check.log" 2>&1 || status=$?
+[ "$status" = 2 ] && grep -q 'a link out of the templates directory' "$WORK/check.log" ||
+  fail "--check-config passed a broken templates directory (status $status): $(cat "$WORK/check.log")"
+pass "at start and in --check-config: a broken template or a link out of the directory is refused, naming the file"
 done_ok
