@@ -457,12 +457,11 @@ void Handler::refuse_sign_in(const Request& request, const packet::MacAddr& mac,
       break;
   }
   note(mac, responder::ClientEvent::sign_in_refused, request);
-  // The backend's reason is English; the Gate's and the pool's (locked
-  // out, busy) are said in the page's language.
+  // In the page's language where it has the reason's message; in English
+  // the backend's own words (they may say more: minutes, device counts).
   std::string reason = decision.reason;
-  if (decision.outcome == auth::Decision::Outcome::busy) reason = pages_->message(language(request), "signin.busy");
-  if (decision.outcome == auth::Decision::Outcome::locked_out && language(request) != 0)
-    reason = pages_->message(language(request), "signin.locked");
+  if (const std::size_t lang = language(request); lang != 0 && !decision.reason_key.empty())
+    if (auto translated = pages_->translated(lang, decision.reason_key)) reason = std::move(*translated);
   Response response = sign_in_page(request, mac, url, reason, status, request.body());
   if (decision.retry_after.count() > 0) response.set(http::field::retry_after, std::to_string(decision.retry_after.count()));
   reply(std::move(response));

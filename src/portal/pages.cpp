@@ -260,6 +260,12 @@ std::string Pages::message(std::size_t lang, std::string_view key) const {
   return std::string(key);
 }
 
+std::optional<std::string> Pages::translated(std::size_t lang, std::string_view key) const {
+  if (lang >= catalogs_.size()) return std::nullopt;
+  if (const auto* text = catalogs_[lang].find(key)) return *text;
+  return std::nullopt;
+}
+
 std::string Pages::render(Page page, std::size_t lang, const Common& common, std::vector<std::string_view> values,
                           std::string_view title) const {
   if (lang >= catalogs_.size()) lang = 0;

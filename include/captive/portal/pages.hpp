@@ -99,6 +99,8 @@ class Pages {
   std::string error(std::size_t lang, const Common& common, ErrorKind kind, std::string_view notice = {}) const;
   // A message of language `lang` (English where it has none), as text.
   std::string message(std::size_t lang, std::string_view key) const;
+  // The message only if language `lang` has it itself.
+  std::optional<std::string> translated(std::size_t lang, std::string_view key) const;
 
   // The 511 body in every language, for the packet path; `site_name` is
   // rendered in. Fails (naming 511.html) if it cannot fit the answer.

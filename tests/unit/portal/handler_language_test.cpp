@@ -30,10 +30,15 @@ class HandlerPages : public ::testing::Test {
   }
   static std::vector<packet::IpAddr> lan() { return {ip("192.0.2.1")}; }
 
-  Response ask(http::verb verb, std::string target, std::string language = {}) {
+  Response ask(http::verb verb, std::string target, std::string language = {}, std::string body = {}) {
     Request r{verb, target, 11};
     r.set(http::field::host, "192.0.2.1:8511");
     if (!language.empty()) r.set(http::field::accept_language, language);
+    if (!body.empty()) {
+      r.set(http::field::content_type, "application/x-www-form-urlencoded");
+      r.body() = std::move(body);
+      r.prepare_payload();
+    }
     std::optional<Response> out;
     handler_.handle(r, Client{ip("192.0.2.2"), 40000}, [&](Response response) { out = std::move(response); });
     EXPECT_TRUE(out);
@@ -68,6 +73,22 @@ TEST_F(HandlerPages, EachPageInTheLanguageAsked) {
   }
   // The error pages too (404 without asking the kernel).
   EXPECT_NE(ask(http::verb::get, "/nope", "de").body().find("Nicht gefunden"), std::string::npos);
+}
+
+// A backend's refusal in the page's language (Decision::reason_key); in
+// English the backend's own words.
+TEST_F(HandlerPages, RefusalReasonsInTheLanguageAsked) {
+  const std::string page = ask(http::verb::get, "/").body();
+  const auto at = page.find("name=\"token\" value=\"");
+  ASSERT_NE(at, std::string::npos);
+  const std::string token = page.substr(at + 20, 64);
+  const std::string form = "token=" + token + "&url=&method=click";
+  const auto de = ask(http::verb::post, "/login", "de", form);
+  EXPECT_EQ(de.result(), http::status::forbidden);
+  EXPECT_NE(de.body().find("Bitte akzeptieren Sie die Nutzungsbedingungen, um fortzufahren."), std::string::npos)
+      << de.body();
+  const auto en = ask(http::verb::post, "/login", "en", form);
+  EXPECT_NE(en.body().find("Please accept the terms of use to continue."), std::string::npos);
 }
 
 TEST_F(HandlerPages, LogoOfTheTemplatesIsServedAndNewPagesTakenOnReload) {
