@@ -254,6 +254,7 @@ std::size_t Pages::language(std::string_view accept_language) const {
 }
 
 std::string Pages::message(std::size_t lang, std::string_view key) const {
+  if (catalogs_.empty()) return std::string(key);
   const Catalog& c = catalogs_[lang < catalogs_.size() ? lang : 0];
   if (const auto* text = c.find(key)) return *text;
   if (const auto* text = catalogs_[0].find(key)) return *text;
@@ -317,6 +318,7 @@ std::string Pages::error(std::size_t lang, const Common& common, ErrorKind kind,
 }
 
 Result<std::shared_ptr<const http::AnswerBodies>> Pages::answer_bodies(const Common& common) const {
+  if (templates_.size() != kPages) return make_error(0, "no templates");
   std::vector<http::Template::Flat> bodies;
   static constexpr std::string_view kDynamic[] = {"link"};
   for (std::size_t lang = 0; lang < catalogs_.size(); ++lang) {
