@@ -31,7 +31,9 @@ ln -s "$WORK/outside.txt" "$TPL/outside.html"
 chmod -R a+rX "$TPL"
 
 SITE='<script>alert("site")</script> Caf'"'"'e "Zur Post" & Bar'
-captived_start --auth voucher --auth click --templates "$TPL" --site-name "$SITE"
+# The abuse limits from flags too (issue 12, item 5): no delay, locked out
+# at the second wrong code.
+captived_start --auth voucher --auth click --templates "$TPL" --site-name "$SITE" --auth-delay 0 --auth-lockout-after 2
 grep -q "templates: $TPL (languages: en de es fr; logo /logo.png)" "$WORK/captived.log" ||
   fail "no templates line in the log: $(grep templates "$WORK/captived.log")"
 
@@ -71,6 +73,18 @@ grep -q 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;input value=&
   fail "the code is not echoed escaped: $(grep -n 'name="code"' "$WORK/voucher-page.html")"
 [ "$(http_status "$NS_C1" "http://$UP_V4/")" = 511 ] || fail "c1 got in with markup for a code"
 pass "a code typed as markup is echoed escaped in the value attribute; nobody got in"
+
+# --auth-lockout-after 2: the second wrong code locks c1 out (429), said in
+# the page's language.
+start=$(date +%s%N)
+result=$(voucher_sign_in "$NS_C1" "ACDE-FG34-HJ")
+[ "${result%% *}" = 429 ] || fail "the second wrong code answered $result, not 429 (--auth-lockout-after 2)"
+[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000 ] || fail "the answer was held back despite --auth-delay 0"
+[ "$(stat_of auth.lockouts)" = 1 ] || fail "auth.lockouts: $(stat_of auth.lockouts)"
+page=$(in_c1 curl -sS --max-time 5 -H 'Accept-Language: de' -o - -w '%{http_code}' \
+  --data-urlencode "method=voucher" --data-urlencode "code=X" "http://$GW_V4:$PORTAL_PORT/login")
+grep -q 'Dieses Formular ist abgelaufen' <<<"$page" || fail "the refusal is not in German: $page"
+pass "--auth-delay 0 --auth-lockout-after 2: locked out at the second wrong code, at once; refusals in the page's language"
 
 # Reload with a broken template: the old pages stay, the log names file and line.
 printf '{{>head.html}}\n<p>{{nope}}</p>\n{{>foot.html}}\n' >"$TPL/signin.html"
