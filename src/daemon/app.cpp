@@ -208,7 +208,12 @@ struct App::Impl {
   // The sign-in backends (--auth) behind one Gate with the abuse limits
   // (home thread), and the pool their CPU-heavy work runs on. The pool is
   // declared after the gate: it stops (joins) before the backends go.
-  auth::Limiter limiter;
+  std::optional<auth::Limiter> limiter;
+  // The page templates (--templates) and the 511 bodies made from them,
+  // replaced together on reload (home thread; the slot is read by the
+  // queue threads).
+  std::shared_ptr<const portal::Pages> pages;
+  std::shared_ptr<http::AnswerBodiesSlot> answer_bodies = std::make_shared<http::AnswerBodiesSlot>();
   std::optional<auth::Gate> gate;
   std::optional<auth::WorkPool> auth_pool;
   // What each client asked and got (captivectl doctor): written by the
@@ -453,6 +458,18 @@ struct App::Impl {
     const auto backends = auth_backends(config);
     const bool auth_files = std::find(backends.begin(), backends.end(), "users") != backends.end();
     Result<void> auth_reloaded = gate->reload();
+    // The templates are compiled again in any case (an operator edits them
+    // and sends SIGHUP); an error keeps the pages running.
+    Result<void> pages_reloaded = load_pages(config);
+    if (!pages_reloaded)
+      LOG_ERROR("reload: %s; keeping the pages loaded before", pages_reloaded.error().message().c_str());
+    if (config.config_file.empty() && !config.templates.empty() && !auth_files) {
+      if (!pages_reloaded) return done(make_error(0, pages_reloaded.error().message() + "; keeping the pages loaded before"));
+      control::ReloadOutcome outcome;
+      outcome.file = config.templates;
+      outcome.changed.push_back("templates");
+      return done(std::move(outcome));
+    }
     if (config.config_file.empty() && auth_files) {
       if (!auth_reloaded) return done(make_error(0, auth_reloaded.error().message() + "; keeping the users loaded before"));
       control::ReloadOutcome outcome;
@@ -487,6 +504,21 @@ struct App::Impl {
     done(std::move(outcome));
   }
 
+  // Compiles the pages of `c` (its --templates, else the built-in ones)
+  // and the 511 bodies with its site name; on success they replace the
+  // running ones (handlers and the queues' slot), else nothing changes.
+  Result<void> load_pages(const Config& c) {
+    auto loaded = c.templates.empty() ? portal::Pages::builtin() : portal::Pages::load(c.templates);
+    if (!loaded) return Error{loaded.error().code, "templates: " + loaded.error().message()};
+    auto bodies = (*loaded)->answer_bodies(portal::Common{c.site_name});
+    if (!bodies) return Error{0, "templates: " + bodies.error().message()};
+    pages = *loaded;
+    config.templates = c.templates;
+    answer_bodies->store(*bodies);
+    for (auto& handler : handlers) handler->set_pages(pages);
+    return {};
+  }
+
   // The live keys of `fresh` into the running config and the parts that use
   // them. Keys that need a restart are left as they run.
   void apply_reload(const Config& fresh) {
@@ -494,6 +526,12 @@ struct App::Impl {
     // new time; sessions already made keep theirs.
     config.session_timeout = fresh.session_timeout;
     for (auto& handler : handlers) handler->set_session_timeout(fresh.session_timeout);
+    // The templates again when their directory or the name rendered into
+    // the 511 changed (reload() read them again already otherwise).
+    if (fresh.templates != config.templates || fresh.site_name != config.site_name) {
+      if (auto loaded = load_pages(fresh); !loaded)
+        LOG_ERROR("reload: %s; keeping the pages loaded before", loaded.error().message().c_str());
+    }
     config.site_name = fresh.site_name;
     for (auto& handler : handlers) handler->set_site_name(fresh.site_name);
     config.log_level = fresh.log_level;
@@ -949,6 +987,10 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   rs.link_key = secrets.link_key;
   auto probes = load_probes(config.probes);
   if (!probes) return probes.error();
+  // The pages: a template with an error refuses the start (the error names
+  // the file and line).
+  if (auto loaded = s.load_pages(config); !loaded) return loaded.error();
+  rs.answer_bodies = s.answer_bodies;
   rs.probes = std::move(*probes);
   s.client_log = responder::ClientLog::create(rs.probes);
   rs.client_log = s.client_log.get();
@@ -1126,7 +1168,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
         if (!ec) job();
       });
     };
-    s.gate.emplace(std::move(backends), s.limiter, std::move(gate_executors));
+    s.limiter.emplace(auth::LimiterSettings{config.auth_delay, std::max(config.auth_delay, config.auth_max_delay),
+                                            config.auth_lockout_after, config.auth_lockout,
+                                            auth::LimiterSettings{}.forget_after, config.auth_global_rate,
+                                            auth::LimiterSettings{}.max_tracked});
+    s.gate.emplace(std::move(backends), *s.limiter, std::move(gate_executors));
   }
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
   // --portal-url names it; else with --tls-cert our HTTPS port on the LAN
@@ -1142,7 +1188,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     }
     s.handlers.push_back(std::make_unique<portal::Handler>(
         portal::HandlerSettings{config.session_timeout, config.site_name, hosts, secrets.link_key, api_url_v4,
-                                api_url_v6, config.venue_url},
+                                api_url_v6, config.venue_url, s.pages},
         portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, *s.gate, now_seconds,
                               portal_executors, [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
                               s.client_log.get()}));

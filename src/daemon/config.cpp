@@ -201,6 +201,51 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return std::to_string(c.pwhash_mem); }},
+    // The abuse limits on credentials (auth::LimiterSettings; docs/auth.md
+    // has the arithmetic of guessing under them).
+    {"auth-delay", "MS", Applies::restart,
+     "answer to a wrong password or code held back this long,\ndoubled for each failure in a row (default 500; 0: none)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n > 60000) return bad("milliseconds from 0 to 60000: " + excerpt(v));
+       c.auth_delay = std::chrono::milliseconds(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_delay.count()); }},
+    {"auth-max-delay", "MS", Applies::restart, "the longest such delay (default 8000)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n > 60000) return bad("milliseconds from 0 to 60000: " + excerpt(v));
+       c.auth_max_delay = std::chrono::milliseconds(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_max_delay.count()); }},
+    {"auth-lockout-after", "N", Applies::restart,
+     "failures in a row from one device that lock it out (default 5)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 1000) return bad("a number from 1 to 1000: " + excerpt(v));
+       c.auth_lockout_after = static_cast<unsigned>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_lockout_after); }},
+    {"auth-lockout", "TIME", Applies::restart, "how long a device is locked out: 90s, 5m, 1h (default 5m)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto d = parse_duration(v);
+       if (!d) return bad("not a duration (like 90s, 5m, 1h): " + excerpt(v));
+       c.auth_lockout = *d;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_lockout.count()) + "s"; }},
+    {"auth-global-rate", "N", Applies::restart,
+     "wrong passwords or codes per second taken from all devices\ntogether; more are refused unjudged (default 20)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 100000) return bad("a number from 1 to 100000: " + excerpt(v));
+       c.auth_global_rate = static_cast<unsigned>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_global_rate); }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -417,6 +462,14 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.site_name; }},
+    {"templates", "DIR", Applies::live,
+     "page templates, message files and logo replacing the built-in\nones (docs/templates.md; default: built in; read again on reload)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.templates = v;
+       return {};
+     },
+     [](const Config& c) { return c.templates; }},
     {"log-level", "LEVEL", Applies::live, "debug, info, warning or error (default info)",
      [](Config& c, std::string_view v) -> Result<void> {
        if (v == "debug") c.log_level = log::Level::debug;

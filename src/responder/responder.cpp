@@ -117,6 +117,9 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
   context.destination_port = seg.tcp().dst_port();
   context.link_key = settings_.link_key;
   context.client_mac = in.client_mac;
+  // Held for this answer: a reload may replace the slot's bodies meanwhile.
+  const auto bodies = settings_.answer_bodies ? settings_.answer_bodies->load() : nullptr;
+  context.bodies = bodies.get();
   const auto choice = http::choose_answer(settings_.probes.get(), request);
   const auto kind = choice.kind;
   // The first copy of a request (nothing of the answer acknowledged yet):

@@ -62,6 +62,13 @@ struct Config {
   std::uint64_t pwhash_ops = 2;                      // --pwhash-ops N (the dummy hash; captivectl's default)
   std::size_t pwhash_mem = 4 * 1024 * 1024;          // --pwhash-mem SIZE
   std::string user;                                  // --user NAME: drop root after start (default: stay)
+  // Abuse limits on credentials (auth::LimiterSettings, docs/auth.md).
+  std::chrono::milliseconds auth_delay{500};         // --auth-delay MS: first delay, doubled per failure
+  std::chrono::milliseconds auth_max_delay{8000};    // --auth-max-delay MS
+  unsigned auth_lockout_after = 5;                   // --auth-lockout-after N
+  std::chrono::seconds auth_lockout{300};            // --auth-lockout TIME
+  unsigned auth_global_rate = 20;                    // --auth-global-rate N: failures/s, all devices
+  std::string templates;                             // --templates DIR (docs/templates.md; default: built in)
 };
 
 // The backends in force: --auth as given, else click-through alone.

@@ -23,6 +23,7 @@
 #include <span>
 #include <string>
 
+#include "captive/http/answer.hpp"
 #include "captive/http/link_signature.hpp"
 #include "captive/http/probe_table.hpp"
 #include "captive/http/request.hpp"
@@ -54,6 +55,9 @@ struct Settings {
   // docs/clients.md); null: the 511 for every request. Read-only, shared
   // by every queue's responder.
   std::shared_ptr<const http::ProbeTable> probes;
+  // The 511 bodies of the page templates, by language (--templates,
+  // docs/templates.md); null or empty: the built-in English body.
+  std::shared_ptr<const http::AnswerBodiesSlot> answer_bodies;
   // Where each answered request is noted for `captivectl doctor` (shared
   // by every queue and the portal; may be null).
   ClientLog* client_log = nullptr;

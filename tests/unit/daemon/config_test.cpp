@@ -685,5 +685,38 @@ TEST(ConfigAuth, PwhashParameters) {
   }
 }
 
+// The abuse limits of docs/auth.md: defaults 0.5 s doubling to 8 s, 5
+// failures lock out for 5 min, 20 failures/s over all devices.
+TEST(ConfigAuth, AbuseLimitKeys) {
+  auto d = parse({"--lan", "eth1"});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->config.auth_delay, std::chrono::milliseconds(500));
+  EXPECT_EQ(d->config.auth_max_delay, std::chrono::milliseconds(8000));
+  EXPECT_EQ(d->config.auth_lockout_after, 5u);
+  EXPECT_EQ(d->config.auth_lockout, std::chrono::seconds(300));
+  EXPECT_EQ(d->config.auth_global_rate, 20u);
+  EXPECT_EQ(d->config.templates, "");
+  auto file = parse_config("lan eth1\nauth-delay 250\nauth-max-delay 2000\nauth-lockout-after 3\nauth-lockout 1h\n"
+                           "auth-global-rate 50\ntemplates /etc/captive/templates\n",
+                           "c.conf", {});
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ(file->auth_delay, std::chrono::milliseconds(250));
+  EXPECT_EQ(file->auth_max_delay, std::chrono::milliseconds(2000));
+  EXPECT_EQ(file->auth_lockout_after, 3u);
+  EXPECT_EQ(file->auth_lockout, std::chrono::seconds(3600));
+  EXPECT_EQ(file->auth_global_rate, 50u);
+  EXPECT_EQ(file->templates, "/etc/captive/templates");
+  EXPECT_EQ(applies_of("templates"), Applies::live);
+  for (std::vector<std::string> bad :
+       {std::vector<std::string>{"--auth-delay", "60001"}, {"--auth-delay", "0.5s"}, {"--auth-max-delay", "-1"},
+        {"--auth-lockout-after", "0"}, {"--auth-lockout", "soon"}, {"--auth-global-rate", "0"}, {"--templates", ""}}) {
+    bad.insert(bad.begin(), {"--lan", "eth1"});
+    EXPECT_FALSE(parse(bad)) << bad[2] << " " << bad[3];
+  }
+  auto bad_line = parse_config("lan eth1\nauth-lockout-after many\n", "c.conf", {});
+  ASSERT_FALSE(bad_line);
+  EXPECT_EQ(bad_line.error().message(), "c.conf:2: auth-lockout-after: a number from 1 to 1000: many");
+}
+
 }  // namespace
 }  // namespace captive::daemon
