@@ -270,6 +270,7 @@ class Crowd {
       if (t > deadline) break;
       while (next_start < n && clients_[next_start].due <= t) begin(clients_[next_start++]);
       udp_round(t);
+      if (finished_ == n) break;
       std::int64_t wake = deadline;
       if (next_start < n) wake = std::min(wake, clients_[next_start].due);
       if (online_waiting_ > 0) wake = std::min(wake, t + std::int64_t(o_.probe_ms) * 1'000'000);
@@ -437,7 +438,9 @@ class Crowd {
   void send_udp(Client& c, std::int64_t t) {
     std::uint32_t idx = std::uint32_t(&c - clients_.data());
     // Errors (ICMP unreachable while the gateway still rejects) are expected: try again later.
-    sendto(c.udp, &idx, sizeof idx, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sink_addr_.ss), sink_addr_.len);
+    if (sendto(c.udp, &idx, sizeof idx, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&sink_addr_.ss),
+               sink_addr_.len) < 0)
+      ++udp_errors_[std::strerror(errno)];
     ++c.udp_sent;
     ++udp_total_;
     c.next_udp = t + std::int64_t(o_.probe_ms) * 1'000'000;
@@ -509,6 +512,9 @@ class Crowd {
     std::string fails = "{", sts = "{";
     for (auto& [k, v] : failures_) fails += (fails.size() > 1 ? ", \"" : "\"") + k + "\": " + std::to_string(v);
     for (auto& [k, v] : statuses_) sts += (sts.size() > 1 ? ", \"" : "\"") + k + "\": " + std::to_string(v);
+    std::string uerr = "{";
+    for (auto& [k, v] : udp_errors_) uerr += (uerr.size() > 1 ? ", \"" : "\"") + k + "\": " + std::to_string(v);
+    uerr += "}";
     fails += "}";
     sts += "}";
     std::printf(
@@ -516,11 +522,11 @@ class Crowd {
         " \"sign_ins_per_s\": %.1f, \"sign_ins_per_s_posting\": %.1f,\n"
         " \"time_to_online_ms\": %s,\n \"probe_ms\": %s,\n \"page_ms\": %s,\n \"post_ms\": %s,\n"
         " \"post_to_forward_ms\": %s,\n \"start_lag_ms\": %s,\n"
-        " \"udp_probes\": %zu, \"statuses\": %s, \"failures\": %s,\n"
+        " \"udp_probes\": %zu, \"udp_send_errors\": %s, \"statuses\": %s, \"failures\": %s,\n"
         " \"driver_cpu_s\": %.3f, \"driver_cpu_pct\": %.1f, \"driver_cpu_us_per_client\": %.1f}\n",
         o_.mode.c_str(), clients_.size(), ok, o_.window_ms, span, span > 0 ? double(ok) / span : 0.0,
         post_span > 0 ? double(posted) / post_span : 0.0, online.json().c_str(), probe.json().c_str(),
-        page.json().c_str(), post.json().c_str(), fwd.json().c_str(), start_lag_.json().c_str(), udp_total_,
+        page.json().c_str(), post.json().c_str(), fwd.json().c_str(), start_lag_.json().c_str(), udp_total_, uerr.c_str(),
         sts.c_str(), fails.c_str(), cpu, span > 0 ? cpu / span * 100 : 0.0, cpu * 1e6 / double(clients_.size()));
   }
 
@@ -529,7 +535,7 @@ class Crowd {
   std::vector<Client> clients_;
   int ep_ = -1, sink_ = -1;
   std::size_t finished_ = 0, online_waiting_ = 0, udp_total_ = 0;
-  std::map<std::string, int> failures_, statuses_;
+  std::map<std::string, int> failures_, statuses_, udp_errors_;
   Stats start_lag_;
 };
 

@@ -48,10 +48,10 @@ for i in range(n):
     if fam == '6':
         cl.write('link set %s addrgenmode none\n' % dev)
     cl.write('link set %s up\n' % dev)
-    cl.write('-%s addr add %s/%d dev %s%s\n' % (fam, addr, plen, dev, opt))
-    cl.write('-%s neigh replace %s lladdr %s dev %s nud permanent\n' % (fam, gw_ip, gw_mac, dev))
-    cl.write('-%s route add %s via %s dev %s metric %d\n' % (fam, dest, gw_ip, dev, i + 1))
-    gw.write('-%s neigh replace %s lladdr %s dev %s nud permanent\n' % (fam, addr, mac, sys.argv[10]))
+    cl.write('addr add %s/%d dev %s%s\n' % (addr, plen, dev, opt))
+    cl.write('neigh replace %s lladdr %s dev %s nud permanent\n' % (gw_ip, gw_mac, dev))
+    cl.write('route add %s via %s dev %s metric %d\n' % (dest, gw_ip, dev, i + 1))
+    gw.write('neigh replace %s lladdr %s dev %s nud permanent\n' % (addr, mac, sys.argv[10]))
     lst.write('%s %s\n' % (dev, addr))
 " "$n" "$family" "$parent" "$gw_ip" "$gw_mac" "$dest" "$cl" "$gw" "$list" "$gw_dev"
   # No router solicitations, SLAAC, DAD or reverse-path drops on the crowd's links.
@@ -89,6 +89,12 @@ crowd_captive() {  # crowd_captive N WINDOW_MS
   ip -n "$NS_GW" link set lan9 master br0 up
   ip -n "$NS_CR" link set eth0 up
   crowd_macvlans "$NS_CR" eth0 "$NS_GW" br0 "$GW_V6" "$GW_MAC" 2001:db8:2::/64 "$n" 6 "$WORK/crowd-clients.txt"
+  # The gateway's neighbour entry for the upstream, before the clock runs:
+  # on a fresh link the first neighbour solicitation waits out DAD (1 s),
+  # which would be the crowd's first second, not captive's.
+  log "   warming the path"
+  wait_for "the upstream from the gateway" in_gw ping -6 -c1 -W1 "$UP_V6"
+  log "   captived --auth voucher"
   captived_start --auth voucher
   : >"$codes"
   local left=$n k
@@ -99,6 +105,7 @@ crowd_captive() {  # crowd_captive N WINDOW_MS
     left=$((left - k))
   done
   [ "$(wc -l <"$codes")" -ge "$n" ] || fail "crowd: $(wc -l <"$codes") voucher codes, wanted $n"
+  log "   running the crowd"
   local st0 t0 w0 t1 w1
   st0=$(daemon_stats)
   t0=$(cpu_ticks "$CAPTIVED_PID") w0=$(date +%s.%N)
