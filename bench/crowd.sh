@@ -15,7 +15,8 @@
 #
 # Addresses: 1 000 clients do not fit in the IPv4 documentation ranges
 # (three /24s), so captive's crowd is IPv6 (2001:db8:1::a:N). openNDS 9.10
-# is IPv4-only: its crowd is at most 240 clients in 192.0.2.0/24.
+# is IPv4-only: its crowd is at most 240 clients in 192.0.2.0/24 (and
+# CROWD_PEER_N, default 100: it signs in about one client a second).
 
 CROWD_BIN=$BUILD_DIR/bench-crowd
 CROWD_SINK_PORT=9998
@@ -78,8 +79,8 @@ crowd_run() {
 # The captive crowd: a fresh sandbox, captived --auth voucher, N vouchers,
 # N macvlans in $P-cr behind lan9 on br0. Puts crowd.captive.
 NS_CR=$P-cr
-crowd_captive() {  # crowd_captive N WINDOW_MS
-  local n=$1 window=$2 codes=$WORK/crowd-codes.txt
+crowd_captive() {  # crowd_captive N WINDOW_MS [NAME (default captive)]
+  local n=$1 window=$2 name=${3:-captive} codes=$WORK/crowd-codes.txt
   log "crowd: captive, $n clients (IPv6 macvlans) within ${window} ms"
   topology_up
   ruleset_up
@@ -109,21 +110,21 @@ crowd_captive() {  # crowd_captive N WINDOW_MS
   local st0 t0 w0 t1 w1
   st0=$(daemon_stats)
   t0=$(cpu_ticks "$CAPTIVED_PID") w0=$(date +%s.%N)
-  crowd_run "$NS_CR" "$WORK/crowd-captive.json" --mode captive --clients "$WORK/crowd-clients.txt" \
+  crowd_run "$NS_CR" "$WORK/crowd-$name.json" --mode captive --clients "$WORK/crowd-clients.txt" \
     --codes "$codes" --probe-ip "$UP_V6" --portal-ip "$GW_V6" --portal-port "$PORTAL_PORT" \
     --sink-netns "/run/netns/$NS_UP" --sink-ip "$UP_V6" --sink-port "$CROWD_SINK_PORT" \
     --window-ms "$window" --timeout-s "${CROWD_TIMEOUT_S:-30}"
   t1=$(cpu_ticks "$CAPTIVED_PID") w1=$(date +%s.%N)
   local in_set
   in_set=$(allowed_count)
-  put crowd.captive "$(py "import json,sys
+  put "crowd.$name" "$(py "import json,sys
 j=json.load(open(sys.argv[1]))
 j['captived_cpu_pct']=round(($t1 - $t0) / $CLK_TCK / ($w1 - $w0) * 100, 1)
 j['allowed_after']=int(sys.argv[3])
 j['captived_counters']=json.loads(sys.argv[2])
 j['note']='IPv6 macvlans (1 000 do not fit in the IPv4 documentation ranges); probe GET http://[upstream]/ -> 511, GET portal / -> form, POST /login with a voucher -> 200; online = first UDP datagram at a sink upstream (kernel timestamp); time_to_online from the start of the probe connect'
-print(json.dumps(j))" "$WORK/crowd-captive.json" "$(stats_delta "$st0" "$(daemon_stats)")" "$in_set")"
-  log "   $(py "import json,sys; j=json.load(open(sys.argv[1])); print('%d/%d online, %.0f sign-ins/s, time to online p50 %s p99 %s ms, driver CPU %s%%, failures %s' % (j['online'], j['clients'], j['sign_ins_per_s'], j['time_to_online_ms']['p50'], j['time_to_online_ms']['p99'], j['driver_cpu_pct'], j['failures']))" "$WORK/crowd-captive.json")"
+print(json.dumps(j))" "$WORK/crowd-$name.json" "$(stats_delta "$st0" "$(daemon_stats)")" "$in_set")"
+  log "   $(py "import json,sys; j=json.load(open(sys.argv[1])); print('%d/%d online, %.0f sign-ins/s, time to online p50 %s p99 %s ms, driver CPU %s%%, failures %s' % (j['online'], j['clients'], j['sign_ins_per_s'], j['time_to_online_ms']['p50'], j['time_to_online_ms']['p99'], j['driver_cpu_pct'], j['failures']))" "$WORK/crowd-$name.json")"
   captived_stop || true
   ip netns del "$NS_CR" 2>/dev/null || true
   sandbox_down
@@ -134,7 +135,11 @@ print(json.dumps(j))" "$WORK/crowd-captive.json" "$(stats_delta "$st0" "$(daemon
 # cpx-cl0 in cpx-cl, a lease line each (openNDS 403s clients without one),
 # click-through. Puts crowd.opennds.
 crowd_opennds() {  # crowd_opennds N WINDOW_MS
+  # openNDS signs in about one client a second (its scripts fork per
+  # request): a crowd bigger than CROWD_PEER_N (default 100) would only
+  # time out.
   local n=$1 window=$2
+  [ "$n" -le "${CROWD_PEER_N:-100}" ] || n=${CROWD_PEER_N:-100}
   [ "$n" -le 240 ] || n=240
   log "crowd: openNDS click-through, $n clients (IPv4 macvlans) within ${window} ms"
   local gw_mac

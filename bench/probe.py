@@ -554,6 +554,9 @@ def mode_report(argv):
         ("  first probe -> online p50/p99 (ms)", p5099(get_or(r, "crowd.captive.time_to_online_ms")),
          p5099(get_or(r, "crowd.opennds.time_to_online_ms")), "p99 <= 200"),
         ("  driver CPU (% of a core)", get_or(r, "crowd.captive.driver_cpu_pct"), get_or(r, "crowd.opennds.driver_cpu_pct"), ""),
+        ("crowd all at once: online, sign-ins/s", "%s, %s" % (crowd_n(get_or(r, "crowd.captive_burst")),
+            fmt(get_or(r, "crowd.captive_burst.sign_ins_per_s"))) if get_or(r, "crowd.captive_burst") else None, None, ""),
+        ("  first probe -> online p50/p99 (ms)", p5099(get_or(r, "crowd.captive_burst.time_to_online_ms")), None, ""),
     ]
     w = max(len(x[0]) for x in rows)
     print("%-*s  %-24s %-24s %s" % (w, "measurement", "captive", "openNDS", "target"))
