@@ -67,11 +67,14 @@ for i in range(n):
   ip -n "$gw_ns" -batch "$gw" || fail "crowd: neighbours in $gw_ns"
 }
 
-# crowd_run NS OUT ARGS...: the driver in NS, its JSON in OUT.
+# crowd_run NS OUT ARGS...: the driver in NS, its JSON in OUT. With
+# CROWD_PERF=FILE set, under `perf record -a -g` (every CPU, for finding
+# where a crowd's time goes; docs/performance.md).
 crowd_run() {
-  local ns=$1 out=$2
+  local ns=$1 out=$2 perf=()
   shift 2
-  timeout -k 2 300 ip netns exec "$ns" "$CROWD_BIN" "$@" >"$out" 2>"$out.log" ||
+  [ -z "${CROWD_PERF:-}" ] || perf=(perf record -q -a -g -F 1999 -e cpu-clock -o "$CROWD_PERF" --)
+  timeout -k 2 300 "${perf[@]}" ip netns exec "$ns" "$CROWD_BIN" "$@" >"$out" 2>"$out.log" ||
     fail "crowd driver failed: $(tail -c 400 "$out.log")"
   py "import json,sys; json.load(open(sys.argv[1]))" "$out" || fail "crowd driver wrote no JSON: $(head -c 400 "$out")"
 }
