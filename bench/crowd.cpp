@@ -122,12 +122,15 @@ struct Client {
   std::int64_t t_start = 0, t_probe = 0, t_page = 0, t_post_sent = 0, t_post = 0, t_online = 0;
   std::int64_t next_udp = 0;
   int udp_sent = 0;
+  bool typo = false;  // posts a wrong code first
+  bool mistyped = false;  // did
   std::string fail_reason;
 };
 
 struct Options {
   std::string clients, mode = "captive", probe_ip, portal_ip, sink_netns, sink_ip, codes;
   int portal_port = 8511, sink_port = 9998, window_ms = 1000, timeout_s = 30, probe_ms = 2;
+  int typo_every = 0;  // captive: every Kth client first posts a mistyped code, then the right one 1 s later
 };
 
 Options parse(int argc, char** argv) {
@@ -146,6 +149,7 @@ Options parse(int argc, char** argv) {
     else if (k == "--window-ms") o.window_ms = std::stoi(v);
     else if (k == "--timeout-s") o.timeout_s = std::stoi(v);
     else if (k == "--probe-ms") o.probe_ms = std::stoi(v);
+    else if (k == "--typo-every") o.typo_every = std::stoi(v);
     else {
       std::fprintf(stderr, "crowd: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -238,7 +242,10 @@ class Crowd {
       std::ifstream cf(o_.codes);
       std::string code;
       std::size_t i = 0;
-      while (cf >> code && i < clients_.size()) clients_[i++].code = code;
+      while (cf >> code && i < clients_.size()) {
+        clients_[i].typo = o_.typo_every > 0 && i % std::size_t(o_.typo_every) == std::size_t(o_.typo_every) - 1;
+        clients_[i++].code = code;
+      }
       if (i < clients_.size()) {
         errno = 0;
         die("fewer codes than clients in " + o_.codes);
@@ -269,10 +276,20 @@ class Crowd {
       std::int64_t t = now_ns();
       if (t > deadline) break;
       while (next_start < n && clients_[next_start].due <= t) begin(clients_[next_start++]);
+      for (std::size_t r = 0; r < retries_.size();) {
+        if (retries_[r].first > t) {
+          ++r;
+          continue;
+        }
+        post(clients_[retries_[r].second], clients_[retries_[r].second].code);
+        retries_[r] = retries_.back();
+        retries_.pop_back();
+      }
       udp_round(t);
       if (finished_ == n) break;
       std::int64_t wake = deadline;
       if (next_start < n) wake = std::min(wake, clients_[next_start].due);
+      for (auto& r : retries_) wake = std::min(wake, r.first);
       if (online_waiting_ > 0) wake = std::min(wake, t + std::int64_t(o_.probe_ms) * 1'000'000);
       int timeout_ms = int(std::max<std::int64_t>(0, (wake - now_ns() + 999'999) / 1'000'000));
       int k = epoll_wait(ep_, evs, 256, timeout_ms);
@@ -415,15 +432,23 @@ class Crowd {
         if (p == std::string::npos) return fail(c, "no token in the page");
         p += 20;
         c.token = c.in.substr(p, c.in.find('"', p) - p);
-        std::string body = "token=" + c.token + "&url=&method=voucher&code=" + c.code;
-        return connect_to(c, portal_,
-                          "POST /login HTTP/1.1\r\nHost: " + host_of(o_.portal_ip, o_.portal_port) +
-                              "\r\nUser-Agent: crowd\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                              "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+        // A mistyped code: the last symbol changed to another of the alphabet.
+        std::string code = c.code;
+        if (c.typo) code.back() = code.back() == 'A' ? 'C' : 'A';
+        return post(c, code);
       }
       return connect_to(c, portal_, portal_get(c.location + "&landing=yes"));
     }
     if (c.stage == Stage::post) {
+      if (c.typo) {
+        c.typo = false;
+        c.mistyped = true;
+        ++typos_;
+        if (status != 403) return fail(c, "mistyped code: status " + std::to_string(status));
+        // The person types it again: a second later, past the per-MAC delay (0.5 s).
+        retries_.emplace_back(t + 1'000'000'000, std::size_t(&c - clients_.data()));
+        return;
+      }
       c.t_post = t;
       if (status != 200 && status != 303 && status != 302) return fail(c, "status " + std::to_string(status));
       if (o_.mode == "opennds" && c.in.find("logged in") == std::string::npos)
@@ -433,6 +458,14 @@ class Crowd {
       c.next_udp = t;
       send_udp(c, t);
     }
+  }
+
+  void post(Client& c, const std::string& code) {
+    std::string body = "token=" + c.token + "&url=&method=voucher&code=" + code;
+    connect_to(c, portal_,
+               "POST /login HTTP/1.1\r\nHost: " + host_of(o_.portal_ip, o_.portal_port) +
+                   "\r\nUser-Agent: crowd\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                   "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   }
 
   void send_udp(Client& c, std::int64_t t) {
@@ -486,7 +519,7 @@ class Crowd {
   }
 
   void report(std::int64_t start, double cpu) {
-    Stats online, probe, page, post, fwd;
+    Stats online, probe, page, post, fwd, online_right;
     std::int64_t first_post = 0, last_post = 0, last_online = 0;
     std::size_t ok = 0, posted = 0;
     for (auto& c : clients_) {
@@ -502,6 +535,7 @@ class Crowd {
       ++ok;
       last_online = std::max(last_online, c.t_online);
       online.add(double(c.t_online - c.t_start) / 1e6);
+      if (!c.mistyped) online_right.add(double(c.t_online - c.t_start) / 1e6);
       probe.add(double(c.t_probe - c.t_start) / 1e6);
       page.add(double(c.t_page - c.t_probe) / 1e6);
       post.add(double(c.t_post - c.t_page) / 1e6);
@@ -520,13 +554,13 @@ class Crowd {
     std::printf(
         "{\"mode\": \"%s\", \"clients\": %zu, \"online\": %zu, \"window_ms\": %d, \"span_s\": %.3f,\n"
         " \"sign_ins_per_s\": %.1f, \"sign_ins_per_s_posting\": %.1f,\n"
-        " \"time_to_online_ms\": %s,\n \"probe_ms\": %s,\n \"page_ms\": %s,\n \"post_ms\": %s,\n"
+        " \"time_to_online_ms\": %s,\n \"time_to_online_right_first_ms\": %s,\n \"probe_ms\": %s,\n \"page_ms\": %s,\n \"post_ms\": %s,\n"
         " \"post_to_forward_ms\": %s,\n \"start_lag_ms\": %s,\n"
-        " \"udp_probes\": %zu, \"udp_send_errors\": %s, \"statuses\": %s, \"failures\": %s,\n"
+        " \"mistyped_first\": %zu, \"udp_probes\": %zu, \"udp_send_errors\": %s, \"statuses\": %s, \"failures\": %s,\n"
         " \"driver_cpu_s\": %.3f, \"driver_cpu_pct\": %.1f, \"driver_cpu_us_per_client\": %.1f}\n",
         o_.mode.c_str(), clients_.size(), ok, o_.window_ms, span, span > 0 ? double(ok) / span : 0.0,
-        post_span > 0 ? double(posted) / post_span : 0.0, online.json().c_str(), probe.json().c_str(),
-        page.json().c_str(), post.json().c_str(), fwd.json().c_str(), start_lag_.json().c_str(), udp_total_, uerr.c_str(),
+        post_span > 0 ? double(posted) / post_span : 0.0, online.json().c_str(), online_right.json().c_str(), probe.json().c_str(),
+        page.json().c_str(), post.json().c_str(), fwd.json().c_str(), start_lag_.json().c_str(), typos_, udp_total_, uerr.c_str(),
         sts.c_str(), fails.c_str(), cpu, span > 0 ? cpu / span * 100 : 0.0, cpu * 1e6 / double(clients_.size()));
   }
 
@@ -534,7 +568,8 @@ class Crowd {
   Addr probe_, portal_, sink_addr_;
   std::vector<Client> clients_;
   int ep_ = -1, sink_ = -1;
-  std::size_t finished_ = 0, online_waiting_ = 0, udp_total_ = 0;
+  std::size_t finished_ = 0, online_waiting_ = 0, udp_total_ = 0, typos_ = 0;
+  std::vector<std::pair<std::int64_t, std::size_t>> retries_;
   std::map<std::string, int> failures_, statuses_, udp_errors_;
   Stats start_lag_;
 };

@@ -82,8 +82,10 @@ crowd_run() {
 # The captive crowd: a fresh sandbox, captived --auth voucher, N vouchers,
 # N macvlans in $P-cr behind lan9 on br0. Puts crowd.captive.
 NS_CR=$P-cr
-crowd_captive() {  # crowd_captive N WINDOW_MS [NAME (default captive)]
+crowd_captive() {  # crowd_captive N WINDOW_MS [NAME (default captive)] [driver flags...]
   local n=$1 window=$2 name=${3:-captive} codes=$WORK/crowd-codes.txt
+  shift 2
+  [ $# -eq 0 ] || shift
   log "crowd: captive, $n clients (IPv6 macvlans) within ${window} ms"
   # A fresh state dir: sessions and used vouchers of an earlier run would
   # be put back into the set at start, and the crowd would be online already.
@@ -121,7 +123,7 @@ crowd_captive() {  # crowd_captive N WINDOW_MS [NAME (default captive)]
   crowd_run "$NS_CR" "$WORK/crowd-$name.json" --mode captive --clients "$WORK/crowd-clients.txt" \
     --codes "$codes" --probe-ip "$UP_V6" --portal-ip "$GW_V6" --portal-port "$PORTAL_PORT" \
     --sink-netns "/run/netns/$NS_UP" --sink-ip "$UP_V6" --sink-port "$CROWD_SINK_PORT" \
-    --window-ms "$window" --timeout-s "${CROWD_TIMEOUT_S:-30}"
+    --window-ms "$window" --timeout-s "${CROWD_TIMEOUT_S:-30}" "$@"
   t1=$(cpu_ticks "$CAPTIVED_PID") w1=$(date +%s.%N)
   # SYNs the queue cannot take go on (fail-open) to the upstream, which has
   # no port 80 here: the driver then counts "Connection refused".
