@@ -301,6 +301,40 @@ struct App::Impl {
 
   // --- RADIUS (docs/radius.md) ---
   std::optional<auth::RadiusClient> radius_client;
+  // --radius-mac-auth: MACs the responders answered (written by the queue
+  // threads, drained here on a timer) and who was asked about.
+  responder::SeenMacs seen_macs;
+  std::optional<auth::RadiusMacAuth> radius_mac_auth;
+  std::optional<asio::steady_timer> seen_timer;
+
+  // Every 250 ms: the devices answered since, each asked about once. A
+  // device signed in meanwhile, or blocked, is not asked.
+  void drain_seen_macs() {
+    seen_macs.drain([this](const packet::MacAddr& mac) {
+      if (registry->find(mac) || lists.is_blocked(mac)) return;
+      radius_mac_auth->check(mac);
+    });
+    seen_timer->expires_after(std::chrono::milliseconds(250));
+    seen_timer->async_wait([this](boost::system::error_code ec) {
+      if (!ec) drain_seen_macs();
+    });
+  }
+
+  void start_mac_auth(const auth::RadiusNas& nas) {
+    radius_mac_auth.emplace(*radius_client, nas, [this](const packet::MacAddr& mac, auth::Decision d) {
+      if (registry->find(mac)) return;
+      session::SignIn how{d.duration.value_or(config.session_timeout), d.method, d.user, d.limits};
+      registry->sign_in(mac, std::nullopt, std::move(how), [mac](Result<void> r) {
+        if (!r) {
+          LOG_ERROR("radius: MAC sign-in of %s: %s", mac.to_string().c_str(), r.error().message().c_str());
+          return;
+        }
+        LOG_INFO("signed in %s by its MAC (radius-mac)", mac.to_string().c_str());
+      });
+    });
+    seen_timer.emplace(io);
+    drain_seen_macs();
+  }
 
   // --auth radius: the client's sockets on the event loop and the backend.
   // The secret is read here, before the privilege drop.
@@ -331,6 +365,7 @@ struct App::Impl {
     // after a colon"; the first LAN's MAC and the site name stand for them.
     if (!lans.empty()) nas.called_station_id = auth::station_id(lans.front().device.mac) + ":" + config.site_name;
     nas.vouchers = config.radius_vouchers;
+    if (config.radius_mac_auth) start_mac_auth(nas);
     return std::unique_ptr<auth::Backend>(std::make_unique<auth::RadiusBackend>(*radius_client, std::move(nas)));
   }
 
@@ -910,6 +945,10 @@ struct App::Impl {
     {
       auth::Counters auth_counters;
       gate->counters(auth_counters);
+      if (radius_mac_auth) {
+        radius_mac_auth->counters(auth_counters);
+        add_counter(out, "auth.radius_mac.seen_dropped", seen_macs.dropped());
+      }
       for (const auto& [name, value] : auth_counters) add_counter(out, name, value);
       add_counter(out, "auth.pool_done", auth_pool->done());
       add_counter(out, "auth.pool_rejected", auth_pool->rejected());
@@ -1009,6 +1048,14 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   rs.probes = std::move(*probes);
   s.client_log = responder::ClientLog::create(rs.probes);
   rs.client_log = s.client_log.get();
+  if (config.radius_mac_auth) {
+    // The MAC carries no address to bind to (sign-in without a connection).
+    if (config.bind_ip) return make_error(EINVAL, "--radius-mac-auth cannot be used with --bind-ip");
+    auto names = auth_backends(config);
+    if (std::find(names.begin(), names.end(), "radius") == names.end())
+      return make_error(EINVAL, "--radius-mac-auth needs --auth radius");
+    rs.seen_macs = &s.seen_macs;
+  }
   s.tokens.emplace(secrets.token_key);
   for (auto& lan : s.lans) {
     std::string v4 = std::move(lan.settings.portal_url_v4), v6 = std::move(lan.settings.portal_url_v6);

@@ -285,6 +285,13 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return std::string(c.radius_vouchers ? "yes" : "no"); }},
+    {"radius-mac-auth", "", Applies::restart,
+     "--auth radius asks about each device when the gate first\nanswers it, by its MAC; an Access-Accept signs it in\nwithout a page",
+     [](Config& c, std::string_view) -> Result<void> {
+       c.radius_mac_auth = true;
+       return {};
+     },
+     [](const Config& c) { return std::string(c.radius_mac_auth ? "yes" : "no"); }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);

@@ -85,6 +85,7 @@ struct Config {
   std::chrono::seconds radius_timeout{3};            // --radius-timeout DURATION: per try
   unsigned radius_retries = 2;                       // --radius-retries N: more tries per server
   bool radius_vouchers = false;                      // --radius-vouchers: a voucher form too (code as user and password)
+  bool radius_mac_auth = false;                      // --radius-mac-auth: a device first seen is asked about by its MAC
 };
 
 // The accounting servers in force: --radius-acct-server as given, else the
