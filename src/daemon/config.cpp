@@ -543,6 +543,14 @@ Result<void> check_whole(const Config& c, std::string_view file_name) {
   for (const auto& m : c.trusted_macs)
     if (std::find(c.blocked_macs.begin(), c.blocked_macs.end(), m) != c.blocked_macs.end())
       return bad("trusted-mac and blocked-mac: " + m.to_string() + " is in both");
+  // RADIUS (docs/radius.md): caught by --check-config, not at start.
+  const auto backends = auth_backends(c);
+  const bool radius = std::find(backends.begin(), backends.end(), "radius") != backends.end();
+  if (radius && c.radius_servers.empty()) return bad("--auth radius needs --radius-server");
+  if (radius && c.radius_secret_file.empty()) return bad("--auth radius needs --radius-secret-file");
+  if (c.radius_mac_auth && !radius) return bad("--radius-mac-auth needs --auth radius");
+  if (c.radius_mac_auth && c.bind_ip) return bad("--radius-mac-auth cannot be used with --bind-ip");
+  if (c.radius_vouchers && !radius) return bad("--radius-vouchers needs --auth radius");
   return {};
 }
 

@@ -678,6 +678,19 @@ TEST(ConfigRadius, RefusesNamesBadPortsAndRepeats) {
   EXPECT_FALSE(parse({"--lan", "eth1", "--coa-port", "0"}));
   EXPECT_FALSE(parse({"--lan", "eth1", "--acct-interval", "10s"}));
   EXPECT_FALSE(parse({"--lan", "eth1", "--radius-retries", "11"}));
+  // Across keys: what --auth radius needs, and what needs it.
+  auto need = parse({"--lan", "eth1", "--auth", "radius", "--radius-secret-file", "/s"});
+  ASSERT_FALSE(need);
+  EXPECT_EQ(need.error().message(), "--auth radius needs --radius-server");
+  need = parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.1"});
+  ASSERT_FALSE(need);
+  EXPECT_EQ(need.error().message(), "--auth radius needs --radius-secret-file");
+  EXPECT_FALSE(parse({"--lan", "eth1", "--radius-mac-auth"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--radius-vouchers"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.1", "--radius-secret-file", "/s",
+                      "--radius-mac-auth", "--bind-ip"}));
+  EXPECT_TRUE(parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.1", "--radius-secret-file", "/s",
+                     "--radius-mac-auth", "--radius-vouchers"}));
   auto file = parse_config("lan eth1\nauth radius\nradius-server 192.0.2.10\nradius-secret-file /s\n", "c.conf", {});
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_EQ(auth_backends(*file), std::vector<std::string>{"radius"});
