@@ -449,6 +449,23 @@ def neigh_seeds():
     write("neigh_message", "v4_incomplete", bytes([2 << 1]) + v4 + b"\0" * 12 + neigh(2, 2, 0x01, v4, None))
 
 
+def radius_seeds():
+    # RFC 2865 §7.1 (nemo's Access-Request and its Access-Accept), RFC 5997 §6
+    # (a Status-Server with a Message-Authenticator), an Accept with WISPr
+    # and ChilliSpot VSAs and a Reply-Message.
+    write("radius_packet", "rfc2865_request", bytes.fromhex(
+        "010000380f403f9473978057bd83d5cb98f4227a01066e656d6f02120dbe708d93d413ce3196e43f782a0aee0406c0a80110050600000003"))
+    write("radius_packet", "rfc2865_accept", bytes.fromhex(
+        "0200002686fe220e7624ba2a1005f6bf9b55e0b20606000000010f06000000000e06c0a80103"))
+    write("radius_packet", "rfc5997_status_server", bytes.fromhex(
+        "0cda00268a54f4686fb394c52866e302185d062350125a665e2e1e8411f3e243822097c84fa3"))
+    attrs = (bytes([80, 18]) + b"\0" * 16 + bytes([27, 6]) + struct.pack(">I", 3600) +
+             bytes([26, 12]) + struct.pack(">I", 14122) + bytes([8, 6]) + struct.pack(">I", 2_000_000) +
+             bytes([26, 12]) + struct.pack(">I", 14559) + bytes([3, 6]) + struct.pack(">I", 10_000_000) +
+             bytes([18, 7]) + b"hello")
+    write("radius_packet", "accept_wispr", bytes([2, 1]) + struct.pack(">H", 20 + len(attrs)) + b"\0" * 16 + attrs)
+
+
 if __name__ == "__main__":
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
@@ -464,6 +481,7 @@ if __name__ == "__main__":
     nft_seeds()
     neigh_seeds()
     portal_peers_seeds()
+    radius_seeds()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(f"{d.name}: {len(files)} files, {sum(f.stat().st_size for f in files)} bytes")

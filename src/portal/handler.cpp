@@ -369,11 +369,11 @@ Response Handler::sign_in_page(const Request& request, const packet::MacAddr& ma
 }
 
 Response Handler::online_page(const Request& request, const packet::MacAddr& mac, const std::string& until,
-                              const std::string& url, http::status status) {
+                              const std::string& url, http::status status, const std::string& message) {
   // A form, not a link: a GET that signs out could be fired by any page the
   // device visits (an <img src>); the token ties the POST to this device and
   // to a page we rendered (the sign-in form's defence, docs/security.md).
-  OnlineValues values{until, url, deps_.tokens.issue(mac, kLogoutPurpose, deps_.now_seconds())};
+  OnlineValues values{until, url, deps_.tokens.issue(mac, kLogoutPurpose, deps_.now_seconds()), message};
   return respond(request, status, pages_->online(language(request), common(), values));
 }
 
@@ -477,7 +477,7 @@ void Handler::complete_sign_in(const Request& request, const Client& client, con
   deps_.registry.sign_in(
       *mac, client.address, std::move(how),
       [this, &request, client, mac = *mac, url = std::move(url), method = decision.method, user = decision.user,
-       reply = std::move(reply)](Result<void> signed_in) {
+       message = std::move(decision.message), reply = std::move(reply)](Result<void> signed_in) {
         if (!signed_in) {
           ++stats_.set_errors;
           LOG_ERROR("portal: sign-in of %s: %s", mac.to_string().c_str(), signed_in.error().message().c_str());
@@ -488,13 +488,14 @@ void Handler::complete_sign_in(const Request& request, const Client& client, con
         note(mac, responder::ClientEvent::signed_in, request);
         LOG_INFO("signed in %s from %s (%s%s%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
                  method.c_str(), user.empty() ? "" : " ", user.c_str());
+        // The backend's word (RADIUS Reply-Message): the server's text, escaped.
         if (!url.empty()) {
           Response response = respond(request, http::status::see_other,
-                                      pages_->online(language(request), common(), OnlineValues{{}, url, {}}));
+                                      pages_->online(language(request), common(), OnlineValues{{}, url, {}, message}));
           response.set(http::field::location, url);
           return reply(std::move(response));
         }
-        reply(online_page(request, mac, {}, {}, http::status::ok));
+        reply(online_page(request, mac, {}, {}, http::status::ok, message));
       });
 }
 

@@ -36,7 +36,7 @@ struct PageSpec {
 const std::array<PageSpec, 9>& page_specs() {
   static const std::array<PageSpec, 9> specs = {{
       {"signin.html", "signin.title", {"notice"}, {"forms"}},
-      {"online.html", "online.title", {"until", "url", "token"}, {}},
+      {"online.html", "online.title", {"until", "url", "token", "message"}, {}},
       {"blocked.html", "blocked.title", {"mac"}, {}},
       {"logged-out.html", "loggedout.title", {}, {}},
       {"error.html", "", {"message", "notice", "sign_in_link"}, {}},
@@ -296,7 +296,7 @@ std::string Pages::sign_in(std::size_t lang, const Common& common, const SignInV
 }
 
 std::string Pages::online(std::size_t lang, const Common& common, const OnlineValues& v) const {
-  return render(kOnline, lang, common, {v.until, v.url, v.token}, {});
+  return render(kOnline, lang, common, {v.until, v.url, v.token, v.message}, {});
 }
 
 std::string Pages::blocked(std::size_t lang, const Common& common, std::string_view mac) const {

@@ -131,6 +131,7 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
                                  kind == http::AnswerKind::probe_redirect ? ClientEvent::answer_302
                                                                           : ClientEvent::answer_511,
                                  request.host, request.target, choice.probe);
+  if (settings_.seen_macs && match.offset == 0) settings_.seen_macs->note(in.client_mac);
 
   // The rendering depends only on the request, the tuple, the client's MAC
   // (the link's signature) and the MSS, so a

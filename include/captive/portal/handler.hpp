@@ -220,7 +220,7 @@ class Handler {
   // The "you are online" page: until when, where to go on, and the logout button.
   // `until` empty: "you can now use the Internet"; `url` empty: no link on.
   Response online_page(const Request& request, const packet::MacAddr& mac, const std::string& until,
-                       const std::string& url, http::status status);
+                       const std::string& url, http::status status, const std::string& message = {});
   void note(const packet::MacAddr& mac, responder::ClientEvent event, const Request& request);
 
   HandlerSettings settings_;

@@ -57,6 +57,7 @@ struct OnlineValues {
   std::string until;  // "2026-12-01 10:00 UTC"; empty: "you can now use the Internet"
   std::string url;    // where to go on; empty: no link
   std::string token;  // the logout form's token; empty: no logout button
+  std::string message;  // the backend's word (RADIUS Reply-Message); empty: none
 };
 
 // The error page's kinds: each has messages error.KIND.title and .text.

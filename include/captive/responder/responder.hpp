@@ -30,6 +30,7 @@
 #include "captive/packet/address.hpp"
 #include "captive/packet/segment_view.hpp"
 #include "captive/responder/client_log.hpp"
+#include "captive/responder/seen_macs.hpp"
 #include "captive/responder/syn_cookie.hpp"
 
 namespace captive::responder {
@@ -61,6 +62,9 @@ struct Settings {
   // Where each answered request is noted for `captivectl doctor` (shared
   // by every queue and the portal; may be null).
   ClientLog* client_log = nullptr;
+  // Where answered clients' MACs go for --radius-mac-auth (seen_macs.hpp;
+  // may be null).
+  SeenMacs* seen_macs = nullptr;
 };
 
 // One queued packet as NFQUEUE hands it over.

@@ -27,6 +27,9 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
   // And the client log of `captivectl doctor`, written for each answer.
   auto client_log = ClientLog::create(settings.probes);
   settings.client_log = client_log.get();
+  // And the MACs of --radius-mac-auth (seen_macs.hpp).
+  SeenMacs seen;
+  settings.seen_macs = &seen;
   Responder responder(settings);
   auto out = std::make_unique<Output>();
   constexpr std::uint64_t kNow = 100000;
@@ -73,6 +76,12 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
     EXPECT_EQ(noted.back().event, ClientEvent::answer_302);
     EXPECT_EQ(noted.back().probe_label, "android");
     EXPECT_EQ(noted[noted.size() - 3].path, "/a");
+    int drained = 0;
+    seen.drain([&](const packet::MacAddr& mac) {
+      EXPECT_EQ(mac, c.mac);
+      ++drained;
+    });
+    EXPECT_EQ(drained, 1);  // three answers, one MAC waiting
   }
 }
 
