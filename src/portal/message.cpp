@@ -57,6 +57,7 @@ std::string_view to_string(verb v) {
 
 std::string_view to_string(field f) {
   switch (f) {
+    case field::accept_language: return "Accept-Language";
     case field::cache_control: return "Cache-Control";
     case field::connection: return "Connection";
     case field::content_length: return "Content-Length";

@@ -41,6 +41,7 @@ std::string_view to_string(verb v);
 
 // The fields the portal reads or writes by name.
 enum class field {
+  accept_language,
   cache_control,
   connection,
   content_length,

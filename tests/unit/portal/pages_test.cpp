@@ -32,7 +32,7 @@ std::vector<std::string> all_pages(const Pages& pages, std::size_t lang) {
   in.code = kHostile;
   in.forms = {{"click", {}}, {"users", {}}, {"voucher", {}}};
   return {pages.sign_in(lang, common, in),
-          pages.online(lang, common, OnlineValues{"2026-12-01 10:00 UTC", kHostile, "0123abcd"}),
+          pages.online(lang, common, OnlineValues{"2026-12-01 10:00 UTC", kHostile, "0123abcd", kHostile}),
           pages.blocked(lang, common, "02:00:00:00:00:01"),
           pages.logged_out(lang, common),
           pages.error(lang, common, ErrorKind::unknown_client, kHostile),
