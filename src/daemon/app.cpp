@@ -973,12 +973,14 @@ struct App::Impl {
     for (const auto& server : portal_servers) {
       add_counter(out, "portal.connections_evicted", server->connections_evicted());
       add_counter(out, "portal.connections_refused", server->connections_refused());
+      add_counter(out, "portal.accept_pauses", server->accept_pauses());
     }
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
     add_counter(out, "conntrack.cut_failures", flow_cut_failures.load());
     for (const auto& server : portal_tls_servers) {
       add_counter(out, "portal.tls_connections_evicted", server->connections_evicted());
       add_counter(out, "portal.tls_connections_refused", server->connections_refused());
+      add_counter(out, "portal.tls_accept_pauses", server->accept_pauses());
     }
     {
       auth::Counters auth_counters;
