@@ -1283,7 +1283,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     s.limiter.emplace(auth::LimiterSettings{config.auth_delay, std::max(config.auth_delay, config.auth_max_delay),
                                             config.auth_lockout_after, config.auth_lockout,
                                             auth::LimiterSettings{}.forget_after, config.auth_global_rate,
-                                            auth::LimiterSettings{}.max_tracked});
+                                            config.auth_global_burst, auth::LimiterSettings{}.max_tracked});
     s.gate.emplace(std::move(backends), *s.limiter, std::move(gate_executors));
   }
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
