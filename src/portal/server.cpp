@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <list>
 #include <map>
@@ -36,6 +37,17 @@ packet::IpAddr to_ip(const tcp::endpoint& endpoint) {
 }
 
 class Session;
+
+// net.core.somaxconn of this network namespace: the kernel's cap on a
+// listen backlog. 0 if unreadable.
+long somaxconn() {
+  std::FILE* f = std::fopen("/proc/sys/net/core/somaxconn", "re");
+  if (f == nullptr) return 0;
+  long value = 0;
+  if (std::fscanf(f, "%ld", &value) != 1) value = 0;
+  std::fclose(f);
+  return value;
+}
 
 }  // namespace
 
@@ -475,6 +487,12 @@ Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const Server
   // kernel drops the handshake's last ACK or answers with SYN cookies, and
   // clients retransmit: late, not lost.
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  // A low sysctl (some images set 128) makes a crowd at the cap wait for
+  // SYN retransmits (1 s, 3 s, ...) instead of in the backlog.
+  if (const long cap = somaxconn(); cap > 0 && cap < 1024)
+    LOG_WARN("portal: net.core.somaxconn is %ld: a crowd beyond %zu connections waits for TCP retransmits; "
+             "4096 is the kernel default",
+             cap, settings.max_connections);
   // Accepted here one by one (take): a non-blocking accept says when the
   // backlog is empty.
   if (!ec) acceptor.non_blocking(true, ec);
