@@ -483,9 +483,10 @@ Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const Server
   acceptor.bind(tcp::endpoint(tcp::v6(), settings.port), ec);
   // The backlog holds a crowd while the server is at its total limit:
   // SOMAXCONN (4096), which the kernel caps at net.core.somaxconn (per
-  // network namespace; 4096 by default since Linux 5.4). Beyond it the
-  // kernel drops the handshake's last ACK or answers with SYN cookies, and
-  // clients retransmit: late, not lost.
+  // network namespace; 4096 by default since Linux 5.4). When it is full
+  // the kernel drops new SYNs (and handshakes' last ACKs; SYN cookies are
+  // for the SYN queue, not this one), and clients retransmit after their
+  // initial RTO (1 s, RFC 6298 §2.1): late, not lost.
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   // A low sysctl (some images set 128) makes a crowd at the cap wait for
   // SYN retransmits (1 s, 3 s, ...) instead of in the backlog.

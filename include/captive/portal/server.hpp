@@ -44,8 +44,9 @@ struct ServerSettings {
   // request is already in its socket buffer, not yet read. If none has,
   // the server stops accepting and the kernel's listen backlog holds the
   // newcomers (listen(SOMAXCONN): 4096, capped by net.core.somaxconn of
-  // the namespace, also 4096 by default since Linux 5.4; SYN cookies
-  // beyond it) until a connection ends or the oldest idle one turns stale.
+  // the namespace, also 4096 by default since Linux 5.4; beyond it SYNs
+  // are dropped and retransmitted) until a connection ends or the oldest
+  // idle one turns stale.
   std::size_t max_connections = 256;
   std::chrono::milliseconds idle_grace{1000};
   // Per client, so one client cannot hold all of them (measured: 300 idle
