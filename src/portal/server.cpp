@@ -108,7 +108,8 @@ struct Server::Open {
   // the io_context) after the Server is gone.
   std::uint64_t refused = 0;
   std::uint64_t evicted = 0;
-  std::uint64_t pauses = 0;
+  std::uint64_t pauses = 0;  // at the limit, or an accept error (then also logged, every 10 s at most)
+  std::chrono::steady_clock::time_point accept_error_logged{};
   // The server while it lives (its acceptor at the cap waits for a slot).
   Server* server = nullptr;
   // Set while the acceptor is paused: the next connection to leave posts
@@ -538,7 +539,12 @@ void Server::take() {
     if (ec) {
       // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the
       // connection stays in the backlog; try again shortly rather than spin.
-      LOG_WARN("portal: accept: %s", ec.message().c_str());
+      const auto now = std::chrono::steady_clock::now();
+      if (open_->accept_error_logged == std::chrono::steady_clock::time_point{} ||
+          now - open_->accept_error_logged >= std::chrono::seconds(10)) {
+        open_->accept_error_logged = now;
+        LOG_WARN("portal: accept: %s (retrying every 100 ms)", ec.message().c_str());
+      }
       return pause(std::chrono::milliseconds(100));
     }
     if (victim) {
