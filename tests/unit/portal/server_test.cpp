@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -288,6 +289,46 @@ TEST_F(PortalServer, IdleHoldersAtTheLimitMakeRoomAfterTheGrace) {
   stop();
   EXPECT_EQ(server_->connections_evicted(), 1u);
   EXPECT_EQ(server_->connections_refused(), 0u);
+}
+
+// Out of descriptors (EMFILE) the connection stays in the backlog and the
+// server retries (every 100 ms, not in a busy loop that would starve the
+// event loop); once descriptors are back the client is served.
+TEST_F(PortalServer, AcceptOutOfDescriptorsRetriesAndRecovers) {
+  peers_.table[ip("127.0.3.1")] = mac("02:00:00:00:03:01");
+  start(256, 16);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  fds_.push_back(fd);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // The lowest free descriptor number becomes the limit: every number below
+  // it is taken, so the server's accept() gets EMFILE.
+  const int lowest_free = ::dup(fd);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in src{}, dst{};
+  src.sin_family = dst.sin_family = AF_INET;
+  ::inet_pton(AF_INET, "127.0.3.1", &src.sin_addr);
+  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  dst.sin_port = htons(port_);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);  // the kernel's handshake
+  const std::string request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), ssize_t(request.size()));
+  pollfd p{fd, POLLIN, 0};
+  const int before = ::poll(&p, 1, 300);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(before, 0) << "answered although the server could not accept";
+  const std::string answer = exchange(fd, "");
+  EXPECT_EQ(answer.substr(0, answer.find('\r')), "HTTP/1.1 200 OK");
+  stop();
+  EXPECT_GE(server_->accept_pauses(), 1u);
+  // A retry every 100 ms over ~0.3 s, not a spin.
+  EXPECT_LE(server_->accept_pauses(), 20u);
 }
 
 // As captived runs it: the peer lookup of each new connection on the lookup
