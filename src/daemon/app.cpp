@@ -973,12 +973,14 @@ struct App::Impl {
     for (const auto& server : portal_servers) {
       add_counter(out, "portal.connections_evicted", server->connections_evicted());
       add_counter(out, "portal.connections_refused", server->connections_refused());
+      add_counter(out, "portal.accept_pauses", server->accept_pauses());
     }
     add_counter(out, "conntrack.flows_cut", flows_cut.load());
     add_counter(out, "conntrack.cut_failures", flow_cut_failures.load());
     for (const auto& server : portal_tls_servers) {
       add_counter(out, "portal.tls_connections_evicted", server->connections_evicted());
       add_counter(out, "portal.tls_connections_refused", server->connections_refused());
+      add_counter(out, "portal.tls_accept_pauses", server->accept_pauses());
     }
     {
       auth::Counters auth_counters;
@@ -1281,7 +1283,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     s.limiter.emplace(auth::LimiterSettings{config.auth_delay, std::max(config.auth_delay, config.auth_max_delay),
                                             config.auth_lockout_after, config.auth_lockout,
                                             auth::LimiterSettings{}.forget_after, config.auth_global_rate,
-                                            auth::LimiterSettings{}.max_tracked});
+                                            config.auth_global_burst, auth::LimiterSettings{}.max_tracked});
     s.gate.emplace(std::move(backends), *s.limiter, std::move(gate_executors));
   }
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https

@@ -246,6 +246,15 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return std::to_string(c.auth_global_rate); }},
+    {"auth-global-burst", "N", Applies::restart,
+     "wrong passwords or codes from all devices taken at once before\nauth-global-rate holds: a crowd's typos (default 600)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 100000) return bad("a number from 1 to 100000: " + excerpt(v));
+       c.auth_global_burst = static_cast<unsigned>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_global_burst); }},
     // RADIUS (issue 13; docs/radius.md).
     {"radius-server", "HOST[:PORT]", Applies::restart,
      "a RADIUS server of --auth radius (an address; port 1812);\nrepeatable, tried in this order for failover",

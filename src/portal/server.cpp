@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <list>
 #include <map>
@@ -36,6 +37,17 @@ packet::IpAddr to_ip(const tcp::endpoint& endpoint) {
 }
 
 class Session;
+
+// net.core.somaxconn of this network namespace: the kernel's cap on a
+// listen backlog. 0 if unreadable.
+long somaxconn() {
+  std::FILE* f = std::fopen("/proc/sys/net/core/somaxconn", "re");
+  if (f == nullptr) return 0;
+  long value = 0;
+  if (std::fscanf(f, "%ld", &value) != 1) value = 0;
+  std::fclose(f);
+  return value;
+}
 
 }  // namespace
 
@@ -96,6 +108,21 @@ struct Server::Open {
   // the io_context) after the Server is gone.
   std::uint64_t refused = 0;
   std::uint64_t evicted = 0;
+  std::uint64_t pauses = 0;  // at the limit, or an accept error (then also logged, every 10 s at most)
+  std::chrono::steady_clock::time_point accept_error_logged{};
+  // The server while it lives (its acceptor at the cap waits for a slot).
+  Server* server = nullptr;
+  // Set while the acceptor is paused: the next connection to leave posts
+  // the resumption (never inline: a connection leaves from within
+  // Server::take too).
+  std::function<void()> slot_freed;
+
+  void left() {
+    if (!slot_freed) return;
+    auto notify = std::move(slot_freed);
+    slot_freed = nullptr;
+    notify();
+  }
 
   std::size_t of(const LimitKey& key) const {
     auto it = per_client.find(key);
@@ -234,6 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { leave(); }
 
   void start() {
+    accepted_at_ = std::chrono::steady_clock::now();
     ++open_->per_client[key_];
     place_ = open_->order.insert(open_->order.end(), weak_from_this());
     in_open_ = true;
@@ -251,6 +279,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Idle: still waiting for (the rest of) its request. Once the request is
   // read the connection is answered and closed within the write timeout.
   bool idle() const { return idle_; }
+  std::chrono::steady_clock::time_point accepted_at() const { return accepted_at_; }
   const LimitKey& key() const { return key_; }
 
   // Counts the connection under `key` from now on (its MAC, once the peer
@@ -278,6 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
     open_->order.erase(place_);
     auto it = open_->per_client.find(key_);
     if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
+    open_->left();
   }
 
   // At the deadline the socket closes, which ends whatever is pending.
@@ -340,6 +370,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Client client_;
   LimitKey key_;
   std::list<std::weak_ptr<Session>>::iterator place_;
+  std::chrono::steady_clock::time_point accepted_at_{};
   bool in_open_ = false;
   bool idle_ = true;
 };
@@ -362,25 +393,33 @@ LimitKey pending_key(const packet::IpAddr& address) {
   return key;
 }
 
-// Makes room for one more connection of `key`: closes the oldest idle
-// connection of this client when it is at its limit, of anyone when the
-// total is reached. A client that holds its slots idle (slowloris) loses
-// its oldest, never another client's; false (nothing closed for the
-// client's limit) when every connection in the way is busy being answered.
-bool make_room(Server::Open& open, const LimitKey& key, const ServerSettings& settings, bool total_too) {
-  if (open.of(key) >= settings.max_connections_per_client) {
-    auto victim = oldest_idle(open, &key);
-    if (!victim) return false;
-    victim->evict();
-    ++open.evicted;
-  }
-  if (total_too && open.order.size() >= settings.max_connections) {
-    auto victim = oldest_idle(open, nullptr);
-    if (!victim) return false;
-    victim->evict();
-    ++open.evicted;
-  }
+// Makes room for one more connection of `key` when the client is at its
+// limit: closes the client's oldest idle connection, however young (one
+// device's connections: a browser opens a few at a time, not 16), so a
+// client that holds its slots idle (slowloris) loses its own oldest, never
+// another client's. False when every one of them is busy being answered.
+// (The total is Server::take's: it never accepts beyond it.)
+bool make_room(Server::Open& open, const LimitKey& key, const ServerSettings& settings) {
+  if (open.of(key) < settings.max_connections_per_client) return true;
+  auto victim = oldest_idle(open, &key);
+  if (!victim) return false;
+  victim->evict();
+  ++open.evicted;
   return true;
+}
+
+// At the total limit: the connection a newcomer may take the slot of, the
+// oldest idle one if it has been idle for the grace (the oldest is the
+// first to turn stale, so no other can be); else null, and `stale_at` is
+// when the oldest idle one will be (max() if none is idle).
+std::shared_ptr<Session> stale_idle(Server::Open& open, const ServerSettings& settings,
+                                    std::chrono::steady_clock::time_point now,
+                                    std::chrono::steady_clock::time_point& stale_at) {
+  stale_at = std::chrono::steady_clock::time_point::max();
+  auto oldest = oldest_idle(open, nullptr);
+  if (!oldest) return nullptr;
+  stale_at = oldest->accepted_at() + settings.idle_grace;
+  return stale_at <= now ? oldest : nullptr;
 }
 
 // The peer map answered for `session`: count it under its MAC from now on.
@@ -389,7 +428,7 @@ bool make_room(Server::Open& open, const LimitKey& key, const ServerSettings& se
 // refused at accept.
 void settle_key(Server::Open& open, Session& session, const LimitKey& key, const ServerSettings& settings) {
   if (!session.open() || session.key() == key) return;
-  if (!make_room(open, key, settings, false)) {
+  if (!make_room(open, key, settings)) {
     if (session.idle()) {
       session.evict();
       ++open.refused;
@@ -405,13 +444,21 @@ void settle_key(Server::Open& open, Session& session, const LimitKey& key, const
 
 Server::Server(asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers,
                Executors executors)
-    : acceptor_(io), settings_(std::move(settings)), handler_(handler), peers_(peers),
-      executors_(std::move(executors)), open_(std::make_shared<Open>()) {}
+    : acceptor_(io), resume_timer_(io), settings_(std::move(settings)), handler_(handler), peers_(peers),
+      executors_(std::move(executors)), open_(std::make_shared<Open>()) {
+  open_->server = this;
+}
 
 std::uint64_t Server::connections_refused() const { return open_->refused; }
 std::uint64_t Server::connections_evicted() const { return open_->evicted; }
+std::uint64_t Server::accept_pauses() const { return open_->pauses; }
 
-Server::~Server() = default;
+// Sessions outlive the server (their completions may still be queued):
+// what they would tell it goes nowhere from now on.
+Server::~Server() {
+  open_->server = nullptr;
+  open_->slot_freed = nullptr;
+}
 
 std::uint16_t Server::port() const {
   boost::system::error_code ec;
@@ -435,22 +482,107 @@ Result<std::unique_ptr<Server>> Server::start(asio::io_context& io, const Server
                    static_cast<socklen_t>(settings.device.size())) != 0)
     return errno_error(what + ": SO_BINDTODEVICE");
   acceptor.bind(tcp::endpoint(tcp::v6(), settings.port), ec);
+  // The backlog holds a crowd while the server is at its total limit:
+  // SOMAXCONN (4096), which the kernel caps at net.core.somaxconn (per
+  // network namespace; 4096 by default since Linux 5.4). When it is full
+  // the kernel drops new SYNs (and handshakes' last ACKs; SYN cookies are
+  // for the SYN queue, not this one), and clients retransmit after their
+  // initial RTO (1 s, RFC 6298 §2.1): late, not lost.
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  // A low sysctl (some images set 128) makes a crowd at the cap wait for
+  // SYN retransmits (1 s, 3 s, ...) instead of in the backlog.
+  if (const long cap = somaxconn(); cap > 0 && cap < 1024)
+    LOG_WARN("portal: net.core.somaxconn is %ld: a crowd beyond %zu connections waits for TCP retransmits; "
+             "4096 is the kernel default",
+             cap, settings.max_connections);
+  // Accepted here one by one (take): a non-blocking accept says when the
+  // backlog is empty.
+  if (!ec) acceptor.non_blocking(true, ec);
   if (ec) return make_error(ec.value(), what);
-  server->accept();
+  server->take();
   return server;
 }
 
-void Server::accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      boost::system::error_code rec;
-      auto remote = socket.remote_endpoint(rec);
-      if (!rec) admit(std::move(socket), Client{to_ip(remote), remote.port()});
-    }
-    accept();
+// Asio's reactor is edge-triggered: a wait fires for connections that
+// arrive after it was armed, so take() empties the backlog (or stops at
+// the limit) before waiting again.
+void Server::wait_for_clients() {
+  // Through open_, not `this`: a completion already queued when the
+  // server goes must find nothing.
+  acceptor_.async_wait(tcp::acceptor::wait_read, [open = open_](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || !open->server) return;
+    open->server->take();
   });
+}
+
+// Accepts what the backlog holds while there is a slot: a free one, or that
+// of an idle connection older than the grace (evicted only once a newcomer
+// is actually there). At the limit otherwise: pause.
+void Server::take() {
+  // A batch at most, then the other completions (the reads of what was
+  // just accepted) run before the next.
+  constexpr int kBatch = 64;
+  for (int taken = 0; taken < kBatch; ++taken) {
+    std::shared_ptr<Session> victim;
+    if (open_->order.size() >= settings_.max_connections) {
+      std::chrono::steady_clock::time_point stale_at;
+      victim = stale_idle(*open_, settings_, std::chrono::steady_clock::now(), stale_at);
+      if (!victim) return pause(stale_at - std::chrono::steady_clock::now());
+    }
+    tcp::socket socket(acceptor_.get_executor());
+    tcp::endpoint remote;
+    boost::system::error_code ec;
+    acceptor_.accept(socket, remote, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_for_clients();
+    if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) return;
+    if (ec == asio::error::connection_aborted) continue;  // reset while in the backlog
+    if (ec) {
+      // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the
+      // connection stays in the backlog; try again shortly rather than spin.
+      const auto now = std::chrono::steady_clock::now();
+      if (open_->accept_error_logged == std::chrono::steady_clock::time_point{} ||
+          now - open_->accept_error_logged >= std::chrono::seconds(10)) {
+        open_->accept_error_logged = now;
+        LOG_WARN("portal: accept: %s (retrying every 100 ms)", ec.message().c_str());
+      }
+      return pause(std::chrono::milliseconds(100));
+    }
+    if (victim) {
+      victim->evict();
+      ++open_->evicted;
+    }
+    admit(std::move(socket), Client{to_ip(remote), remote.port()});
+  }
+  asio::post(acceptor_.get_executor(), [open = open_] {
+    if (open->server && !open->server->paused_) open->server->take();
+  });
+}
+
+// Stops accepting until a connection leaves or `at_most` has passed (when
+// the oldest idle connection turns stale; max(): only when one leaves).
+void Server::pause(std::chrono::steady_clock::duration at_most) {
+  if (paused_) return;
+  paused_ = true;
+  ++open_->pauses;
+  open_->slot_freed = [open = open_, executor = acceptor_.get_executor()] {
+    asio::post(executor, [open] {
+      if (open->server) open->server->resume();
+    });
+  };
+  if (at_most > std::chrono::hours(24)) return;
+  resume_timer_.expires_after(std::max<std::chrono::steady_clock::duration>(at_most, {}));
+  resume_timer_.async_wait([open = open_](boost::system::error_code ec) {
+    if (ec || !open->server) return;  // cancelled: resumed already, or the server is gone
+    open->server->resume();
+  });
+}
+
+void Server::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  open_->slot_freed = nullptr;
+  resume_timer_.cancel();
+  take();
 }
 
 void Server::admit(tcp::socket socket, const Client& client) {
@@ -459,7 +591,7 @@ void Server::admit(tcp::socket socket, const Client& client) {
     std::optional<packet::MacAddr> mac;
     if (auto wire = peers_.lookup(client); wire) mac = *wire;
     const LimitKey key = limit_key(client.address, mac);
-    if (!make_room(*open_, key, settings_, true)) {
+    if (!make_room(*open_, key, settings_)) {
       ++open_->refused;  // closing the socket answers: too many at once
       return;
     }
@@ -474,7 +606,7 @@ void Server::admit(tcp::socket socket, const Client& client) {
   // its own lookup) and is re-keyed when the answer comes back (settle_key):
   // to its MAC, or to its IPv4 address or /64 if the map has no element.
   const LimitKey provisional = pending_key(client.address);
-  if (!make_room(*open_, provisional, settings_, true)) {
+  if (!make_room(*open_, provisional, settings_)) {
     ++open_->refused;
     return;
   }

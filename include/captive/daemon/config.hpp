@@ -81,6 +81,7 @@ struct Config {
   unsigned auth_lockout_after = 5;                   // --auth-lockout-after N
   std::chrono::seconds auth_lockout{300};            // --auth-lockout TIME
   unsigned auth_global_rate = 20;                    // --auth-global-rate N: failures/s, all devices
+  unsigned auth_global_burst = 600;                  // --auth-global-burst N: of those, at once
   std::string templates;                             // --templates DIR (docs/templates.md; default: built in)
   // RADIUS (docs/radius.md): --auth radius, accounting, Disconnect/CoA.
   std::vector<RadiusAddr> radius_servers;            // --radius-server HOST[:PORT] (repeatable, in failover order; port 1812)

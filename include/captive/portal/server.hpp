@@ -8,6 +8,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -34,7 +36,19 @@ struct ServerSettings {
   std::uint16_t port = 8511;
   std::chrono::seconds request_timeout{10};
   std::size_t max_body = 16 * 1024;   // a sign-in form is a few hundred bytes
-  std::size_t max_connections = 256;  // in all
+  // In all: the bound on the portal's memory (up to 8 KiB of headers and
+  // max_body each). At the cap a new connection takes the slot of the
+  // oldest idle one (no complete request yet) only if that one has been
+  // idle for idle_grace: a slowloris holds its slots far longer, while in
+  // a crowd arriving at once the oldest "idle" connection is a client whose
+  // request is already in its socket buffer, not yet read. If none has,
+  // the server stops accepting and the kernel's listen backlog holds the
+  // newcomers (listen(SOMAXCONN): 4096, capped by net.core.somaxconn of
+  // the namespace, also 4096 by default since Linux 5.4; beyond it SYNs
+  // are dropped and retransmitted) until a connection ends or the oldest
+  // idle one turns stale.
+  std::size_t max_connections = 256;
+  std::chrono::milliseconds idle_grace{1000};
   // Per client, so one client cannot hold all of them (measured: 300 idle
   // connections from one client locked every other out for 10 s). A client
   // is its MAC (from the connection's own packets, nft::PeerResolver), so
@@ -71,12 +85,17 @@ class Server {
                                                Handler& handler, nft::PeerResolver& peers,
                                                Executors executors = {});
   ~Server();
-  // New connections closed at once: the limit was full and no connection
-  // in it was idle (all were past reading their request).
+  // New connections closed at once: their client was at its limit and
+  // none of its connections was idle (all were past reading their request).
+  // The total limit never refuses: newcomers wait in the listen backlog.
   std::uint64_t connections_refused() const;
   // Idle connections (still waiting for their request, oldest first) closed
-  // to make room for a new one of the same client, or any when all are taken.
+  // to make room for a new one of the same client, or, when all slots are
+  // taken, of anyone if idle for at least idle_grace.
   std::uint64_t connections_evicted() const;
+  // Times the server stopped accepting at the total limit (every slot busy
+  // or idle for less than idle_grace), leaving newcomers in the backlog.
+  std::uint64_t accept_pauses() const;
   std::uint16_t port() const;
 
   struct Open;  // the open connections, oldest first (server.cpp)
@@ -84,10 +103,15 @@ class Server {
  private:
   Server(boost::asio::io_context& io, ServerSettings settings, Handler& handler, nft::PeerResolver& peers,
          Executors executors);
-  void accept();
+  void wait_for_clients();
+  void take();
+  void pause(std::chrono::steady_clock::duration at_most);
+  void resume();
   void admit(boost::asio::ip::tcp::socket socket, const Client& client);
 
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer resume_timer_;
+  bool paused_ = false;
   ServerSettings settings_;
   Handler& handler_;
   nft::PeerResolver& peers_;

@@ -21,7 +21,7 @@ session_timeout:session-timeout idle_timeout:idle-timeout quota:quota
 rate_down:rate-down rate_up:rate-up queue_num:queue-num queues:queues
 log_level:log-level state_dir:state-dir socket:socket probes:probes templates:templates
 auth_delay:auth-delay auth_max_delay:auth-max-delay auth_lockout_after:auth-lockout-after
-auth_lockout:auth-lockout auth_global_rate:auth-global-rate"
+auth_lockout:auth-lockout auth_global_rate:auth-global-rate auth_global_burst:auth-global-burst"
 # List options: UCI list, then captived key (one line per value).
 CAPTIVE_LISTS="dns_server:dns-server trusted_mac:trusted-mac blocked_mac:blocked-mac
 allow_ip:allow-ip allow_domain:allow-domain"

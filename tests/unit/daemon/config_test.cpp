@@ -1,5 +1,6 @@
 #include "captive/daemon/config.hpp"
 
+#include "captive/auth/limiter.hpp"
 #include "captive/build_config.hpp"
 
 #include <gtest/gtest.h>
@@ -753,9 +754,11 @@ TEST(ConfigAuth, AbuseLimitKeys) {
   EXPECT_EQ(d->config.auth_lockout_after, 5u);
   EXPECT_EQ(d->config.auth_lockout, std::chrono::seconds(300));
   EXPECT_EQ(d->config.auth_global_rate, 20u);
+  EXPECT_EQ(d->config.auth_global_burst, 600u);
+  EXPECT_EQ(d->config.auth_global_burst, auth::LimiterSettings{}.global_burst);
   EXPECT_EQ(d->config.templates, "");
   auto file = parse_config("lan eth1\nauth-delay 250\nauth-max-delay 2000\nauth-lockout-after 3\nauth-lockout 1h\n"
-                           "auth-global-rate 50\ntemplates /etc/captive/templates\n",
+                           "auth-global-rate 50\nauth-global-burst 2000\ntemplates /etc/captive/templates\n",
                            "c.conf", {});
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_EQ(file->auth_delay, std::chrono::milliseconds(250));
@@ -763,11 +766,13 @@ TEST(ConfigAuth, AbuseLimitKeys) {
   EXPECT_EQ(file->auth_lockout_after, 3u);
   EXPECT_EQ(file->auth_lockout, std::chrono::seconds(3600));
   EXPECT_EQ(file->auth_global_rate, 50u);
+  EXPECT_EQ(file->auth_global_burst, 2000u);
   EXPECT_EQ(file->templates, "/etc/captive/templates");
   EXPECT_EQ(applies_of("templates"), Applies::live);
   for (std::vector<std::string> bad :
        {std::vector<std::string>{"--auth-delay", "60001"}, {"--auth-delay", "0.5s"}, {"--auth-max-delay", "-1"},
-        {"--auth-lockout-after", "0"}, {"--auth-lockout", "soon"}, {"--auth-global-rate", "0"}, {"--templates", ""}}) {
+        {"--auth-lockout-after", "0"}, {"--auth-lockout", "soon"}, {"--auth-global-rate", "0"}, {"--auth-global-burst", "0"},
+        {"--auth-global-burst", "100001"}, {"--templates", ""}}) {
     bad.insert(bad.begin(), {"--lan", "eth1"});
     EXPECT_FALSE(parse(bad)) << bad[2] << " " << bad[3];
   }
