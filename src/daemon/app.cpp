@@ -23,6 +23,8 @@
 #include "captive/auth/backend.hpp"
 #include "captive/auth/gate.hpp"
 #include "captive/auth/limiter.hpp"
+#include "captive/auth/radius_backend.hpp"
+#include "captive/auth/radius_client.hpp"
 #include "captive/auth/users.hpp"
 #include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
@@ -148,6 +150,26 @@ void warn_if_key_readable(const std::string& key_file) {
   if (::stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
     LOG_WARN("--tls-key %s: readable by group or others (mode %03o); chmod 600 it", key_file.c_str(),
              static_cast<unsigned>(st.st_mode & 0777));
+}
+
+// The RADIUS shared secret: the file's first line, without its line end.
+// A file others may read is warned of (docs/security.md), as the TLS key.
+Result<std::string> read_radius_secret(const std::string& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("--radius-secret-file " + file);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+    LOG_WARN("--radius-secret-file %s: readable by group or others (mode %03o); chmod 600 it", file.c_str(),
+             static_cast<unsigned>(st.st_mode & 0777));
+  char buf[512];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n < 0) return errno_error("--radius-secret-file " + file);
+  std::string secret(buf, static_cast<std::size_t>(n));
+  if (auto nl = secret.find('\n'); nl != std::string::npos) secret.resize(nl);
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) return make_error(EINVAL, "--radius-secret-file " + file + ": empty first line");
+  return secret;
 }
 
 // What a backend may use: the configuration, the worker pool for CPU-heavy
@@ -276,6 +298,41 @@ struct App::Impl {
   std::chrono::steady_clock::time_point last_save{};
   static constexpr std::chrono::seconds kSaveSpacing{1};
   static constexpr std::chrono::seconds kCountersSaveInterval{30};
+
+  // --- RADIUS (docs/radius.md) ---
+  std::optional<auth::RadiusClient> radius_client;
+
+  // --auth radius: the client's sockets on the event loop and the backend.
+  // The secret is read here, before the privilege drop.
+  Result<std::unique_ptr<auth::Backend>> radius_backend() {
+    if (config.radius_servers.empty()) return make_error(EINVAL, "--auth radius needs --radius-server");
+    if (config.radius_secret_file.empty()) return make_error(EINVAL, "--auth radius needs --radius-secret-file");
+    auto secret = read_radius_secret(config.radius_secret_file);
+    if (!secret) return secret.error();
+    auth::RadiusClientSettings settings;
+    for (const auto& a : config.radius_servers) {
+      const auto ip = a.ip.is_v4() ? asio::ip::address(asio::ip::address_v4(
+                                         asio::ip::address_v4::bytes_type{a.ip.bytes[0], a.ip.bytes[1], a.ip.bytes[2], a.ip.bytes[3]}))
+                                   : asio::ip::address(asio::ip::address_v6(a.ip.bytes));
+      settings.servers.emplace_back(ip, a.port);
+    }
+    settings.secret = std::move(*secret);
+    settings.timeout = config.radius_timeout;
+    settings.retries = config.radius_retries;
+    radius_client.emplace(io, std::move(settings));
+    if (auto opened = radius_client->open(); !opened) return opened.error();
+    auth::RadiusNas nas;
+    nas.nas_identifier = config.nas_id;
+    if (nas.nas_identifier.empty()) {
+      char host[256] = {};
+      if (::gethostname(host, sizeof host - 1) == 0) nas.nas_identifier = host;
+    }
+    // RFC 3580 §3.20: "the MAC address of the access point, with the SSID
+    // after a colon"; the first LAN's MAC and the site name stand for them.
+    if (!lans.empty()) nas.called_station_id = auth::station_id(lans.front().device.mac) + ":" + config.site_name;
+    nas.vouchers = config.radius_vouchers;
+    return std::unique_ptr<auth::Backend>(std::make_unique<auth::RadiusBackend>(*radius_client, std::move(nas)));
+  }
 
   // --- vouchers (docs/auth-vouchers.md) ---
   // The store (home thread); empty when vouchers are off or the file could
@@ -1113,6 +1170,12 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
         s.voucher_enabled = true;
         s.load_voucher_store();
         backends.push_back(s.voucher_backend());
+        continue;
+      }
+      if (name == "radius") {
+        auto radius = s.radius_backend();
+        if (!radius) return radius.error();
+        backends.push_back(std::move(*radius));
         continue;
       }
       auto backend = make_backend(name, auth_context);

@@ -152,7 +152,7 @@ const Key kKeys[] = {
      },
      [](const Config& c) { return c.venue_url; }},
     {"auth", "NAME", Applies::restart,
-     "a sign-in backend: click (accept the terms), users (--users\nfile), voucher (codes from captivectl voucher); repeatable, the page shows each "
+     "a sign-in backend: click (accept the terms), users (--users\nfile), voucher (codes from captivectl voucher), radius\n(--radius-server); repeatable, the page shows each "
      "one's form in this\norder (default: click; docs/auth.md)",
      [](Config& c, std::string_view v) -> Result<void> {
        if (std::find(std::begin(auth::kBackendNames), std::end(auth::kBackendNames), v) ==
@@ -200,6 +200,91 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return std::to_string(c.pwhash_mem); }},
+    // RADIUS (issue 13; docs/radius.md).
+    {"radius-server", "HOST[:PORT]", Applies::restart,
+     "a RADIUS server of --auth radius (an address; port 1812);\nrepeatable, tried in this order for failover",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto a = parse_radius_addr(v, 1812);
+       if (!a) return bad("not an address with an optional port: " + excerpt(v));
+       if (std::find(c.radius_servers.begin(), c.radius_servers.end(), *a) != c.radius_servers.end())
+         return bad(a->to_string() + " given twice");
+       c.radius_servers.push_back(*a);
+       return {};
+     },
+     [](const Config& c) {
+       std::string out;
+       for (const auto& a : c.radius_servers) out += (out.empty() ? "" : " ") + a.to_string();
+       return out;
+     }},
+    {"radius-acct-server", "HOST[:PORT]", Applies::restart,
+     "a RADIUS accounting server (port 1813); repeatable\n(default: the --radius-server hosts on 1813)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto a = parse_radius_addr(v, 1813);
+       if (!a) return bad("not an address with an optional port: " + excerpt(v));
+       if (std::find(c.radius_acct_servers.begin(), c.radius_acct_servers.end(), *a) != c.radius_acct_servers.end())
+         return bad(a->to_string() + " given twice");
+       c.radius_acct_servers.push_back(*a);
+       return {};
+     },
+     [](const Config& c) {
+       std::string out;
+       for (const auto& a : c.radius_acct_servers) out += (out.empty() ? "" : " ") + a.to_string();
+       return out;
+     }},
+    {"radius-secret-file", "FILE", Applies::restart,
+     "the RADIUS shared secret: the file's first line (keep it\nmode 600; required by --auth radius)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.radius_secret_file = v;
+       return {};
+     },
+     [](const Config& c) { return c.radius_secret_file; }},
+    {"nas-id", "NAME", Applies::restart, "the NAS-Identifier sent to RADIUS (default: the host name)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty() || v.size() > 253) return bad("not 1..253 characters");
+       c.nas_id = v;
+       return {};
+     },
+     [](const Config& c) { return c.nas_id; }},
+    {"acct-interval", "DURATION", Applies::restart, "RADIUS Interim-Update period (default 5m)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto d = parse_duration(v);
+       if (!d || *d < std::chrono::seconds(60)) return bad("not a duration of at least 60s: " + excerpt(v));
+       c.acct_interval = *d;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.acct_interval.count()); }},
+    {"coa-port", "N", Applies::restart, "UDP port of the RADIUS Disconnect/CoA listener (default 3799)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 65535) return bad("not a port number: " + excerpt(v));
+       c.coa_port = static_cast<std::uint16_t>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.coa_port); }},
+    {"radius-timeout", "DURATION", Applies::restart, "wait for a RADIUS answer per try (default 3s)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto d = parse_duration(v);
+       if (!d || *d > std::chrono::seconds(60)) return bad("not a duration of 1s..60s: " + excerpt(v));
+       c.radius_timeout = *d;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.radius_timeout.count()); }},
+    {"radius-retries", "N", Applies::restart, "RADIUS retransmissions per server before the next (default 2)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n > 10) return bad("not a number 0..10: " + excerpt(v));
+       c.radius_retries = static_cast<unsigned>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.radius_retries); }},
+    {"radius-vouchers", "", Applies::restart,
+     "--auth radius shows a voucher form too: the code is sent\nas User-Name and User-Password",
+     [](Config& c, std::string_view) -> Result<void> {
+       c.radius_vouchers = true;
+       return {};
+     },
+     [](const Config& c) { return std::string(c.radius_vouchers ? "yes" : "no"); }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -467,6 +552,48 @@ std::string_view trim(std::string_view s) {
 std::vector<std::string> auth_backends(const Config& config) {
   if (config.auth.empty()) return {"click"};
   return config.auth;
+}
+
+std::string RadiusAddr::to_string() const {
+  return (ip.is_v4() ? ip.to_string() : "[" + ip.to_string() + "]") + ":" + std::to_string(port);
+}
+
+std::optional<RadiusAddr> parse_radius_addr(std::string_view text, std::uint16_t default_port) {
+  std::string_view host = text, port_text;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return std::nullopt;
+      port_text = rest.substr(1);
+      if (port_text.empty()) return std::nullopt;
+    }
+  } else if (const auto colon = text.find(':'); colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (port_text.empty()) return std::nullopt;
+  }
+  auto ip = packet::IpAddr::parse(host);
+  if (!ip) return std::nullopt;
+  RadiusAddr a{*ip, default_port};
+  if (!port_text.empty()) {
+    auto n = parse_number(port_text);
+    if (!n || *n == 0 || *n > 65535) return std::nullopt;
+    a.port = static_cast<std::uint16_t>(*n);
+  }
+  return a;
+}
+
+std::vector<RadiusAddr> radius_acct_servers(const Config& config) {
+  if (!config.radius_acct_servers.empty()) return config.radius_acct_servers;
+  std::vector<RadiusAddr> out;
+  for (auto a : config.radius_servers) {
+    a.port = 1813;
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  }
+  return out;
 }
 
 std::string default_ruleset() { return kInstalledRulesetPath; }

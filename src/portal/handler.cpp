@@ -469,7 +469,7 @@ void Handler::complete_sign_in(const Request& request, const Client& client, con
   deps_.registry.sign_in(
       *mac, client.address, std::move(how),
       [this, &request, client, mac = *mac, url = std::move(url), method = decision.method, user = decision.user,
-       reply = std::move(reply)](Result<void> signed_in) {
+       message = std::move(decision.message), reply = std::move(reply)](Result<void> signed_in) {
         if (!signed_in) {
           ++stats_.set_errors;
           LOG_ERROR("portal: sign-in of %s: %s", mac.to_string().c_str(), signed_in.error().message().c_str());
@@ -481,14 +481,16 @@ void Handler::complete_sign_in(const Request& request, const Client& client, con
         note(mac, responder::ClientEvent::signed_in, request);
         LOG_INFO("signed in %s from %s (%s%s%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
                  method.c_str(), user.empty() ? "" : " ", user.c_str());
+        // The backend's word (RADIUS Reply-Message): the server's text, escaped.
+        const std::string said = message.empty() ? "" : "<p class=\"message\">" + html_escape(message) + "</p>";
         if (!url.empty()) {
           Response response =
               respond(request, http::status::see_other,
-                      page("You are online", "<p><a href=\"" + html_escape(url) + "\">Continue</a></p>"));
+                      page("You are online", said + "<p><a href=\"" + html_escape(url) + "\">Continue</a></p>"));
           response.set(http::field::location, url);
           return reply(std::move(response));
         }
-        reply(online_page(request, mac, "<p>You can now use the Internet.</p>", http::status::ok));
+        reply(online_page(request, mac, said + "<p>You can now use the Internet.</p>", http::status::ok));
       });
 }
 

@@ -27,7 +27,7 @@ namespace captive::auth {
 
 // The names `--auth` takes, in the order --help lists them. A backend is
 // added here and in the daemon's factory (make_backend, src/daemon/app.cpp).
-inline constexpr std::string_view kBackendNames[] = {"click", "users", "voucher"};
+inline constexpr std::string_view kBackendNames[] = {"click", "users", "voucher", "radius"};
 
 // What the sign-in form sent, plus who the kernel says is asking. The
 // portal has checked the anti-forgery token before a backend sees it.
@@ -55,6 +55,12 @@ struct Decision {
   std::optional<std::chrono::seconds> duration;
   // The session's own limits; unset fields take captived's defaults.
   session::Limits limits;
+  // Accepted: a word from the backend for the "you are online" page
+  // (RADIUS Reply-Message; plain text: the page escapes it).
+  std::string message;
+  // RADIUS: the Acct-Session-Id sent in the Access-Request, for the
+  // session's accounting (docs/radius.md). Empty for other backends.
+  std::string acct_session_id;
   // busy, locked_out: when to try again (Retry-After). 0: not said.
   std::chrono::seconds retry_after{0};
 

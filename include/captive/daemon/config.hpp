@@ -25,6 +25,19 @@ inline constexpr std::size_t kMaxLans = 16;
 // /usr/share/captive/captive.nft in the packages): the default of --ruleset.
 std::string default_ruleset();
 
+// A RADIUS server's address (--radius-server, --radius-acct-server): an IP
+// literal, no name (resolving one at start would block, and fail with the
+// router's own DNS down).
+struct RadiusAddr {
+  packet::IpAddr ip;
+  std::uint16_t port = 0;
+  // "192.0.2.1:1812", "[2001:db8::1]:1812"
+  std::string to_string() const;
+  friend bool operator==(const RadiusAddr&, const RadiusAddr&) = default;
+};
+// "HOST", "HOST:PORT", "[V6]:PORT" or a bare IPv6 address; `default_port` when none.
+std::optional<RadiusAddr> parse_radius_addr(std::string_view text, std::uint16_t default_port);
+
 struct Config {
   std::vector<std::string> lans;                     // --lan IFACE (required, repeatable, in the order given)
   std::string state_dir = "/var/lib/captive";        // --state-dir DIR
@@ -62,7 +75,21 @@ struct Config {
   std::uint64_t pwhash_ops = 2;                      // --pwhash-ops N (the dummy hash; captivectl's default)
   std::size_t pwhash_mem = 4 * 1024 * 1024;          // --pwhash-mem SIZE
   std::string user;                                  // --user NAME: drop root after start (default: stay)
+  // RADIUS (docs/radius.md): --auth radius, accounting, Disconnect/CoA.
+  std::vector<RadiusAddr> radius_servers;            // --radius-server HOST[:PORT] (repeatable, in failover order; port 1812)
+  std::vector<RadiusAddr> radius_acct_servers;       // --radius-acct-server HOST[:PORT] (default: radius_acct_servers())
+  std::string radius_secret_file;                    // --radius-secret-file FILE (the shared secret, one line)
+  std::string nas_id;                                // --nas-id NAME: NAS-Identifier (default: the host name)
+  std::chrono::seconds acct_interval{300};           // --acct-interval DURATION: Interim-Update period
+  std::uint16_t coa_port = 3799;                     // --coa-port N: Disconnect/CoA listener (RFC 5176 §3.6)
+  std::chrono::seconds radius_timeout{3};            // --radius-timeout DURATION: per try
+  unsigned radius_retries = 2;                       // --radius-retries N: more tries per server
+  bool radius_vouchers = false;                      // --radius-vouchers: a voucher form too (code as user and password)
 };
+
+// The accounting servers in force: --radius-acct-server as given, else the
+// --radius-server hosts on port 1813 (RFC 2866 §3).
+std::vector<RadiusAddr> radius_acct_servers(const Config& config);
 
 // The backends in force: --auth as given, else click-through alone.
 std::vector<std::string> auth_backends(const Config& config);

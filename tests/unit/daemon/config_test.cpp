@@ -638,6 +638,51 @@ TEST(Config, Rates) {
 namespace captive::daemon {
 namespace {
 
+// RADIUS keys (issue 13, docs/radius.md).
+TEST(ConfigRadius, ServersInOrderWithDefaultPortsAndAccountingOn1813) {
+  auto c = parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.10", "--radius-server",
+                  "198.51.100.7:11812", "--radius-server", "[2001:db8::1]:1645", "--radius-server", "2001:db8::2",
+                  "--radius-secret-file", "/etc/captive/radius-secret", "--nas-id", "lobby", "--coa-port", "13799",
+                  "--acct-interval", "10m", "--radius-timeout", "1s", "--radius-retries", "0", "--radius-vouchers"});
+  ASSERT_TRUE(c) << c.error().message();
+  const auto& cfg = c->config;
+  ASSERT_EQ(cfg.radius_servers.size(), 4u);
+  EXPECT_EQ(cfg.radius_servers[0].to_string(), "192.0.2.10:1812");
+  EXPECT_EQ(cfg.radius_servers[1].to_string(), "198.51.100.7:11812");
+  EXPECT_EQ(cfg.radius_servers[2].to_string(), "[2001:db8::1]:1645");
+  EXPECT_EQ(cfg.radius_servers[3].to_string(), "[2001:db8::2]:1812");
+  const auto acct = radius_acct_servers(cfg);
+  ASSERT_EQ(acct.size(), 4u);
+  EXPECT_EQ(acct[0].to_string(), "192.0.2.10:1813");
+  EXPECT_EQ(acct[1].to_string(), "198.51.100.7:1813");
+  EXPECT_EQ(cfg.radius_secret_file, "/etc/captive/radius-secret");
+  EXPECT_EQ(cfg.nas_id, "lobby");
+  EXPECT_EQ(cfg.coa_port, 13799);
+  EXPECT_EQ(cfg.acct_interval, std::chrono::minutes(10));
+  EXPECT_EQ(cfg.radius_timeout, std::chrono::seconds(1));
+  EXPECT_EQ(cfg.radius_retries, 0u);
+  EXPECT_TRUE(cfg.radius_vouchers);
+  auto own = parse({"--lan", "eth1", "--radius-server", "192.0.2.10", "--radius-acct-server", "192.0.2.20"});
+  ASSERT_TRUE(own);
+  EXPECT_EQ(radius_acct_servers(own->config).size(), 1u);
+  EXPECT_EQ(radius_acct_servers(own->config)[0].to_string(), "192.0.2.20:1813");
+  EXPECT_EQ(parse({"--lan", "eth1"})->config.coa_port, 3799);
+}
+
+TEST(ConfigRadius, RefusesNamesBadPortsAndRepeats) {
+  for (const char* bad : {"radius.example", "192.0.2.1:0", "192.0.2.1:65536", "192.0.2.1:", "[2001:db8::1", "[2001:db8::1]x",
+                          "[2001:db8::1]:", ""}) {
+    EXPECT_FALSE(parse({"--lan", "eth1", "--radius-server", bad})) << bad;
+  }
+  EXPECT_FALSE(parse({"--lan", "eth1", "--radius-server", "192.0.2.1", "--radius-server", "192.0.2.1:1812"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--coa-port", "0"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--acct-interval", "10s"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--radius-retries", "11"}));
+  auto file = parse_config("lan eth1\nauth radius\nradius-server 192.0.2.10\nradius-secret-file /s\n", "c.conf", {});
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ(auth_backends(*file), std::vector<std::string>{"radius"});
+}
+
 TEST(ConfigAuth, DefaultIsClickRepeatableInOrderUnknownListsTheValidOnes) {
   auto plain = parse({"--lan", "eth1"});
   ASSERT_TRUE(plain);
@@ -645,9 +690,9 @@ TEST(ConfigAuth, DefaultIsClickRepeatableInOrderUnknownListsTheValidOnes) {
   auto both = parse({"--lan", "eth1", "--auth", "users", "--auth", "click", "--auth", "users"});
   ASSERT_TRUE(both) << both.error().message();
   EXPECT_EQ(auth_backends(both->config), (std::vector<std::string>{"users", "click"}));
-  auto bad = parse({"--lan", "eth1", "--auth", "radius"});
+  auto bad = parse({"--lan", "eth1", "--auth", "ldap"});
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message(), "--auth: not a sign-in backend (one of click, users, voucher): radius");
+  EXPECT_EQ(bad.error().message(), "--auth: not a sign-in backend (one of click, users, voucher, radius): ldap");
   auto file = parse_config("lan eth1\nauth click\nauth users\nusers /etc/x/users\n", "c.conf", {});
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_EQ(auth_backends(*file), (std::vector<std::string>{"click", "users"}));
