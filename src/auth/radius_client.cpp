@@ -105,6 +105,10 @@ void RadiusClient::start_on(std::shared_ptr<Pending> p) {
   p->packet = p->build(p->identifier, p->authenticator, s.local);
   if (auto signed_ok = radius::sign(p->packet, settings_.secret, p->authenticator); !signed_ok)
     return finish(p, signed_ok.error());
+  // A hashed request (Accounting-Request, RFC 2866 §3) has its
+  // authenticator made by sign(): the answer is checked against that one.
+  if (p->packet.size() >= radius::kHeaderSize)
+    std::copy_n(p->packet.begin() + 4, radius::kAuthenticatorSize, p->authenticator.begin());
   p->tries = 0;
   s.in_flight[*id] = p;
   transmit(p);
@@ -190,7 +194,7 @@ void RadiusClient::on_datagram(std::size_t server, std::size_t size) {
   // required (it is what stops forged Access-Accepts; the Response
   // Authenticator alone is MD5 over a guessable packet, "Blast-RADIUS",
   // CVE-2024-3596).
-  if (auto bad = radius::verify(*view, settings_.secret, p->authenticator, true)) {
+  if (auto bad = radius::verify(*view, settings_.secret, p->authenticator, settings_.require_message_authenticator)) {
     switch (*bad) {
       case radius::VerifyError::bad_authenticator: ++stats_.dropped_bad_authenticator; break;
       case radius::VerifyError::missing_message_authenticator: ++stats_.dropped_no_message_authenticator; break;

@@ -35,6 +35,10 @@ struct RadiusClientSettings {
   // Authenticator); `retries` more tries per server before the next one.
   std::chrono::milliseconds timeout{3000};
   unsigned retries = 2;
+  // Answers without a Message-Authenticator are dropped (Access-*: RFC
+  // 3579 §3.2, Blast-RADIUS). Off for accounting: an Accounting-Response
+  // has none (its Response Authenticator is checked all the same).
+  bool require_message_authenticator = true;
 };
 
 struct RadiusClientStats {
