@@ -247,6 +247,13 @@ def http_seeds():
     unknown = Fdp().raw(CURL[1])
     unknown.u8(3 << 2).integral(0, 0, 10_000)
     write("portal_handler", "unknown_client", unknown.build())
+    # http_message: a connection's bytes, then the piece size (1 + last byte % 64).
+    for i, req in enumerate(CURL):
+        write("http_message", f"curl_{i}", req + bytes([i * 7]))
+    write("http_message", "pipelined", CURL[0] + CURL[1] + CURL[2] + b"\x02")
+    write("http_message", "chunked", b"POST /login HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n\x00")
+    write("http_message", "two_lengths", b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab\x05")
+    write("http_message", "obs_fold", b"GET / HTTP/1.0\r\nX: a\r\n b\r\n\r\n\x03")
 
 
 def control_seeds():

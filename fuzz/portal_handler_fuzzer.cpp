@@ -1,5 +1,5 @@
 // The sign-in pages: portal::Handler::handle over requests as the server
-// gets them, i.e. parsed by Boost.Beast's request_parser with the server's
+// gets them, i.e. parsed by the server's http::RequestParser with its
 // limits (8 KiB header, 16 KiB body), up to 4 requests in a row against one
 // registry, from a client known on the wire (map @portal_peers, fake), known
 // on the wire but contradicted by the neighbour table, or unknown. The Host
@@ -18,9 +18,7 @@
 // "continue" link) only when its sig verifies for the client's wire MAC.
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include "captive/http/request_parser.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -38,7 +36,7 @@
 #include "fuzz_check.hpp"
 
 using namespace captive;
-namespace bhttp = boost::beast::http;
+namespace bhttp = captive::portal::web;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static bool quiet = [] { log::set_level(log::Level::error); return true; }();
@@ -89,19 +87,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     client_mac = it->second;
 
   std::string wire = fdp.ConsumeRemainingBytesAsString();
-  std::string_view rest(wire);
-  for (int n = 0; n < 4 && !rest.empty(); ++n) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(16 * 1024);
-    parser.header_limit(8 * 1024);
-    parser.eager(true);
-    boost::system::error_code ec;
-    const std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-    if (ec == bhttp::error::need_more) parser.put_eof(ec);
-    if (ec || !parser.is_done()) break;
-    rest.remove_prefix(used);
-
-    portal::Request request = parser.release();
+  captive::http::RequestParser parser({8 * 1024, 16 * 1024});
+  parser.feed(wire);
+  for (int n = 0; n < 4 && parser.state() == captive::http::RequestParser::State::complete; ++n, parser.next()) {
+    // As portal/server.cpp's to_request.
+    auto& parsed = parser.request();
+    portal::Request request;
+    request.method_string(parsed.method);
+    request.target(parsed.target);
+    request.version(parsed.version);
+    for (const auto& [name, value] : parsed.fields) request.insert(name, value);
+    request.body() = std::move(parsed.body);
     if (!foreign_host) request.set(bhttp::field::host, "192.0.2.1:8511");
     if (client_mac) {
       auto& body = request.body();
@@ -139,8 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     });
     FUZZ_CHECK(answers == 1);
 
-    for (const auto& field : response) {
-      const std::string_view value(field.value().data(), field.value().size());
+    for (const auto& [name, value] : response) {
+      FUZZ_CHECK(name.find('\r') == std::string::npos && name.find('\n') == std::string::npos);
       FUZZ_CHECK(value.find('\r') == std::string_view::npos && value.find('\n') == std::string_view::npos);
     }
     const auto status = response.result_int();

@@ -13,7 +13,9 @@ std::vector<Form> ClickThrough::forms() const {
 void ClickThrough::judge(const Attempt& attempt, Verdict done) {
   auto accepted = http::form_value(attempt.form, "accept_terms");
   if (accepted && *accepted == "yes") return done(Decision::accept("click-through"));
-  done(Decision::refuse(Decision::Outcome::refused, "Please accept the terms of use to continue."));
+  Decision d = Decision::refuse(Decision::Outcome::refused, "Please accept the terms of use to continue.");
+  d.reason_key = "reason.accept_terms";
+  done(std::move(d));
 }
 
 }  // namespace captive::auth

@@ -30,14 +30,19 @@ Backend* Gate::find(std::string_view name) const {
 }
 
 void Gate::judge(const Attempt& attempt, Verdict done) {
-  if (backends_.empty())
-    return done(Decision::refuse(Decision::Outcome::refused, "Signing in is not possible on this network."));
+  if (backends_.empty()) {
+    Decision d = Decision::refuse(Decision::Outcome::refused, "Signing in is not possible on this network.");
+    d.reason_key = "reason.no_backend";
+    return done(std::move(d));
+  }
   Backend* backend = backends_.front().get();
   if (auto method = http::form_value(attempt.form, "method")) {
     backend = find(*method);
     if (!backend) {
       ++unknown_method_;
-      return done(Decision::refuse(Decision::Outcome::refused, "This way of signing in is not offered here."));
+      Decision d = Decision::refuse(Decision::Outcome::refused, "This way of signing in is not offered here.");
+      d.reason_key = "reason.unknown_method";
+      return done(std::move(d));
     }
   }
   // Click-through has nothing to guess: neither a lockout nor the global
@@ -51,12 +56,15 @@ void Gate::judge(const Attempt& attempt, Verdict done) {
       case Limiter::Check::Outcome::locked:
         d.reason = "Too many failed attempts from this device. Please try again in " +
                    minutes_text(check.retry_after) + ".";
+        d.reason_key = "signin.locked";
         break;
       case Limiter::Check::Outcome::wait:
         d.reason = "Please wait a moment before trying again.";
+        d.reason_key = "reason.wait";
         break;
       default:
         d.reason = "Too many sign-in attempts on this network right now. Please try again in a moment.";
+        d.reason_key = "reason.global_cap";
         break;
     }
     return done(std::move(d));
@@ -75,6 +83,7 @@ void Gate::judge(const Attempt& attempt, Verdict done) {
                static_cast<long long>(lockout.count()), penalty.failures);
       decision.outcome = Decision::Outcome::locked_out;
       decision.retry_after = lockout;
+      decision.reason_key = "signin.locked";
       decision.reason += (decision.reason.empty() ? "" : " ") +
                          std::string("Too many failed attempts from this device. Please try again in ") +
                          minutes_text(lockout) + ".";

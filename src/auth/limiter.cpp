@@ -13,15 +13,16 @@ std::chrono::seconds ceil_seconds(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 void Limiter::refill(Clock::time_point now) {
-  const double cap = settings_.global_per_second;
+  const double rate = settings_.global_per_second;
+  const double depth = std::max(settings_.global_burst, settings_.global_per_second);
   if (tokens_ < 0) {
-    tokens_ = cap;
+    tokens_ = depth;
     refilled_at_ = now;
     return;
   }
   const double elapsed = std::chrono::duration<double>(now - refilled_at_).count();
   if (elapsed > 0) {
-    tokens_ = std::min(cap, tokens_ + elapsed * cap);
+    tokens_ = std::min(depth, tokens_ + elapsed * rate);
     refilled_at_ = now;
   }
 }

@@ -55,7 +55,8 @@ std::vector<std::byte> RadiusBackend::access_request(const RadiusNas& nas, const
                                                      std::string_view acct_session_id, std::string_view secret,
                                                      std::uint8_t identifier,
                                                      const radius::Authenticator& authenticator,
-                                                     const boost::asio::ip::udp::endpoint& local) {
+                                                     const boost::asio::ip::udp::endpoint& local,
+                                                     std::uint32_t service_type) {
   namespace a = radius::attr;
   radius::Builder b(radius::Code::access_request, identifier, authenticator);
   // RFC 3579 §3.2 / RFC 5080 §2.2.2: first, so a server that reads it
@@ -74,10 +75,10 @@ std::vector<std::byte> RadiusBackend::access_request(const RadiusNas& nas, const
     const auto v6 = local.address().to_v6().to_bytes();
     b.add(95, std::as_bytes(std::span(v6)));  // NAS-IPv6-Address (RFC 3162 §2.1)
   }
-  if (attempt.ip.is_v4())
+  if (attempt.ip.is_v4() && attempt.ip != packet::IpAddr{})
     b.add_ipv4(a::framed_ip_address, {attempt.ip.bytes[0], attempt.ip.bytes[1], attempt.ip.bytes[2], attempt.ip.bytes[3]});
   b.add_u32(a::nas_port_type, radius::kNasPortTypeWireless80211);
-  b.add_u32(a::service_type, 1);  // Login-User (RFC 2865 §5.6)
+  b.add_u32(a::service_type, service_type);  // RFC 2865 §5.6
   b.add(a::acct_session_id, acct_session_id);
   return std::move(b).finish();
 }
@@ -175,6 +176,53 @@ void RadiusBackend::counters(Counters& out) const {
   out.emplace_back("auth.radius.dropped_bad_authenticator", s.dropped_bad_authenticator);
   out.emplace_back("auth.radius.dropped_no_message_authenticator", s.dropped_no_message_authenticator);
   out.emplace_back("auth.radius.dropped_bad_message_authenticator", s.dropped_bad_message_authenticator);
+}
+
+void RadiusMacAuth::check(const packet::MacAddr& mac) {
+  std::uint64_t key = 0;
+  for (auto b : mac.bytes) key = (key << 8) | b;
+  if (!asked_.insert(key).second) return;
+  order_.push_back(key);
+  if (order_.size() > kRemembered) {
+    asked_.erase(order_.front());
+    order_.pop_front();
+  }
+  ++counts_[0];
+  Attempt attempt;
+  attempt.mac = mac;
+  const std::string id = station_id(mac);
+  auto session_id = new_acct_session_id();
+  const std::string secret = client_.settings().secret;
+  client_.send(
+      [nas = nas_, attempt, id, session_id, secret](std::uint8_t identifier, const radius::Authenticator& auth,
+                                                    const boost::asio::ip::udp::endpoint& local) {
+        return RadiusBackend::access_request(nas, attempt, id, id, session_id, secret, identifier, auth, local,
+                                             10 /* Call-Check */);
+      },
+      [counts = counts_, sign_in = sign_in_, mac, id, session_id](Result<std::vector<std::byte>> answer) {
+        if (!answer) {
+          ++counts[3];
+          LOG_WARN("radius: MAC authentication of %s: %s", mac.to_string().c_str(), answer.error().message().c_str());
+          return;
+        }
+        auto view = radius::PacketView::parse(*answer);
+        if (!view) return;
+        Decision d = decision_of(*view, id, "radius-mac", session_id);
+        if (!d.accepted()) {
+          ++counts[2];
+          LOG_DEBUG("radius: MAC %s not known to the server: the page decides", mac.to_string().c_str());
+          return;
+        }
+        ++counts[1];
+        sign_in(mac, std::move(d));
+      });
+}
+
+void RadiusMacAuth::counters(Counters& out) const {
+  out.emplace_back("auth.radius_mac.asked", counts_[0]);
+  out.emplace_back("auth.radius_mac.accepted", counts_[1]);
+  out.emplace_back("auth.radius_mac.rejected", counts_[2]);
+  out.emplace_back("auth.radius_mac.unreachable", counts_[3]);
 }
 
 }  // namespace captive::auth

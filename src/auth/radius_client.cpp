@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <optional>
@@ -105,8 +106,8 @@ void RadiusClient::start_on(std::shared_ptr<Pending> p) {
   p->packet = p->build(p->identifier, p->authenticator, s.local);
   if (auto signed_ok = radius::sign(p->packet, settings_.secret, p->authenticator); !signed_ok)
     return finish(p, signed_ok.error());
-  // A hashed request (Accounting-Request, RFC 2866 §3) has its
-  // authenticator made by sign(): the answer is checked against that one.
+  // An Accounting-Request's authenticator is a hash of the packet (RFC 2866
+  // §3), set by sign(): the answer is checked against what was sent.
   if (p->packet.size() >= radius::kHeaderSize)
     std::copy_n(p->packet.begin() + 4, radius::kAuthenticatorSize, p->authenticator.begin());
   p->tries = 0;

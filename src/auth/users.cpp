@@ -118,7 +118,9 @@ void Users::judge(const Attempt& attempt, Verdict done) {
       return done(std::move(yes));
     }
     ++(known ? stats_.wrong_password : stats_.unknown_user);
-    done(Decision::refuse(Decision::Outcome::wrong_credentials, kWrong));
+    Decision wrong = Decision::refuse(Decision::Outcome::wrong_credentials, kWrong);
+    wrong.reason_key = "reason.wrong_password";
+    done(std::move(wrong));
   };
   const bool posted = pool_.try_post([work, finish, home = home_]() mutable {
     // An unknown user is verified too (against the dummy): the same time.
@@ -132,6 +134,7 @@ void Users::judge(const Attempt& attempt, Verdict done) {
     sodium_memzero(work->password.data(), work->password.size());
     Decision busy = Decision::refuse(Decision::Outcome::busy, "Many people are signing in right now. Please try again in a moment.");
     busy.retry_after = std::chrono::seconds(2);
+    busy.reason_key = "signin.busy";
     done(std::move(busy));
   }
 }

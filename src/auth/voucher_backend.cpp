@@ -19,8 +19,9 @@ std::vector<Form> VoucherBackend::forms() const {
 void VoucherBackend::judge(const Attempt& attempt, Verdict done) {
   if (!deps_.store) {
     ++unavailable_;
-    return done(Decision::refuse(Decision::Outcome::refused,
-                                 "Vouchers cannot be used right now. Please ask the staff."));
+    Decision d = Decision::refuse(Decision::Outcome::refused, "Vouchers cannot be used right now. Please ask the staff.");
+    d.reason_key = "reason.voucher_unavailable";
+    return done(std::move(d));
   }
   const std::string input = http::form_value(attempt.form, "code").value_or("");
   auto outcome = deps_.store->redeem(input, attempt.mac, deps_.now());
@@ -34,7 +35,9 @@ void VoucherBackend::judge(const Attempt& attempt, Verdict done) {
       case Refusal::used_up: ++used_up_; break;
       case Refusal::revoked: ++revoked_; break;
     }
-    return done(Decision::refuse(kind, refusal_message(outcome.refusal, outcome.devices)));
+    Decision d = Decision::refuse(kind, refusal_message(outcome.refusal, outcome.devices));
+    d.reason_key = refusal_key(outcome.refusal);
+    return done(std::move(d));
   }
   ++accepted_;
   Redeemed& r = *outcome.redeemed;

@@ -146,6 +146,17 @@ std::string_view state_of(const Voucher& voucher, VoucherClock::time_point now) 
   return "active";
 }
 
+const char* refusal_key(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::malformed: return "reason.voucher_malformed";
+    case Refusal::unknown: return "reason.voucher_unknown";
+    case Refusal::revoked: return "reason.voucher_revoked";
+    case Refusal::expired: return "reason.voucher_expired";
+    case Refusal::used_up: return "reason.voucher_used_up";
+  }
+  return "reason.voucher_unknown";
+}
+
 std::string refusal_message(Refusal refusal, std::uint32_t devices) {
   switch (refusal) {
     case Refusal::malformed:

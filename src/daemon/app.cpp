@@ -232,7 +232,12 @@ struct App::Impl {
   // The sign-in backends (--auth) behind one Gate with the abuse limits
   // (home thread), and the pool their CPU-heavy work runs on. The pool is
   // declared after the gate: it stops (joins) before the backends go.
-  auth::Limiter limiter;
+  std::optional<auth::Limiter> limiter;
+  // The page templates (--templates) and the 511 bodies made from them,
+  // replaced together on reload (home thread; the slot is read by the
+  // queue threads).
+  std::shared_ptr<const portal::Pages> pages;
+  std::shared_ptr<http::AnswerBodiesSlot> answer_bodies = std::make_shared<http::AnswerBodiesSlot>();
   std::optional<auth::Gate> gate;
   std::optional<auth::WorkPool> auth_pool;
   // What each client asked and got (captivectl doctor): written by the
@@ -303,6 +308,40 @@ struct App::Impl {
 
   // --- RADIUS (docs/radius.md) ---
   std::optional<auth::RadiusClient> radius_client;
+  // --radius-mac-auth: MACs the responders answered (written by the queue
+  // threads, drained here on a timer) and who was asked about.
+  responder::SeenMacs seen_macs;
+  std::optional<auth::RadiusMacAuth> radius_mac_auth;
+  std::optional<asio::steady_timer> seen_timer;
+
+  // Every 250 ms: the devices answered since, each asked about once. A
+  // device signed in meanwhile, or blocked, is not asked.
+  void drain_seen_macs() {
+    seen_macs.drain([this](const packet::MacAddr& mac) {
+      if (registry->find(mac) || lists.is_blocked(mac)) return;
+      radius_mac_auth->check(mac);
+    });
+    seen_timer->expires_after(std::chrono::milliseconds(250));
+    seen_timer->async_wait([this](boost::system::error_code ec) {
+      if (!ec) drain_seen_macs();
+    });
+  }
+
+  void start_mac_auth(const auth::RadiusNas& nas) {
+    radius_mac_auth.emplace(*radius_client, nas, [this](const packet::MacAddr& mac, auth::Decision d) {
+      if (registry->find(mac)) return;
+      session::SignIn how{d.duration.value_or(config.session_timeout), d.method, d.user, d.limits};
+      registry->sign_in(mac, std::nullopt, std::move(how), [mac](Result<void> r) {
+        if (!r) {
+          LOG_ERROR("radius: MAC sign-in of %s: %s", mac.to_string().c_str(), r.error().message().c_str());
+          return;
+        }
+        LOG_INFO("signed in %s by its MAC (radius-mac)", mac.to_string().c_str());
+      });
+    });
+    seen_timer.emplace(io);
+    drain_seen_macs();
+  }
 
   // --auth radius: the client's sockets on the event loop and the backend.
   // The secret is read here, before the privilege drop.
@@ -333,6 +372,7 @@ struct App::Impl {
     // after a colon"; the first LAN's MAC and the site name stand for them.
     if (!lans.empty()) nas.called_station_id = auth::station_id(lans.front().device.mac) + ":" + config.site_name;
     nas.vouchers = config.radius_vouchers;
+    if (config.radius_mac_auth) start_mac_auth(nas);
     return std::unique_ptr<auth::Backend>(std::make_unique<auth::RadiusBackend>(*radius_client, std::move(nas)));
   }
 
@@ -592,6 +632,18 @@ struct App::Impl {
     const auto backends = auth_backends(config);
     const bool auth_files = std::find(backends.begin(), backends.end(), "users") != backends.end();
     Result<void> auth_reloaded = gate->reload();
+    // The templates are compiled again in any case (an operator edits them
+    // and sends SIGHUP); an error keeps the pages running.
+    Result<void> pages_reloaded = load_pages(config);
+    if (!pages_reloaded)
+      LOG_ERROR("reload: %s; keeping the pages loaded before", pages_reloaded.error().message().c_str());
+    if (config.config_file.empty() && !config.templates.empty() && !auth_files) {
+      if (!pages_reloaded) return done(make_error(0, pages_reloaded.error().message() + "; keeping the pages loaded before"));
+      control::ReloadOutcome outcome;
+      outcome.file = config.templates;
+      outcome.changed.push_back("templates");
+      return done(std::move(outcome));
+    }
     if (config.config_file.empty() && auth_files) {
       if (!auth_reloaded) return done(make_error(0, auth_reloaded.error().message() + "; keeping the users loaded before"));
       control::ReloadOutcome outcome;
@@ -626,6 +678,21 @@ struct App::Impl {
     done(std::move(outcome));
   }
 
+  // Compiles the pages of `c` (its --templates, else the built-in ones)
+  // and the 511 bodies with its site name; on success they replace the
+  // running ones (handlers and the queues' slot), else nothing changes.
+  Result<void> load_pages(const Config& c) {
+    auto loaded = c.templates.empty() ? portal::Pages::builtin() : portal::Pages::load(c.templates);
+    if (!loaded) return Error{loaded.error().code, "templates: " + loaded.error().message()};
+    auto bodies = (*loaded)->answer_bodies(portal::Common{c.site_name});
+    if (!bodies) return Error{0, "templates: " + bodies.error().message()};
+    pages = *loaded;
+    config.templates = c.templates;
+    answer_bodies->store(*bodies);
+    for (auto& handler : handlers) handler->set_pages(pages);
+    return {};
+  }
+
   // The live keys of `fresh` into the running config and the parts that use
   // them. Keys that need a restart are left as they run.
   void apply_reload(const Config& fresh) {
@@ -633,6 +700,12 @@ struct App::Impl {
     // new time; sessions already made keep theirs.
     config.session_timeout = fresh.session_timeout;
     for (auto& handler : handlers) handler->set_session_timeout(fresh.session_timeout);
+    // The templates again when their directory or the name rendered into
+    // the 511 changed (reload() read them again already otherwise).
+    if (fresh.templates != config.templates || fresh.site_name != config.site_name) {
+      if (auto loaded = load_pages(fresh); !loaded)
+        LOG_ERROR("reload: %s; keeping the pages loaded before", loaded.error().message().c_str());
+    }
     config.site_name = fresh.site_name;
     for (auto& handler : handlers) handler->set_site_name(fresh.site_name);
     config.log_level = fresh.log_level;
@@ -992,6 +1065,10 @@ struct App::Impl {
     {
       auth::Counters auth_counters;
       gate->counters(auth_counters);
+      if (radius_mac_auth) {
+        radius_mac_auth->counters(auth_counters);
+        add_counter(out, "auth.radius_mac.seen_dropped", seen_macs.dropped());
+      }
       for (const auto& [name, value] : auth_counters) add_counter(out, name, value);
       add_counter(out, "auth.pool_done", auth_pool->done());
       add_counter(out, "auth.pool_rejected", auth_pool->rejected());
@@ -1102,9 +1179,21 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   rs.link_key = secrets.link_key;
   auto probes = load_probes(config.probes);
   if (!probes) return probes.error();
+  // The pages: a template with an error refuses the start (the error names
+  // the file and line).
+  if (auto loaded = s.load_pages(config); !loaded) return loaded.error();
+  rs.answer_bodies = s.answer_bodies;
   rs.probes = std::move(*probes);
   s.client_log = responder::ClientLog::create(rs.probes);
   rs.client_log = s.client_log.get();
+  if (config.radius_mac_auth) {
+    // The MAC carries no address to bind to (sign-in without a connection).
+    if (config.bind_ip) return make_error(EINVAL, "--radius-mac-auth cannot be used with --bind-ip");
+    auto names = auth_backends(config);
+    if (std::find(names.begin(), names.end(), "radius") == names.end())
+      return make_error(EINVAL, "--radius-mac-auth needs --auth radius");
+    rs.seen_macs = &s.seen_macs;
+  }
   s.tokens.emplace(secrets.token_key);
   for (auto& lan : s.lans) {
     std::string v4 = std::move(lan.settings.portal_url_v4), v6 = std::move(lan.settings.portal_url_v6);
@@ -1293,7 +1382,11 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
         if (!ec) job();
       });
     };
-    s.gate.emplace(std::move(backends), s.limiter, std::move(gate_executors));
+    s.limiter.emplace(auth::LimiterSettings{config.auth_delay, std::max(config.auth_delay, config.auth_max_delay),
+                                            config.auth_lockout_after, config.auth_lockout,
+                                            auth::LimiterSettings{}.forget_after, config.auth_global_rate,
+                                            auth::LimiterSettings{}.max_tracked});
+    s.gate.emplace(std::move(backends), *s.limiter, std::move(gate_executors));
   }
   if (auto coa = s.radius_coa(); !coa) return coa.error();
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
@@ -1310,7 +1403,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     }
     s.handlers.push_back(std::make_unique<portal::Handler>(
         portal::HandlerSettings{config.session_timeout, config.site_name, hosts, secrets.link_key, api_url_v4,
-                                api_url_v6, config.venue_url},
+                                api_url_v6, config.venue_url, s.pages},
         portal::Handler::Deps{*s.registry, *s.portal_peers, *s.neighbours, *s.tokens, *s.gate, now_seconds,
                               portal_executors, [&s](const packet::MacAddr& mac) { return s.lists.is_blocked(mac); },
                               s.client_log.get()}));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "captive/auth/backend.hpp"
+#include "captive/build_config.hpp"
 #include "captive/auth/password.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
@@ -200,6 +201,51 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return std::to_string(c.pwhash_mem); }},
+    // The abuse limits on credentials (auth::LimiterSettings; docs/auth.md
+    // has the arithmetic of guessing under them).
+    {"auth-delay", "MS", Applies::restart,
+     "answer to a wrong password or code held back this long,\ndoubled for each failure in a row (default 500; 0: none)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n > 60000) return bad("milliseconds from 0 to 60000: " + excerpt(v));
+       c.auth_delay = std::chrono::milliseconds(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_delay.count()); }},
+    {"auth-max-delay", "MS", Applies::restart, "the longest such delay (default 8000)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n > 60000) return bad("milliseconds from 0 to 60000: " + excerpt(v));
+       c.auth_max_delay = std::chrono::milliseconds(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_max_delay.count()); }},
+    {"auth-lockout-after", "N", Applies::restart,
+     "failures in a row from one device that lock it out (default 5)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 1000) return bad("a number from 1 to 1000: " + excerpt(v));
+       c.auth_lockout_after = static_cast<unsigned>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_lockout_after); }},
+    {"auth-lockout", "TIME", Applies::restart, "how long a device is locked out: 90s, 5m, 1h (default 5m)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto d = parse_duration(v);
+       if (!d) return bad("not a duration (like 90s, 5m, 1h): " + excerpt(v));
+       c.auth_lockout = *d;
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_lockout.count()) + "s"; }},
+    {"auth-global-rate", "N", Applies::restart,
+     "wrong passwords or codes per second taken from all devices\ntogether; more are refused unjudged (default 20)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       auto n = parse_number(v);
+       if (!n || *n == 0 || *n > 100000) return bad("a number from 1 to 100000: " + excerpt(v));
+       c.auth_global_rate = static_cast<unsigned>(*n);
+       return {};
+     },
+     [](const Config& c) { return std::to_string(c.auth_global_rate); }},
     // RADIUS (issue 13; docs/radius.md).
     {"radius-server", "HOST[:PORT]", Applies::restart,
      "a RADIUS server of --auth radius (an address; port 1812);\nrepeatable, tried in this order for failover",
@@ -285,6 +331,13 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return std::string(c.radius_vouchers ? "yes" : "no"); }},
+    {"radius-mac-auth", "", Applies::restart,
+     "--auth radius asks about each device when the gate first\nanswers it, by its MAC; an Access-Accept signs it in\nwithout a page",
+     [](Config& c, std::string_view) -> Result<void> {
+       c.radius_mac_auth = true;
+       return {};
+     },
+     [](const Config& c) { return std::string(c.radius_mac_auth ? "yes" : "no"); }},
     {"session-timeout", "TIME", Applies::live, "how long a sign-in lasts: 90s, 15m, 24h, 7d (default 24h)",
      [](Config& c, std::string_view v) -> Result<void> {
        auto d = parse_duration(v);
@@ -501,6 +554,14 @@ const Key kKeys[] = {
        return {};
      },
      [](const Config& c) { return c.site_name; }},
+    {"templates", "DIR", Applies::live,
+     "page templates, message files and logo replacing the built-in\nones (docs/templates.md; default: built in; read again on reload)",
+     [](Config& c, std::string_view v) -> Result<void> {
+       if (v.empty()) return bad("empty path");
+       c.templates = v;
+       return {};
+     },
+     [](const Config& c) { return c.templates; }},
     {"log-level", "LEVEL", Applies::live, "debug, info, warning or error (default info)",
      [](Config& c, std::string_view v) -> Result<void> {
        if (v == "debug") c.log_level = log::Level::debug;
@@ -531,11 +592,24 @@ Result<void> check_whole(const Config& c, std::string_view file_name) {
   if (static_cast<unsigned>(c.queue_num) + c.queues > 65536)
     return bad("--queue-num + --queues: queue numbers beyond 65535");
   if (c.tls_cert.empty() != c.tls_key.empty()) return bad("--tls-cert and --tls-key go together");
+#if !CAPTIVE_PORTAL_TLS
+  // Refused at once, not at start: a config written for a TLS build must
+  // not come up as plain HTTP only (meson -Dportal_tls=disabled).
+  if (!c.tls_cert.empty()) return bad("--tls-cert: this build has no TLS (built with -Dportal_tls=disabled)");
+#endif
   if (c.portal_tls_port == c.portal_port)
     return bad("--portal-tls-port: the same port as --portal-port (" + std::to_string(c.portal_port) + ")");
   for (const auto& m : c.trusted_macs)
     if (std::find(c.blocked_macs.begin(), c.blocked_macs.end(), m) != c.blocked_macs.end())
       return bad("trusted-mac and blocked-mac: " + m.to_string() + " is in both");
+  // RADIUS (docs/radius.md): caught by --check-config, not at start.
+  const auto backends = auth_backends(c);
+  const bool radius = std::find(backends.begin(), backends.end(), "radius") != backends.end();
+  if (radius && c.radius_servers.empty()) return bad("--auth radius needs --radius-server");
+  if (radius && c.radius_secret_file.empty()) return bad("--auth radius needs --radius-secret-file");
+  if (c.radius_mac_auth && !radius) return bad("--radius-mac-auth needs --auth radius");
+  if (c.radius_mac_auth && c.bind_ip) return bad("--radius-mac-auth cannot be used with --bind-ip");
+  if (c.radius_vouchers && !radius) return bad("--radius-vouchers needs --auth radius");
   return {};
 }
 

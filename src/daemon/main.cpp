@@ -9,6 +9,7 @@
 
 #include "captive/daemon/app.hpp"
 #include "captive/daemon/config.hpp"
+#include "captive/portal/pages.hpp"
 #include "captive/util/log.hpp"
 
 int main(int argc, char** argv) {
@@ -51,7 +52,19 @@ int main(int argc, char** argv) {
   // Nothing opened, nothing loaded: a service manager (OpenWrt's init script)
   // checks the file it wrote before it (re)starts us, so a bad value is
   // reported once instead of a respawn loop.
-  if (invocation->action == daemon::Invocation::Action::check_config) return 0;
+  if (invocation->action == daemon::Invocation::Action::check_config) {
+    // The templates too: an operator edits them and checks before a reload.
+    if (!config.templates.empty()) {
+      auto pages = portal::Pages::load(config.templates);
+      auto bodies = pages ? (*pages)->answer_bodies(portal::Common{config.site_name})
+                          : Result<std::shared_ptr<const http::AnswerBodies>>(pages.error());
+      if (!bodies) {
+        LOG_ERROR("templates: %s", bodies.error().message().c_str());
+        return 2;
+      }
+    }
+    return 0;
+  }
   log::set_level(config.log_level);
   if (invocation->action == daemon::Invocation::Action::load_ruleset) {
     auto loaded = daemon::ensure_ruleset(config);

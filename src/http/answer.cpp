@@ -69,14 +69,26 @@ void put_302_body(BufferWriter& w, const Link& link) {
   w.put("\">Sign in to the network</a></p></body></html>\n");
 }
 
-void put_body(BufferWriter& w, AnswerKind kind, const Link& link) {
+void put_body(BufferWriter& w, AnswerKind kind, const Link& link, const Template::Flat* body) {
   if (kind == AnswerKind::probe_redirect)
     put_302_body(w, link);
+  else if (body != nullptr)
+    body->render(w, [&link](BufferWriter& out, std::size_t) { link.put_html(out); });
   else
     put_511_body(w, link);
 }
 
 }  // namespace
+
+AnswerBodies::AnswerBodies(std::vector<std::string> tags, std::vector<Template::Flat> bodies)
+    : tags_(std::move(tags)), bodies_(std::move(bodies)) {
+  for (const auto& t : tags_) tag_views_.emplace_back(t);
+}
+
+const Template::Flat& AnswerBodies::for_language(std::string_view accept_language) const {
+  const std::size_t i = pick_language(accept_language, tag_views_);
+  return bodies_[i < bodies_.size() ? i : 0];
+}
 
 const char* answer_kind_name(AnswerKind kind) {
   switch (kind) {
@@ -105,8 +117,10 @@ std::size_t render_answer(std::span<char> out, AnswerKind kind, const Request& r
   const std::string_view original(url_buffer.data(), url_length);
   const Link link{context.portal_url, original, sign_link(context.link_key, context.client_mac, original)};
 
+  const Template::Flat* body =
+      context.bodies != nullptr ? &context.bodies->for_language(request.accept_language) : nullptr;
   BufferWriter measure({});
-  put_body(measure, kind, link);
+  put_body(measure, kind, link, body);
 
   BufferWriter w(out);
   if (kind == AnswerKind::probe_redirect) {
@@ -126,7 +140,7 @@ std::size_t render_answer(std::span<char> out, AnswerKind kind, const Request& r
       "Content-Length: ");
   w.put_uint(measure.size());
   w.put("\r\n\r\n");
-  put_body(w, kind, link);
+  put_body(w, kind, link, body);
   if (w.overflowed()) return 0;
   return w.size();
 }

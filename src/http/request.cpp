@@ -49,10 +49,12 @@ RequestKind classify_non_request(std::string_view s) {
   return n == 0 ? RequestKind::not_http : RequestKind::continuation;
 }
 
-// Reads the header lines after the request line for Host. Only complete
-// lines count: a Host value cut off by the end of the data is not used.
-std::string_view find_host(std::string_view headers) {
+// Reads the header lines after the request line for Host (and the first
+// Accept-Language). Only complete lines count: a value cut off by the end
+// of the data is not used.
+std::string_view find_host(std::string_view headers, std::string_view& accept_language) {
   std::string_view host;
+  bool language_seen = false;
   bool seen = false;
   while (!headers.empty()) {
     const auto eol = headers.find('\n');
@@ -64,6 +66,11 @@ std::string_view find_host(std::string_view headers) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     // RFC 9112 §5.1: no whitespace between field name and colon.
+    if (!language_seen && iequals(line.substr(0, colon), "accept-language")) {
+      language_seen = true;
+      accept_language = trim_ows(line.substr(colon + 1));
+      continue;
+    }
     if (!iequals(line.substr(0, colon), "host")) continue;
     if (seen) return {};  // RFC 9112 §3.2: more than one Host is invalid
     seen = true;
@@ -89,7 +96,7 @@ bool host_valid(std::string_view host) {
 Request parse_request(std::string_view s) {
   const Request r = parse_request_line_and_host(s);
   // Only a request has parts worth looking at.
-  if (r.kind != RequestKind::request) return Request{r.kind, {}, {}, false, {}};
+  if (r.kind != RequestKind::request) return Request{r.kind, {}, {}, false, {}, {}};
   return r;
 }
 
@@ -155,7 +162,7 @@ Request parse_request_line_and_host(std::string_view s) {
     return r;
   }
   if (i == s.size()) return r;
-  r.host = find_host(s.substr(i + 1));
+  r.host = find_host(s.substr(i + 1), r.accept_language);
   return r;
 }
 

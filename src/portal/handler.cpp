@@ -39,22 +39,6 @@ std::string format_time(session::Clock::time_point t) {
   return buf;
 }
 
-std::string page(std::string_view title, std::string_view body) {
-  std::string html;
-  html.reserve(1024 + body.size());
-  html += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-          "<title>";
-  html += html_escape(title);
-  html += "</title><style>body{font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em}"
-          "button{font-size:1.1em;padding:.5em 1.5em}.notice{color:#a00}</style></head><body>\n<h1>";
-  html += html_escape(title);
-  html += "</h1>\n";
-  html += body;
-  html += "\n</body></html>\n";
-  return html;
-}
-
 Response respond(const Request& request, http::status status, std::string body) {
   Response response{status, request.version()};
   response.set(http::field::content_type, "text/html; charset=UTF-8");
@@ -195,14 +179,10 @@ std::optional<Response> Handler::refuse_unidentified(const Request& request, con
     case Identity::Outcome::unknown:
       ++stats_.unknown_client;
       return respond(request, http::status::forbidden,
-                     page("Cannot sign in", "<p>This device could not be identified on the local network. "
-                                            "Make sure it is connected to this network directly, then reload.</p>"));
+                     pages_->error(language(request), common(), ErrorKind::unknown_client));
     case Identity::Outcome::mismatch:
       return respond(request, http::status::forbidden,
-                     page("Cannot sign in",
-                          "<p>Another device on this network is using the same address as this one, so this "
-                          "device cannot be signed in safely. Reconnect to the network to get a new address, "
-                          "then reload this page.</p>"));
+                     pages_->error(language(request), common(), ErrorKind::address_conflict));
   }
   return std::nullopt;
 }
@@ -211,12 +191,7 @@ std::optional<Response> Handler::refuse_blocked(const Request& request, const pa
   if (!deps_.blocked || !deps_.blocked(mac)) return std::nullopt;
   ++stats_.blocked;
   // The MAC is shown so the user can quote it to the venue's staff.
-  return respond(request, http::status::forbidden,
-                 page("This device is blocked",
-                      "<p>This device (" + mac.to_string() +
-                          ") is blocked on this network: it cannot sign in or use the Internet here. "
-                          "If you think this is a mistake, ask the staff of " +
-                          html_escape(settings_.site_name) + ".</p>"));
+  return respond(request, http::status::forbidden, pages_->blocked(language(request), common(), mac.to_string()));
 }
 
 std::optional<Response> Handler::refuse_wrong_host(const Request& request) {
@@ -226,13 +201,12 @@ std::optional<Response> Handler::refuse_wrong_host(const Request& request) {
   if (request.count(http::field::host) != 1) {
     ++stats_.wrong_host;
     return respond(request, http::status::bad_request,
-                   page("Bad request", "<p>The request must name the sign-in page's host exactly once.</p>"));
+                   pages_->error(language(request), common(), ErrorKind::bad_request));
   }
   if (auto host = request[http::field::host]; !host_is_ours(std::string_view(host.data(), host.size()))) {
     ++stats_.wrong_host;
     return respond(request, http::status::misdirected_request,
-                   page("Wrong address", "<p>This server only serves the sign-in page of this network, "
-                                         "under its own address. <a href=\"/\">Sign in</a>.</p>"));
+                   pages_->error(language(request), common(), ErrorKind::wrong_host));
   }
   return std::nullopt;
 }
@@ -245,6 +219,7 @@ void Handler::handle(const Request& request, const Client& client, Reply reply) 
   const bool reads = request.method() == http::verb::get || request.method() == http::verb::head;
   const bool wants_page = path == "/" && reads;
   const bool wants_api = path == "/api" && reads;
+  if (reads && pages_->logo() && path == pages_->logo()->path) return reply(logo(request));
   // Everything else (404, 405) is answered without asking the kernel.
   if (!sign_in && !sign_out && !wants_page && !wants_api) return reply(answer(request, Identity{}));
   identify(client, [this, &request, client, sign_in, sign_out, wants_api, reply = std::move(reply)](const Identity& id) {
@@ -253,6 +228,40 @@ void Handler::handle(const Request& request, const Client& client, Reply reply) 
     if (wants_api) return reply(api(request, client, id));
     reply(answer(request, id));
   });
+}
+
+std::size_t Handler::language(const Request& request) const {
+  const auto header = request[http::field::accept_language];
+  return pages_->language(std::string_view(header.data(), header.size()));
+}
+
+std::shared_ptr<const Pages> Handler::builtin_pages() {
+  static const std::shared_ptr<const Pages> pages = [] {
+    auto built = Pages::builtin();
+    if (!built) LOG_ERROR("portal: the built-in templates: %s", built.error().message().c_str());
+    return built ? *built : std::make_shared<const Pages>();
+  }();
+  return pages;
+}
+
+void Handler::set_pages(std::shared_ptr<const Pages> pages) {
+  if (pages) pages_ = std::move(pages);
+}
+
+Response Handler::logo(const Request& request) const {
+  const Logo& logo = *pages_->logo();
+  Response response{http::status::ok, request.version()};
+  response.set(http::field::content_type, logo.content_type);
+  // The one thing we let a browser keep: it is the same for everyone and
+  // changes only with the templates (a reload); an hour is short enough.
+  response.set(http::field::cache_control, "max-age=3600");
+  // An SVG is a document: opened on its own it must run nothing.
+  response.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.keep_alive(false);
+  if (request.method() != http::verb::head) response.body() = logo.bytes;
+  response.prepare_payload();
+  return response;
 }
 
 void Handler::note(const packet::MacAddr& mac, responder::ClientEvent event, const Request& request) {
@@ -272,17 +281,14 @@ Response Handler::answer(const Request& request, const Identity& id) {
     const packet::MacAddr* mac = &id.mac;
     note(*mac, responder::ClientEvent::portal_page, request);
     std::string url = signed_link_url(request.target(), *mac);
-    if (auto signed_in = deps_.registry.find(*mac)) {
-      std::string body = "<p>This device is signed in until " + format_time(*signed_in->expires_at) + ".</p>";
-      if (!url.empty()) body += "<p><a href=\"" + html_escape(url) + "\">Continue to " + html_escape(url) + "</a></p>";
-      return online_page(request, *mac, body, http::status::ok);
-    }
+    if (auto signed_in = deps_.registry.find(*mac))
+      return online_page(request, *mac, format_time(*signed_in->expires_at), url, http::status::ok);
     return sign_in_page(request, *mac, url, {}, http::status::ok);
   }
   if (path == "/" || path == "/login" || path == "/logout" || path == "/api")
-    return respond(request, http::status::method_not_allowed, page("Not allowed", "<p>Method not allowed.</p>"));
-  return respond(request, http::status::not_found,
-                 page("Not found", "<p>Nothing here. <a href=\"/\">Sign in</a>.</p>"));
+    return respond(request, http::status::method_not_allowed,
+                   pages_->error(language(request), common(), ErrorKind::not_allowed));
+  return respond(request, http::status::not_found, pages_->error(language(request), common(), ErrorKind::not_found));
 }
 
 Response Handler::api(const Request& request, const Client& client, const Identity& id) {
@@ -335,40 +341,40 @@ std::string Handler::signed_link_url(std::string_view target, const packet::MacA
 }
 
 Response Handler::sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
-                               const std::string& notice, http::status status) {
-  std::string body;
-  if (!notice.empty()) body += "<p class=\"notice\">" + html_escape(notice) + "</p>\n";
-  body += "<p>Welcome to " + html_escape(settings_.site_name) +
-          ". To use the Internet here, please accept the terms of use: use it lawfully and "
-          "considerately; access may be logged and ended at any time.</p>\n";
-  // One form per enabled backend (--auth), each with its own token field
-  // (the same token: it covers the device and the return URL, not the
-  // backend) and the backend's name in `method`.
-  const std::string token = deps_.tokens.issue(mac, url, deps_.now_seconds());
-  const auto forms = deps_.backend.forms();
-  for (std::size_t i = 0; i < forms.size(); ++i) {
-    if (i > 0) body += "\n<p class=\"or\">or</p>\n";
-    body += "<form method=\"post\" action=\"/login\">\n"
-            "<input type=\"hidden\" name=\"token\" value=\"" +
-            token + "\">\n<input type=\"hidden\" name=\"url\" value=\"" + html_escape(url) +
-            "\">\n<input type=\"hidden\" name=\"method\" value=\"" + html_escape(forms[i].name) + "\">\n" +
-            forms[i].fields + "\n<p><button type=\"submit\">" + html_escape(forms[i].button) +
-            "</button></p>\n</form>";
+                               const std::string& notice, http::status status, const std::string& form) {
+  SignInValues values;
+  values.notice = notice;
+  values.url = url;
+  // The token covers the device and the return URL, not the backend: every
+  // form carries the same one.
+  values.token = deps_.tokens.issue(mac, url, deps_.now_seconds());
+  // What a refused form had, so a typo can be fixed (never the password).
+  values.user = form_value(form, "user").value_or("");
+  values.code = form_value(form, "code").value_or("");
+  // Each backend's form in --auth order: from its template (form-NAME.html)
+  // for the backends the templates know, else built here from what the
+  // backend says (its fields are its own escaped HTML).
+  for (const auto& f : deps_.backend.forms()) {
+    SignInValues::Form form{f.name, {}};
+    if (f.name != "click" && f.name != "users" && f.name != "voucher")
+      form.html = "<form method=\"post\" action=\"/login\">\n<p class=\"or\">" +
+                  html_escape(pages_->message(language(request), "signin.or")) +
+                  "</p>\n<input type=\"hidden\" name=\"token\" value=\"" + values.token +
+                  "\">\n<input type=\"hidden\" name=\"url\" value=\"" + html_escape(url) +
+                  "\">\n<input type=\"hidden\" name=\"method\" value=\"" + html_escape(f.name) + "\">\n" +
+                  f.fields + "\n<button type=\"submit\">" + html_escape(f.button) + "</button>\n</form>\n";
+    values.forms.push_back(std::move(form));
   }
-  return respond(request, status, page(settings_.site_name, body));
+  return respond(request, status, pages_->sign_in(language(request), common(), values));
 }
 
-Response Handler::online_page(const Request& request, const packet::MacAddr& mac, const std::string& body,
-                             http::status status) {
+Response Handler::online_page(const Request& request, const packet::MacAddr& mac, const std::string& until,
+                              const std::string& url, http::status status, const std::string& message) {
   // A form, not a link: a GET that signs out could be fired by any page the
   // device visits (an <img src>); the token ties the POST to this device and
   // to a page we rendered (the sign-in form's defence, docs/security.md).
-  std::string html = body +
-                     "\n<form method=\"post\" action=\"/logout\">\n"
-                     "<input type=\"hidden\" name=\"token\" value=\"" +
-                     deps_.tokens.issue(mac, kLogoutPurpose, deps_.now_seconds()) +
-                     "\">\n<p><button type=\"submit\">Log out</button></p>\n</form>";
-  return respond(request, status, page("You are online", html));
+  OnlineValues values{until, url, deps_.tokens.issue(mac, kLogoutPurpose, deps_.now_seconds()), message};
+  return respond(request, status, pages_->online(language(request), common(), values));
 }
 
 void Handler::logout(const Request& request, const Identity& id, Reply reply) {
@@ -379,10 +385,12 @@ void Handler::logout(const Request& request, const Identity& id, Reply reply) {
   if (!token || !deps_.tokens.verify(*token, id.mac, kLogoutPurpose, deps_.now_seconds())) {
     ++stats_.bad_token;
     const bool signed_in = deps_.registry.find(id.mac).has_value();
-    std::string body = "<p class=\"notice\">This form has expired. Please try again.</p>";
-    if (signed_in) return reply(online_page(request, id.mac, body, http::status::forbidden));
+    if (signed_in) {
+      Response again = online_page(request, id.mac, {}, {}, http::status::forbidden);
+      return reply(std::move(again));
+    }
     return reply(respond(request, http::status::forbidden,
-                         page("Cannot log out", body + "<p><a href=\"/\">Sign in</a></p>")));
+                         pages_->error(language(request), common(), ErrorKind::logout_expired)));
   }
   deps_.registry.revoke(id.mac, session::EndCause::logout,
                      [this, &request, mac = id.mac, reply = std::move(reply)](Result<void> ended) {
@@ -392,18 +400,13 @@ void Handler::logout(const Request& request, const Identity& id, Reply reply) {
                          LOG_ERROR("portal: logout of %s: %s", mac.to_string().c_str(),
                                    ended.error().message().c_str());
                          return reply(respond(request, http::status::service_unavailable,
-                                              page("Please try again", "<p>Logging out failed on the router. "
-                                                                       "Please try again in a moment.</p>")));
+                                              pages_->error(language(request), common(), ErrorKind::logout_failed)));
                        }
                        if (ended) {
                          ++stats_.logouts;
                          LOG_INFO("logged out %s", mac.to_string().c_str());
                        }
-                       reply(respond(request, http::status::ok,
-                                     page("You are logged out",
-                                          "<p>This device is no longer signed in to " +
-                                              html_escape(settings_.site_name) +
-                                              ".</p>\n<p><a href=\"/\">Sign in again</a></p>")));
+                       reply(respond(request, http::status::ok, pages_->logged_out(language(request), common())));
                      });
 }
 
@@ -422,8 +425,8 @@ void Handler::login(const Request& request, const Client& client, const Identity
   if (!token || !deps_.tokens.verify(*token, *mac, url, deps_.now_seconds())) {
     ++stats_.bad_token;
     note(*mac, responder::ClientEvent::sign_in_refused, request);
-    return reply(
-        sign_in_page(request, *mac, {}, "This form has expired. Please try again.", http::status::forbidden));
+    return reply(sign_in_page(request, *mac, {}, pages_->message(language(request), "signin.expired"),
+                              http::status::forbidden));
   }
   // The backend answers on the home thread, at once or after its work on
   // a pool (password hashing) and the abuse limits' delay; meanwhile the
@@ -454,7 +457,12 @@ void Handler::refuse_sign_in(const Request& request, const packet::MacAddr& mac,
       break;
   }
   note(mac, responder::ClientEvent::sign_in_refused, request);
-  Response response = sign_in_page(request, mac, url, decision.reason, status);
+  // In the page's language where it has the reason's message; in English
+  // the backend's own words (they may say more: minutes, device counts).
+  std::string reason = decision.reason;
+  if (const std::size_t lang = language(request); lang != 0 && !decision.reason_key.empty())
+    if (auto translated = pages_->translated(lang, decision.reason_key)) reason = std::move(*translated);
+  Response response = sign_in_page(request, mac, url, reason, status, request.body());
   if (decision.retry_after.count() > 0) response.set(http::field::retry_after, std::to_string(decision.retry_after.count()));
   reply(std::move(response));
 }
@@ -474,23 +482,20 @@ void Handler::complete_sign_in(const Request& request, const Client& client, con
           ++stats_.set_errors;
           LOG_ERROR("portal: sign-in of %s: %s", mac.to_string().c_str(), signed_in.error().message().c_str());
           return reply(respond(request, http::status::service_unavailable,
-                               page("Please try again",
-                                    "<p>Signing in failed on the router. Please try again in a moment.</p>")));
+                               pages_->error(language(request), common(), ErrorKind::sign_in_failed)));
         }
         ++stats_.sign_ins;
         note(mac, responder::ClientEvent::signed_in, request);
         LOG_INFO("signed in %s from %s (%s%s%s)", mac.to_string().c_str(), client.address.to_string().c_str(),
                  method.c_str(), user.empty() ? "" : " ", user.c_str());
         // The backend's word (RADIUS Reply-Message): the server's text, escaped.
-        const std::string said = message.empty() ? "" : "<p class=\"message\">" + html_escape(message) + "</p>";
         if (!url.empty()) {
-          Response response =
-              respond(request, http::status::see_other,
-                      page("You are online", said + "<p><a href=\"" + html_escape(url) + "\">Continue</a></p>"));
+          Response response = respond(request, http::status::see_other,
+                                      pages_->online(language(request), common(), OnlineValues{{}, url, {}, message}));
           response.set(http::field::location, url);
           return reply(std::move(response));
         }
-        reply(online_page(request, mac, said + "<p>You can now use the Internet.</p>", http::status::ok));
+        reply(online_page(request, mac, {}, {}, http::status::ok, message));
       });
 }
 

@@ -3,23 +3,24 @@
 #include <sys/socket.h>
 
 #include <boost/asio/ip/v6_only.hpp>
+#if CAPTIVE_PORTAL_TLS
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <openssl/ssl.h>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#endif
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <algorithm>
+#include <functional>
 #include <list>
 #include <map>
 #include <optional>
 
+#include "captive/http/request_parser.hpp"
 #include "captive/util/log.hpp"
 
 namespace captive::portal {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -38,8 +39,14 @@ class Session;
 
 }  // namespace
 
-Result<std::shared_ptr<asio::ssl::context>> tls_context(const std::string& cert_file, const std::string& key_file) {
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+#if CAPTIVE_PORTAL_TLS
+struct TlsContext {
+  asio::ssl::context ssl{asio::ssl::context::tls_server};
+};
+
+Result<std::shared_ptr<TlsContext>> tls_context(const std::string& cert_file, const std::string& key_file) {
+  auto tls = std::make_shared<TlsContext>();
+  auto* context = &tls->ssl;
   boost::system::error_code ec;
   // TLS 1.2 at least (RFC 8996 deprecates 1.0 and 1.1); no compression (CRIME).
   context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -54,8 +61,15 @@ Result<std::shared_ptr<asio::ssl::context>> tls_context(const std::string& cert_
   if (ec) return make_error(EINVAL, "--tls-key " + key_file + ": " + ec.message());
   if (::SSL_CTX_check_private_key(context->native_handle()) != 1)
     return make_error(EINVAL, "--tls-key " + key_file + ": does not match the certificate in " + cert_file);
-  return context;
+  return tls;
 }
+#else
+struct TlsContext {};
+
+Result<std::shared_ptr<TlsContext>> tls_context(const std::string& cert_file, const std::string&) {
+  return make_error(ENOTSUP, "--tls-cert " + cert_file + ": this build has no TLS (built with -Dportal_tls=disabled)");
+}
+#endif
 
 LimitKey limit_key(const packet::IpAddr& address, const std::optional<packet::MacAddr>& mac) {
   LimitKey key{};
@@ -91,16 +105,131 @@ struct Server::Open {
 
 namespace {
 
-// One HTTP exchange per connection: read a request (bounded size and time),
-// answer, close. Sign-in traffic is a handful of requests per client.
+// One stream type for HTTP and HTTPS, so the session below is compiled once
+// (with Beast it was instantiated for the TCP stream and again for the TLS
+// stream: a fifth of captived on a router, docs/performance.md "Size").
+class Transport {
+ public:
+  using Done = std::function<void(boost::system::error_code, std::size_t)>;
+  explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
+  virtual ~Transport() = default;
+  virtual void handshake(std::function<void(boost::system::error_code)> done) { done({}); }
+  virtual void read_some(asio::mutable_buffer buffer, Done done) { socket_.async_read_some(buffer, std::move(done)); }
+  virtual void write(asio::const_buffer buffer, Done done) { asio::async_write(socket_, buffer, std::move(done)); }
+  // After the answer: FIN (TLS: close_notify first). `done` holds the
+  // session until then.
+  virtual void finish(std::function<void()> done) {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    done();
+  }
+  void close() {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ protected:
+  tcp::socket socket_;
+};
+
+#if CAPTIVE_PORTAL_TLS
+class TlsTransport final : public Transport {
+ public:
+  TlsTransport(tcp::socket socket, asio::ssl::context& context) : Transport(std::move(socket)), tls_(socket_, context) {}
+  void handshake(std::function<void(boost::system::error_code)> done) override {
+    tls_.async_handshake(asio::ssl::stream_base::server, std::move(done));
+  }
+  void read_some(asio::mutable_buffer buffer, Done done) override { tls_.async_read_some(buffer, std::move(done)); }
+  void write(asio::const_buffer buffer, Done done) override { asio::async_write(tls_, buffer, std::move(done)); }
+  // close_notify (RFC 8446 §6.1); the session's deadline bounds the wait
+  // for the client's, and the socket closes when the session goes.
+  void finish(std::function<void()> done) override {
+    tls_.async_shutdown([done = std::move(done)](boost::system::error_code) { done(); });
+  }
+
+ private:
+  asio::ssl::stream<tcp::socket&> tls_;
+};
+#endif
+
+// The handler's request from the parser's.
+Request to_request(::captive::http::ParsedRequest& parsed) {
+  Request request;
+  request.method_string(parsed.method);
+  request.target(parsed.target);
+  request.version(parsed.version);
+  for (const auto& [name, value] : parsed.fields) request.insert(name, value);
+  request.body() = std::move(parsed.body);
+  return request;
+}
+
+// The response as bytes: our own Content-Length (RFC 9110 §8.6) and
+// Connection: close (RFC 9112 §9.6: every answer ends its connection);
+// a HEAD answer has the GET answer's fields but the length, and no body
+// (RFC 9110 §9.3.2).
+std::string serialize(const Response& response, bool head) {
+  std::string out;
+  out.reserve(256 + response.body().size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(response.result_int());
+  out += ' ';
+  out += response.reason();
+  out += "\r\n";
+  // The framing fields are the server's, whatever the handler set.
+  const auto framing = [](std::string_view name) {
+    web::Fields one;
+    one.insert(name, "");
+    return one.count(http::field::content_length) + one.count(http::field::transfer_encoding) +
+               one.count(http::field::connection) > 0;
+  };
+  for (const auto& [name, value] : response) {
+    if (framing(name)) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  // HEAD: no Content-Length (RFC 9110 §8.6: only the GET answer's length
+  // may be sent, and the handler answers HEAD without building that body).
+  if (!head) out += "Content-Length: " + std::to_string(response.body().size()) + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  if (!head) out += response.body();
+  return out;
+}
+
+// What the parser refuses is answered with its status and a line of text.
+Response refusal(int status) {
+  Response response{static_cast<http::status>(status), 11};
+  response.set(http::field::content_type, "text/plain; charset=UTF-8");
+  switch (status) {
+    case 413: response.body() = "Request too large.\n"; break;
+    case 431: response.body() = "Request header fields too large.\n"; break;
+    case 411: response.body() = "A request body needs a Content-Length.\n"; break;
+    case 501: response.body() = "Transfer-Encoding not implemented.\n"; break;
+    case 505: response.body() = "HTTP/1.1 only.\n"; break;
+    default: response.body() = "Bad request.\n"; break;
+  }
+  return response;
+}
+
+// One HTTP exchange per connection: read a request (bounded size and time,
+// ::captive::http::RequestParser), answer, close. Sign-in traffic is a
+// handful of requests per client.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Open = Server::Open;
   Session(tcp::socket socket, const Client& client, const LimitKey& key, const ServerSettings& settings,
           Handler& handler, std::shared_ptr<Open> open)
-      : stream_(std::move(socket)), settings_(settings), handler_(handler), open_(std::move(open)),
-        client_(client), key_(key) {
-    if (settings_.tls) tls_.emplace(stream_, *settings_.tls);
+      : timer_(socket.get_executor()), settings_(settings), handler_(handler), open_(std::move(open)),
+        parser_({8 * 1024, settings.max_body}), client_(client), key_(key) {
+#if CAPTIVE_PORTAL_TLS
+    if (settings_.tls) {
+      transport_ = std::make_unique<TlsTransport>(std::move(socket), settings_.tls->ssl);
+      return;
+    }
+#endif
+    transport_ = std::make_unique<Transport>(std::move(socket));
   }
   ~Session() { leave(); }
 
@@ -110,10 +239,9 @@ class Session : public std::enable_shared_from_this<Session> {
     in_open_ = true;
     // One deadline for the handshake and the request: a TLS client that
     // stalls in the handshake is as idle as one that stalls in its request.
-    stream_.expires_after(settings_.request_timeout);
-    if (!tls_) return read();
-    tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
-      // A bad handshake (plain HTTP to this port, a client that does not
+    expire_after(settings_.request_timeout);
+    transport_->handshake([self = shared_from_this()](boost::system::error_code ec) {
+      // A bad handshake (plain HTTP to the TLS port, a client that does not
       // trust the certificate, a timeout) ends this connection only.
       if (ec) return;
       self->read();
@@ -140,9 +268,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // with operation_aborted and the session goes away.
   void evict() {
     leave();
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    transport_->close();
   }
 
  private:
@@ -154,64 +280,63 @@ class Session : public std::enable_shared_from_this<Session> {
     if (it != open_->per_client.end() && --it->second == 0) open_->per_client.erase(it);
   }
 
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(settings_.max_body);
-    parser_->header_limit(8 * 1024);
-    auto done = [self = shared_from_this()](beast::error_code rec, std::size_t) { self->on_read(rec); };
-    if (tls_) return beast::http::async_read(*tls_, buffer_, *parser_, std::move(done));
-    beast::http::async_read(stream_, buffer_, *parser_, std::move(done));
+  // At the deadline the socket closes, which ends whatever is pending.
+  void expire_after(std::chrono::steady_clock::duration timeout) {
+    timer_.expires_after(timeout);
+    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->transport_->close();
+    });
   }
 
-  void on_read(beast::error_code ec) {
+  void read() {
+    transport_->read_some(asio::buffer(input_), [self = shared_from_this()](boost::system::error_code ec,
+                                                                            std::size_t n) {
+      if (ec) return;  // timeout, reset, eviction: just close
+      using State = ::captive::http::RequestParser::State;
+      switch (self->parser_.feed(std::string_view(self->input_.data(), n))) {
+        case State::need_more: return self->read();
+        case State::error: return self->answer(refusal(self->parser_.error_status()));
+        case State::complete: return self->handle();
+      }
+    });
+  }
+
+  void handle() {
     idle_ = false;
-    if (ec == beast::http::error::body_limit || ec == beast::http::error::header_limit) {
-      response_ = Response{beast::http::status::payload_too_large, 11};
-      response_.set(beast::http::field::content_type, "text/plain; charset=UTF-8");
-      response_.body() = "Request too large.\n";
-      response_.keep_alive(false);
-      response_.prepare_payload();
-      write();
-      return;
-    }
-    if (ec) return;  // timeout, reset, eviction, malformed request: just close
+    head_ = parser_.request().method == "HEAD";
+    request_ = to_request(parser_.request());
     // A sign-in answers when the kernel has the MAC; until then the
     // completion holds this session (and the request it reads) alive.
-    handler_.handle(parser_->get(), client_, [self = shared_from_this()](Response response) {
-      self->response_ = std::move(response);
-      self->write();
+    handler_.handle(request_, client_, [self = shared_from_this()](Response response) {
+      self->answer(std::move(response));
     });
   }
 
-  void write() {
-    stream_.expires_after(settings_.request_timeout);
-    if (tls_) {
-      beast::http::async_write(*tls_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec) return;
-        // close_notify (RFC 8446 §6.1), waiting at most 2 s for the
-        // client's: the answer is out, the slot should not stay taken. The
-        // socket closes when the session goes, answered or not.
-        self->stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
-            self->settings_.request_timeout, std::chrono::seconds(2)));
-        self->tls_->async_shutdown([self](beast::error_code) {});
-      });
-      return;
-    }
-    beast::http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code, std::size_t) {
-      beast::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  void answer(Response response) {
+    idle_ = false;
+    output_ = serialize(response, head_);
+    expire_after(settings_.request_timeout);
+    transport_->write(asio::buffer(output_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) return;
+      // The answer is out, the slot should not stay taken: at most 2 s
+      // more for TLS's close_notify.
+      self->expire_after(std::min<std::chrono::steady_clock::duration>(self->settings_.request_timeout,
+                                                                       std::chrono::seconds(2)));
+      self->transport_->finish([self] {});
     });
   }
 
-  beast::tcp_stream stream_;
-  // Over stream_ when the server speaks HTTPS.
-  std::optional<asio::ssl::stream<beast::tcp_stream&>> tls_;
+  std::unique_ptr<Transport> transport_;
+  asio::steady_timer timer_;
   const ServerSettings& settings_;
   Handler& handler_;
   std::shared_ptr<Open> open_;
-  beast::flat_buffer buffer_{8 * 1024};
-  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
-  Response response_;
+  std::array<char, 4096> input_;
+  ::captive::http::RequestParser parser_;
+  Request request_;
+  std::string output_;
+  bool head_ = false;
   Client client_;
   LimitKey key_;
   std::list<std::weak_ptr<Session>>::iterator place_;

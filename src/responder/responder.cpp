@@ -117,6 +117,9 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
   context.destination_port = seg.tcp().dst_port();
   context.link_key = settings_.link_key;
   context.client_mac = in.client_mac;
+  // Held for this answer: a reload may replace the slot's bodies meanwhile.
+  const auto bodies = settings_.answer_bodies ? settings_.answer_bodies->load() : nullptr;
+  context.bodies = bodies.get();
   const auto choice = http::choose_answer(settings_.probes.get(), request);
   const auto kind = choice.kind;
   // The first copy of a request (nothing of the answer acknowledged yet):
@@ -128,6 +131,7 @@ std::optional<Outcome> Responder::answer_request(const Packet& in, const packet:
                                  kind == http::AnswerKind::probe_redirect ? ClientEvent::answer_302
                                                                           : ClientEvent::answer_511,
                                  request.host, request.target, choice.probe);
+  if (settings_.seen_macs && match.offset == 0) settings_.seen_macs->note(in.client_mac);
 
   // The rendering depends only on the request, the tuple, the client's MAC
   // (the link's signature) and the MSS, so a

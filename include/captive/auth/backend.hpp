@@ -47,6 +47,10 @@ struct Decision {
   };
   Outcome outcome = Outcome::refused;
   std::string reason;   // shown to the user when not accepted (plain text: the page escapes it)
+  // The same in the page's language: a message key of the templates
+  // (docs/templates.md), e.g. "voucher.expired"; `reason` where the
+  // language has no such message (and in English, where it may say more).
+  std::string reason_key;
   // Recorded with the session (session::SignIn::method; `captivectl list`,
   // the end log line): "click-through", "user", "voucher".
   std::string method;

@@ -3,8 +3,8 @@
 // `lockout_after` failures the MAC is locked out for `lockout`; across all
 // MACs a token bucket caps the failures per second, so a guesser that
 // changes its MAC for every try (per-connection MAC randomisation makes
-// that easy) still gets at most `global_per_second` guesses a second
-// (docs/auth.md has the arithmetic). Pure: the clock is given, no timers
+// that easy) still gets at most `global_per_second` guesses a second in the
+// long run, `global_burst` at once (docs/auth.md has the arithmetic). Pure: the clock is given, no timers
 // (the Gate holds answers back with the event loop's timer). Memory is
 // bounded by `max_tracked` MACs (the oldest entry is forgotten first).
 #pragma once
@@ -28,7 +28,13 @@ struct LimiterSettings {
   unsigned lockout_after = 5;               // failures in a row, then...
   std::chrono::seconds lockout{300};        // ...locked out this long
   std::chrono::seconds forget_after{900};   // no failure for this long: the count starts again
-  unsigned global_per_second = 20;          // failures per second, all MACs together (burst: the same)
+  unsigned global_per_second = 20;          // failures per second, all MACs together, in the long run
+  // The bucket's depth: failures that may come at once. A crowd at the door
+  // mistypes codes (bench crowd: 1 in 20 of 1 000 within a second, 50
+  // failures); with a bucket of only 20 that emptied it and the cap then
+  // refused 27 % of the others' right codes (429). 600 (30 s of the rate)
+  // absorbs that; a guesser gets 600 more guesses once, nothing per second.
+  unsigned global_burst = 600;
   std::size_t max_tracked = 4096;           // MACs remembered at most
 };
 

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <unordered_set>
 #include <string>
 
 #include "captive/auth/backend.hpp"
@@ -41,17 +43,50 @@ class RadiusBackend final : public Backend {
   void counters(Counters& out) const override;
 
   // The Access-Request for one try (RadiusClient::Build); pure (tests).
+  // `service_type`: 1 Login-User (a sign-in), 10 Call-Check (MAC
+  // authentication, RFC 2865 §5.6). An unspecified address (0.0.0.0) is
+  // not sent as Framed-IP-Address.
   static std::vector<std::byte> access_request(const RadiusNas& nas, const Attempt& attempt, std::string_view user,
                                                std::string_view password, std::string_view acct_session_id,
                                                std::string_view secret, std::uint8_t identifier,
                                                const radius::Authenticator& authenticator,
-                                               const boost::asio::ip::udp::endpoint& local);
+                                               const boost::asio::ip::udp::endpoint& local,
+                                               std::uint32_t service_type = 1);
 
  private:
   RadiusClient& client_;
   RadiusNas nas_;
   std::shared_ptr<std::uint64_t[]> counts_ = std::shared_ptr<std::uint64_t[]>(new std::uint64_t[4]{});
   // accepted, rejected, unreachable, other
+};
+
+// --radius-mac-auth (docs/radius.md): each device the gate answers is
+// asked about once, off the packet path (responder::SeenMacs, drained by
+// the event loop): User-Name and User-Password are its MAC as
+// Calling-Station-Id writes it ("02-00-5E-10-AB-CD"), Service-Type
+// Call-Check. An Access-Accept signs it in without a page (method
+// "radius-mac"); a Reject leaves it to the page.
+class RadiusMacAuth {
+ public:
+  using SignIn = std::function<void(const packet::MacAddr&, Decision)>;
+  // The MACs remembered as asked (oldest forgotten first): bounded memory;
+  // a forgotten device is asked again when next seen.
+  static constexpr std::size_t kRemembered = 4096;
+
+  RadiusMacAuth(RadiusClient& client, RadiusNas nas, SignIn sign_in)
+      : client_(client), nas_(std::move(nas)), sign_in_(std::move(sign_in)) {}
+  // On the home thread; returns at once (the answer comes later).
+  void check(const packet::MacAddr& mac);
+  void counters(Counters& out) const;
+
+ private:
+  RadiusClient& client_;
+  RadiusNas nas_;
+  SignIn sign_in_;
+  std::unordered_set<std::uint64_t> asked_;
+  std::deque<std::uint64_t> order_;
+  std::shared_ptr<std::uint64_t[]> counts_ = std::shared_ptr<std::uint64_t[]>(new std::uint64_t[4]{});
+  // asked, accepted, rejected, unreachable
 };
 
 }  // namespace captive::auth

@@ -35,9 +35,16 @@ struct RadiusClientSettings {
   // Authenticator); `retries` more tries per server before the next one.
   std::chrono::milliseconds timeout{3000};
   unsigned retries = 2;
+<<<<<<< HEAD
   // Answers without a Message-Authenticator are dropped (Access-*: RFC
   // 3579 §3.2, Blast-RADIUS). Off for accounting: an Accounting-Response
   // has none (its Response Authenticator is checked all the same).
+=======
+  // Answers without a right Message-Authenticator are dropped (RFC 3579
+  // §3.2; Blast-RADIUS). Access-Request answers: always. An accounting
+  // client may turn it off: RFC 2866 servers need not sign
+  // Accounting-Responses that way (the Response Authenticator still holds).
+>>>>>>> main
   bool require_message_authenticator = true;
 };
 
@@ -59,8 +66,9 @@ struct RadiusClientStats {
 class RadiusClient {
  public:
   // Builds the request for one server: its Identifier and a fresh random
-  // Request Authenticator (User-Password is hidden with it). The result
-  // goes through radius::sign (it must hold a Message-Authenticator).
+  // Request Authenticator (User-Password is hidden with it; an
+  // Accounting-Request ignores it: sign() hashes its own). The result goes
+  // through radius::sign, which fills its Message-Authenticator if it has one.
   using Build = std::function<std::vector<std::byte>(std::uint8_t identifier, const radius::Authenticator& authenticator,
                                                      const boost::asio::ip::udp::endpoint& local)>;
   // The checked answer's bytes, or why there is none. On the home thread.

@@ -116,6 +116,8 @@ std::string_view state_of(const Voucher& voucher, VoucherClock::time_point now);
 enum class Refusal { malformed, unknown, revoked, expired, used_up };
 // The sentence the sign-in page shows.
 std::string refusal_message(Refusal refusal, std::uint32_t devices = 1);
+// Its message key in the page templates (docs/templates.md).
+const char* refusal_key(Refusal refusal);
 
 // A successful redemption: what the session gets.
 struct Redeemed {

@@ -75,6 +75,13 @@ struct Config {
   std::uint64_t pwhash_ops = 2;                      // --pwhash-ops N (the dummy hash; captivectl's default)
   std::size_t pwhash_mem = 4 * 1024 * 1024;          // --pwhash-mem SIZE
   std::string user;                                  // --user NAME: drop root after start (default: stay)
+  // Abuse limits on credentials (auth::LimiterSettings, docs/auth.md).
+  std::chrono::milliseconds auth_delay{500};         // --auth-delay MS: first delay, doubled per failure
+  std::chrono::milliseconds auth_max_delay{8000};    // --auth-max-delay MS
+  unsigned auth_lockout_after = 5;                   // --auth-lockout-after N
+  std::chrono::seconds auth_lockout{300};            // --auth-lockout TIME
+  unsigned auth_global_rate = 20;                    // --auth-global-rate N: failures/s, all devices
+  std::string templates;                             // --templates DIR (docs/templates.md; default: built in)
   // RADIUS (docs/radius.md): --auth radius, accounting, Disconnect/CoA.
   std::vector<RadiusAddr> radius_servers;            // --radius-server HOST[:PORT] (repeatable, in failover order; port 1812)
   std::vector<RadiusAddr> radius_acct_servers;       // --radius-acct-server HOST[:PORT] (default: radius_acct_servers())
@@ -85,6 +92,7 @@ struct Config {
   std::chrono::seconds radius_timeout{3};            // --radius-timeout DURATION: per try
   unsigned radius_retries = 2;                       // --radius-retries N: more tries per server
   bool radius_vouchers = false;                      // --radius-vouchers: a voucher form too (code as user and password)
+  bool radius_mac_auth = false;                      // --radius-mac-auth: a device first seen is asked about by its MAC
 };
 
 // The accounting servers in force: --radius-acct-server as given, else the

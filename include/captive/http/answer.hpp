@@ -2,17 +2,22 @@
 // a caller's buffer.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "captive/http/answer_kind.hpp"
 #include "captive/http/link_signature.hpp"
 #include "captive/http/original_url.hpp"
 #include "captive/http/probe_table.hpp"
 #include "captive/http/request.hpp"
+#include "captive/http/template.hpp"
 #include "captive/packet/address.hpp"
 
 namespace captive::http {
@@ -28,6 +33,38 @@ struct Choice {
 // (and for everything when `probes` is null). Never allocates.
 Choice choose_answer(const ProbeTable* probes, const Request& request);
 
+// The 511 body in each language (portal::Pages::answer_bodies: 511.html with
+// everything but the sign-in link rendered in at start), so the packet path
+// only picks one by Accept-Language and fills in the link: no allocation.
+class AnswerBodies {
+ public:
+  // `tags` lower case, [0] the fallback; one body per tag. Each body's one
+  // dynamic value (index 0) is the sign-in link.
+  AnswerBodies(std::vector<std::string> tags, std::vector<Template::Flat> bodies);
+  AnswerBodies(const AnswerBodies&) = delete;
+  AnswerBodies& operator=(const AnswerBodies&) = delete;
+  // RFC 9110 §12.5.4 (pick_language). Never allocates.
+  const Template::Flat& for_language(std::string_view accept_language) const;
+  const std::vector<std::string>& tags() const { return tags_; }
+
+ private:
+  std::vector<std::string> tags_;
+  std::vector<std::string_view> tag_views_;
+  std::vector<Template::Flat> bodies_;
+};
+
+// The bodies in force, shared by every queue's responder and replaced on a
+// reload (the home thread stores, the queue threads load: a load neither
+// allocates nor blocks on the store for longer than a pointer swap).
+class AnswerBodiesSlot {
+ public:
+  std::shared_ptr<const AnswerBodies> load() const { return bodies_.load(std::memory_order_acquire); }
+  void store(std::shared_ptr<const AnswerBodies> bodies) { bodies_.store(std::move(bodies), std::memory_order_release); }
+
+ private:
+  std::atomic<std::shared_ptr<const AnswerBodies>> bodies_;
+};
+
 struct AnswerContext {
   // Sign-in page, absolute ("http://192.0.2.1:8511/"). The original URL is
   // appended as the query parameter `url` (with '?' or '&' as fits), then
@@ -42,6 +79,9 @@ struct AnswerContext {
   std::uint16_t destination_port = 80;
   // Cap of the original URL before encoding (<= kMaxOriginalUrl).
   std::size_t max_original_url = kMaxOriginalUrl;
+  // The 511 bodies of the templates (--templates); null: the built-in
+  // English body. The one for the request's Accept-Language is used.
+  const AnswerBodies* bodies = nullptr;
 };
 
 // Writes the whole HTTP response (status line, headers, body) into `out` and

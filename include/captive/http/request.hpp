@@ -31,6 +31,9 @@ struct Request {
   // longer than 255) or cut short: a wrong Host is worse than none, since the
   // destination address is the fallback.
   std::string_view host;
+  // The first Accept-Language field's value (RFC 9110 §12.5.4), from a
+  // complete line; empty when absent. Picks the 511's language only.
+  std::string_view accept_language;
 };
 
 // Never reads outside `payload`, never allocates. The returned views point

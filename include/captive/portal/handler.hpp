@@ -26,8 +26,6 @@
 // whose name now resolves to the router must not read our pages).
 #pragma once
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -42,16 +40,20 @@
 #include "captive/http/link_signature.hpp"
 #include "captive/neigh/neighbours.hpp"
 #include "captive/nft/portal_peers.hpp"
+#include "captive/portal/pages.hpp"
 #include "captive/packet/address.hpp"
+#include "captive/portal/message.hpp"
 #include "captive/responder/client_log.hpp"
 #include "captive/session/limits.hpp"
 #include "captive/session/registry.hpp"
 
 namespace captive::portal {
 
-namespace http = boost::beast::http;
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+// Our own message types (message.hpp), under the name the handler has
+// always used for them (they were Boost.Beast's).
+namespace http = web;
+using Request = web::Request;
+using Response = web::Response;
 
 struct HandlerSettings {
   std::chrono::seconds session_timeout{24 * 3600};
@@ -70,6 +72,9 @@ struct HandlerSettings {
   std::string user_portal_url_v6{};
   // RFC 8908 §5 `venue-info-url` (--venue-url); empty: the field is left out.
   std::string venue_info_url{};
+  // The page templates and languages (--templates; docs/templates.md).
+  // Null: the built-in ones.
+  std::shared_ptr<const Pages> pages{};
 };
 
 // What the RFC 8908 API tells one client (api_json renders it).
@@ -154,7 +159,8 @@ class Handler {
     std::function<session::Clock::time_point()> wall_now = [] { return session::Clock::now(); };
   };
 
-  Handler(HandlerSettings settings, Deps deps) : settings_(std::move(settings)), deps_(deps) {}
+  Handler(HandlerSettings settings, Deps deps)
+      : settings_(std::move(settings)), deps_(deps), pages_(settings_.pages ? settings_.pages : builtin_pages()) {}
 
   // Answers through `reply`, on the home thread: at once, or once the
   // client is identified (GET /, POST /login: two kernel round trips on
@@ -168,6 +174,10 @@ class Handler {
   // new time, the next page the new name; sessions already made keep theirs.
   void set_session_timeout(std::chrono::seconds timeout) { settings_.session_timeout = timeout; }
   void set_site_name(std::string name) { settings_.site_name = std::move(name); }
+  // New templates (a reload that compiled them all); null is ignored.
+  void set_pages(std::shared_ptr<const Pages> pages);
+  // The built-in pages (compiled once; they are tested to compile).
+  static std::shared_ptr<const Pages> builtin_pages();
 
  private:
   struct Identity {
@@ -185,8 +195,14 @@ class Handler {
   bool host_is_ours(std::string_view host) const;
   // 400 without exactly one Host, 421 for a Host that is not ours; nullopt if fine.
   std::optional<Response> refuse_wrong_host(const Request& request);
+  // `form`: a refused sign-in's form, whose user name or code is shown again.
   Response sign_in_page(const Request& request, const packet::MacAddr& mac, const std::string& url,
-                        const std::string& notice, http::status status);
+                        const std::string& notice, http::status status, const std::string& form = {});
+  // The page's language: by the request's Accept-Language (RFC 9110 §12.5.4).
+  std::size_t language(const Request& request) const;
+  Common common() const { return Common{settings_.site_name}; }
+  // GET of the templates directory's logo (Pages::logo).
+  Response logo(const Request& request) const;
   Response answer(const Request& request, const Identity& id);
   // GET /api: the client's own session only (RFC 8908 §5), never another's.
   Response api(const Request& request, const Client& client, const Identity& id);
@@ -202,13 +218,15 @@ class Handler {
                         auth::Decision decision, Reply reply);
   void logout(const Request& request, const Identity& id, Reply reply);
   // The "you are online" page: until when, where to go on, and the logout button.
-  Response online_page(const Request& request, const packet::MacAddr& mac, const std::string& body,
-                       http::status status);
+  // `until` empty: "you can now use the Internet"; `url` empty: no link on.
+  Response online_page(const Request& request, const packet::MacAddr& mac, const std::string& until,
+                       const std::string& url, http::status status, const std::string& message = {});
   void note(const packet::MacAddr& mac, responder::ClientEvent event, const Request& request);
 
   HandlerSettings settings_;
   Deps deps_;
   Stats stats_;
+  std::shared_ptr<const Pages> pages_;
 };
 
 // The `url` we were given, if it is safe to send the browser back to:

@@ -1,22 +1,33 @@
-// The sign-in web server (Boost.Beast): one dual-stack listening socket bound
-// to the LAN device, so the portal is reachable from the LAN only. With a
-// TLS context it speaks HTTPS (the same handler: sign-in page and RFC 8908
-// API; RFC 8908 §4 wants the API over TLS, and Android takes it only so).
+// The sign-in web server (HTTP/1.1 over Asio, requests read by
+// http::RequestParser; docs/design.md "Why not Boost.Beast"): one
+// dual-stack listening socket bound to the LAN device, so the portal is
+// reachable from the LAN only. With a TLS context it speaks HTTPS (the same
+// handler: sign-in page and RFC 8908 API; RFC 8908 §4 wants the API over
+// TLS, and Android takes it only so).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "captive/build_config.hpp"
 #include "captive/nft/portal_peers.hpp"
 #include "captive/portal/handler.hpp"
 #include "captive/util/result.hpp"
 
 namespace captive::portal {
+
+// Whether this build speaks TLS (meson -Dportal_tls, default enabled).
+// Without it the server is plain HTTP only, tls_context() refuses, and
+// nothing links libssl: a fifth of captived on a router (docs/performance.md).
+inline constexpr bool kPortalTls = CAPTIVE_PORTAL_TLS != 0;
+
+// A server-side TLS context (Asio's ssl::context, server.cpp): opaque here,
+// so nothing outside the server includes OpenSSL.
+struct TlsContext;
 
 struct ServerSettings {
   std::string device;      // SO_BINDTODEVICE
@@ -37,13 +48,13 @@ struct ServerSettings {
   // Set: every connection is TLS; the handshake runs under request_timeout
   // like the request (a client that opens and stays silent, or speaks
   // plain HTTP, is closed; it counts as idle meanwhile, as a slow request).
-  std::shared_ptr<boost::asio::ssl::context> tls{};
+  std::shared_ptr<TlsContext> tls{};
 };
 
 // A server-side TLS context from a PEM certificate chain and its private
 // key (TLS 1.2 and later). Errors name the file; called once at start.
-Result<std::shared_ptr<boost::asio::ssl::context>> tls_context(const std::string& cert_file,
-                                                               const std::string& key_file);
+// Without kPortalTls: always an error (ENOTSUP) that says so.
+Result<std::shared_ptr<TlsContext>> tls_context(const std::string& cert_file, const std::string& key_file);
 
 // What the per-client limit counts by: 0 + MAC, 4 + IPv4 address, or
 // 6 + the first 8 bytes of the IPv6 address (its /64).

@@ -23,12 +23,14 @@
 #include <span>
 #include <string>
 
+#include "captive/http/answer.hpp"
 #include "captive/http/link_signature.hpp"
 #include "captive/http/probe_table.hpp"
 #include "captive/http/request.hpp"
 #include "captive/packet/address.hpp"
 #include "captive/packet/segment_view.hpp"
 #include "captive/responder/client_log.hpp"
+#include "captive/responder/seen_macs.hpp"
 #include "captive/responder/syn_cookie.hpp"
 
 namespace captive::responder {
@@ -54,9 +56,15 @@ struct Settings {
   // docs/clients.md); null: the 511 for every request. Read-only, shared
   // by every queue's responder.
   std::shared_ptr<const http::ProbeTable> probes;
+  // The 511 bodies of the page templates, by language (--templates,
+  // docs/templates.md); null or empty: the built-in English body.
+  std::shared_ptr<const http::AnswerBodiesSlot> answer_bodies;
   // Where each answered request is noted for `captivectl doctor` (shared
   // by every queue and the portal; may be null).
   ClientLog* client_log = nullptr;
+  // Where answered clients' MACs go for --radius-mac-auth (seen_macs.hpp;
+  // may be null).
+  SeenMacs* seen_macs = nullptr;
 };
 
 // One queued packet as NFQUEUE hands it over.

@@ -19,14 +19,16 @@ CAPTIVE_SCALARS="portal_port:portal-port portal_tls_port:portal-tls-port portal_
 tls_cert:tls-cert tls_key:tls-key venue_url:venue-url site_name:site-name
 session_timeout:session-timeout idle_timeout:idle-timeout quota:quota
 rate_down:rate-down rate_up:rate-up queue_num:queue-num queues:queues
-log_level:log-level state_dir:state-dir socket:socket probes:probes"
+log_level:log-level state_dir:state-dir socket:socket probes:probes templates:templates
+auth_delay:auth-delay auth_max_delay:auth-max-delay auth_lockout_after:auth-lockout-after
+auth_lockout:auth-lockout auth_global_rate:auth-global-rate"
 # List options: UCI list, then captived key (one line per value).
 CAPTIVE_LISTS="dns_server:dns-server trusted_mac:trusted-mac blocked_mac:blocked-mac
 allow_ip:allow-ip allow_domain:allow-domain"
 # Keys captived applies at SIGHUP (Applies::live in src/daemon/config.cpp);
 # a change to any other key needs a restart.
 CAPTIVE_LIVE_KEYS="session-timeout idle-timeout quota rate-down rate-up dns-server
-trusted-mac blocked-mac allow-ip allow-domain site-name log-level"
+trusted-mac blocked-mac allow-ip allow-domain site-name log-level templates"
 
 captive_log() {
 	echo "captive: $*" >&2

@@ -16,6 +16,8 @@ step by step:
     click SELECTOR        a real mouse click (Input.dispatchMouseEvent) at the
                           element's centre: the browser's own event path
     shot FILE             Page.captureScreenshot into FILE (PNG)
+    phone W H SCALE       emulate a phone screen (Emulation.setDeviceMetricsOverride,
+                          mobile): headless windows are never narrower than 500 px
 
 Only python3-websocket (Debian) and the standard library.
 """
@@ -170,6 +172,11 @@ def main():
                 out = page.click(arg)
             elif cmd == "shot":
                 out = page.shot(arg)
+            elif cmd == "phone":
+                w, h, scale = arg.split()
+                page.call("Emulation.setDeviceMetricsOverride", width=int(w), height=int(h),
+                          deviceScaleFactor=float(scale), mobile=True)
+                out = {"phone": [int(w), int(h), float(scale)]}
             else:
                 out = {"error": f"unknown command {cmd}"}
         except Exception as e:  # the scenario reports it and fails

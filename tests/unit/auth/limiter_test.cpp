@@ -74,6 +74,7 @@ TEST(Limiter, GlobalCapHoldsAcrossChangingMacs) {
   FakeClock clock;
   LimiterSettings settings;
   settings.global_per_second = 10;
+  settings.global_burst = 10;
   Limiter limiter(settings, clock.fn());
   // A guesser with a new MAC for every try: each MAC is fresh, the cap is not.
   unsigned judged = 0;
@@ -99,6 +100,45 @@ TEST(Limiter, GlobalCapHoldsAcrossChangingMacs) {
     }
   }
   EXPECT_EQ(more, 5u);
+}
+
+// A crowd at the door (bench crowd, docs/performance.md): 1 000 people
+// within a second, 1 in 20 mistypes the code. Their 50 failures must not
+// empty the global bucket and refuse the others' right codes; a guesser
+// changing MACs still gets no more than the rate once the burst is spent.
+TEST(Limiter, CrowdTyposDoNotRefuseOthersButTheRateStillHolds) {
+  FakeClock clock;
+  Limiter limiter(LimiterSettings{}, clock.fn());
+  unsigned refused = 0;
+  for (unsigned i = 0; i < 1000; ++i) {
+    packet::MacAddr m = mac("02:00:00:00:00:00");
+    m.bytes[4] = static_cast<std::uint8_t>(i >> 8);
+    m.bytes[5] = static_cast<std::uint8_t>(i);
+    if (!limiter.check(m).open()) {
+      ++refused;
+      continue;
+    }
+    if (i % 20 == 19) limiter.failed(m);
+    else limiter.succeeded(m);
+    clock.now += 1ms;
+  }
+  EXPECT_EQ(refused, 0u);
+  EXPECT_EQ(limiter.stats().refused_global, 0u);
+  // A guesser with a fresh MAC per try, for 60 s: the burst once, then the rate.
+  unsigned judged = 0;
+  for (unsigned i = 0; i < 60 * 1000; ++i) {
+    packet::MacAddr m = mac("02:00:00:01:00:00");
+    m.bytes[4] = static_cast<std::uint8_t>(i >> 8);
+    m.bytes[5] = static_cast<std::uint8_t>(i);
+    if (limiter.check(m).open()) {
+      ++judged;
+      limiter.failed(m);
+    }
+    clock.now += 1ms;
+  }
+  const LimiterSettings d;
+  EXPECT_LE(judged, d.global_burst + 60 * d.global_per_second + 1);
+  EXPECT_GE(judged, 60 * d.global_per_second);
 }
 
 TEST(Limiter, MemoryIsBounded) {

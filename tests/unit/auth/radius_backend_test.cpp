@@ -261,3 +261,42 @@ TEST(RadiusClient, ManyRequestsAtOnceGetDistinctIdentifiers) {
 
 }  // namespace
 }  // namespace captive::auth
+
+namespace captive::auth {
+namespace {
+
+// The client carries Accounting-Requests too (docs/radius.md): their
+// authenticator is the packet's hash (RFC 2866 §3), and the answer is
+// checked against it.
+TEST(RadiusClient, AccountingRequestAnswerCheckedAgainstTheHashedAuthenticator) {
+  asio::io_context io;
+  FakeServer server(io);
+  server.reply = [](const radius::PacketView& req) {
+    EXPECT_FALSE(radius::verify(req, "s3cret", {}, false));  // a right RFC 2866 §3 authenticator
+    return std::vector<std::vector<std::byte>>{
+        answer(radius::Code::accounting_response, req.identifier(), request_auth(req), [](radius::Builder&) {}, false)};
+  };
+  server.serve();
+  RadiusClientSettings settings{{server.socket.local_endpoint()}, "s3cret", std::chrono::milliseconds(500), 0};
+  settings.require_message_authenticator = false;
+  RadiusClient client(io, settings);
+  ASSERT_TRUE(client.open());
+  std::optional<Result<std::vector<std::byte>>> got;
+  client.send(
+      [](std::uint8_t id, const radius::Authenticator&, const udp::endpoint&) {
+        radius::Builder b(radius::Code::accounting_request, id);
+        b.add_u32(a::acct_status_type, 1);
+        b.add(a::acct_session_id, "0123456789ABCDEF");
+        return std::move(b).finish();
+      },
+      [&](Result<std::vector<std::byte>> r) {
+        got = std::move(r);
+        io.stop();
+      });
+  io.run_for(std::chrono::seconds(3));
+  ASSERT_TRUE(got && *got) << (got ? got->error().message() : "no answer");
+  EXPECT_EQ(client.stats().dropped_bad_authenticator, 0u);
+}
+
+}  // namespace
+}  // namespace captive::auth

@@ -1,5 +1,7 @@
 #include "captive/daemon/config.hpp"
 
+#include "captive/build_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -132,11 +134,21 @@ TEST(Config, IdleTimeoutAndQuota) {
 TEST(Config, TlsAndVenue) {
   auto r = parse({"--lan", "br-lan", "--tls-cert", "/etc/captive/cert.pem", "--tls-key", "/etc/captive/key.pem",
                   "--portal-tls-port", "9443", "--venue-url", "https://cafe.example/about"});
+#if CAPTIVE_PORTAL_TLS
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->config.tls_cert, "/etc/captive/cert.pem");
   EXPECT_EQ(r->config.tls_key, "/etc/captive/key.pem");
   EXPECT_EQ(r->config.portal_tls_port, 9443);
   EXPECT_EQ(r->config.venue_url, "https://cafe.example/about");
+#else
+  // A build without TLS (-Dportal_tls=disabled) says so, rather than
+  // starting with plain HTTP only.
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message(), "--tls-cert: this build has no TLS (built with -Dportal_tls=disabled)");
+  r = parse({"--lan", "br-lan", "--portal-tls-port", "9443", "--venue-url", "https://cafe.example/about"});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->config.portal_tls_port, 9443);
+#endif
   EXPECT_EQ(parse({"--lan", "br-lan"})->config.portal_tls_port, 8443);
   // A certificate without its key (or the reverse) is a mistake, not plain HTTP.
   EXPECT_EQ(parse({"--lan", "br-lan", "--tls-cert", "/c.pem"}).error().message(), "--tls-cert and --tls-key go together");
@@ -678,6 +690,19 @@ TEST(ConfigRadius, RefusesNamesBadPortsAndRepeats) {
   EXPECT_FALSE(parse({"--lan", "eth1", "--coa-port", "0"}));
   EXPECT_FALSE(parse({"--lan", "eth1", "--acct-interval", "10s"}));
   EXPECT_FALSE(parse({"--lan", "eth1", "--radius-retries", "11"}));
+  // Across keys: what --auth radius needs, and what needs it.
+  auto need = parse({"--lan", "eth1", "--auth", "radius", "--radius-secret-file", "/s"});
+  ASSERT_FALSE(need);
+  EXPECT_EQ(need.error().message(), "--auth radius needs --radius-server");
+  need = parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.1"});
+  ASSERT_FALSE(need);
+  EXPECT_EQ(need.error().message(), "--auth radius needs --radius-secret-file");
+  EXPECT_FALSE(parse({"--lan", "eth1", "--radius-mac-auth"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--radius-vouchers"}));
+  EXPECT_FALSE(parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.1", "--radius-secret-file", "/s",
+                      "--radius-mac-auth", "--bind-ip"}));
+  EXPECT_TRUE(parse({"--lan", "eth1", "--auth", "radius", "--radius-server", "192.0.2.1", "--radius-secret-file", "/s",
+                     "--radius-mac-auth", "--radius-vouchers"}));
   auto file = parse_config("lan eth1\nauth radius\nradius-server 192.0.2.10\nradius-secret-file /s\n", "c.conf", {});
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_EQ(auth_backends(*file), std::vector<std::string>{"radius"});
@@ -716,6 +741,39 @@ TEST(ConfigAuth, PwhashParameters) {
     bad.insert(bad.begin(), {"--lan", "eth1"});
     EXPECT_FALSE(parse(bad)) << bad[2] << " " << bad[3];
   }
+}
+
+// The abuse limits of docs/auth.md: defaults 0.5 s doubling to 8 s, 5
+// failures lock out for 5 min, 20 failures/s over all devices.
+TEST(ConfigAuth, AbuseLimitKeys) {
+  auto d = parse({"--lan", "eth1"});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->config.auth_delay, std::chrono::milliseconds(500));
+  EXPECT_EQ(d->config.auth_max_delay, std::chrono::milliseconds(8000));
+  EXPECT_EQ(d->config.auth_lockout_after, 5u);
+  EXPECT_EQ(d->config.auth_lockout, std::chrono::seconds(300));
+  EXPECT_EQ(d->config.auth_global_rate, 20u);
+  EXPECT_EQ(d->config.templates, "");
+  auto file = parse_config("lan eth1\nauth-delay 250\nauth-max-delay 2000\nauth-lockout-after 3\nauth-lockout 1h\n"
+                           "auth-global-rate 50\ntemplates /etc/captive/templates\n",
+                           "c.conf", {});
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ(file->auth_delay, std::chrono::milliseconds(250));
+  EXPECT_EQ(file->auth_max_delay, std::chrono::milliseconds(2000));
+  EXPECT_EQ(file->auth_lockout_after, 3u);
+  EXPECT_EQ(file->auth_lockout, std::chrono::seconds(3600));
+  EXPECT_EQ(file->auth_global_rate, 50u);
+  EXPECT_EQ(file->templates, "/etc/captive/templates");
+  EXPECT_EQ(applies_of("templates"), Applies::live);
+  for (std::vector<std::string> bad :
+       {std::vector<std::string>{"--auth-delay", "60001"}, {"--auth-delay", "0.5s"}, {"--auth-max-delay", "-1"},
+        {"--auth-lockout-after", "0"}, {"--auth-lockout", "soon"}, {"--auth-global-rate", "0"}, {"--templates", ""}}) {
+    bad.insert(bad.begin(), {"--lan", "eth1"});
+    EXPECT_FALSE(parse(bad)) << bad[2] << " " << bad[3];
+  }
+  auto bad_line = parse_config("lan eth1\nauth-lockout-after many\n", "c.conf", {});
+  ASSERT_FALSE(bad_line);
+  EXPECT_EQ(bad_line.error().message(), "c.conf:2: auth-lockout-after: a number from 1 to 1000: many");
 }
 
 }  // namespace

@@ -155,5 +155,16 @@ TEST(RequestProperty, RandomAndTruncatedInputsStayInside) {
   }
 }
 
+// The 511's language comes from the first Accept-Language field of a
+// complete line (RFC 9110 §12.5.4), a view into the payload.
+TEST(ParseRequest, AcceptLanguageOfACompleteLine) {
+  auto r = parse_request(std::string_view(
+      "GET / HTTP/1.1\r\nhost: a.example\r\naccept-language:  de-CH, de;q=0.9 \r\nAccept-Language: fr\r\n\r\n"));
+  EXPECT_EQ(r.host, "a.example");
+  EXPECT_EQ(r.accept_language, "de-CH, de;q=0.9");
+  EXPECT_EQ(parse_request(std::string_view("GET / HTTP/1.1\r\nAccept-Language: de")).accept_language, "");
+  EXPECT_EQ(parse_request(std::string_view("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).accept_language, "");
+}
+
 }  // namespace
 }  // namespace captive::http

@@ -27,6 +27,9 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
   // And the client log of `captivectl doctor`, written for each answer.
   auto client_log = ClientLog::create(settings.probes);
   settings.client_log = client_log.get();
+  // And the MACs of --radius-mac-auth (seen_macs.hpp).
+  SeenMacs seen;
+  settings.seen_macs = &seen;
   Responder responder(settings);
   auto out = std::make_unique<Output>();
   constexpr std::uint64_t kNow = 100000;
@@ -73,7 +76,53 @@ TEST(NoAllocation, HandleDoesNotAllocate) {
     EXPECT_EQ(noted.back().event, ClientEvent::answer_302);
     EXPECT_EQ(noted.back().probe_label, "android");
     EXPECT_EQ(noted[noted.size() - 3].path, "/a");
+    int drained = 0;
+    seen.drain([&](const packet::MacAddr& mac) {
+      EXPECT_EQ(mac, c.mac);
+      ++drained;
+    });
+    EXPECT_EQ(drained, 1);  // three answers, one MAC waiting
   }
+}
+
+// With the page templates' 511 bodies (docs/templates.md): the slot is
+// loaded, the language picked from the request's Accept-Language and the
+// pieces written, all without allocation.
+TEST(NoAllocation, TemplatedAnswerDoesNotAllocate) {
+  auto settings = test_settings();
+  auto en = http::parse_catalog("h = Sign in\n", "en", "en.txt");
+  auto de = http::parse_catalog("h = Anmelden\n", "de", "de.txt");
+  ASSERT_TRUE(en && de);
+  const http::Schema schema{{}, {"link"}};
+  auto t = http::Template::compile("<h1>{{@h}}</h1><a href=\"{{link}}\">{{@h}}</a>", "511.html", schema, *en, {});
+  ASSERT_TRUE(t);
+  static constexpr std::string_view kDynamic[] = {"link"};
+  const std::string_view values[] = {{}};
+  std::vector<http::Template::Flat> flats;
+  flats.push_back(t->flatten(*en, *en, values, kDynamic));
+  flats.push_back(t->flatten(*de, *en, values, kDynamic));
+  auto slot = std::make_shared<http::AnswerBodiesSlot>();
+  slot->store(std::make_shared<const http::AnswerBodies>(std::vector<std::string>{"en", "de"}, std::move(flats)));
+  settings.answer_bodies = slot;
+  Responder responder(settings);
+  auto out = std::make_unique<Output>();
+  constexpr std::uint64_t kNow = 100000;
+  const auto c = Client::v4();
+  const auto syn = c.segment(kTcpSyn, c.isn, 0, {}, 1460);
+  ASSERT_EQ(responder.handle(c.packet_of(syn), kNow, *out), Outcome::syn_ack);
+  const auto cookie = read_frame(out->frame(0), c, settings).seg.tcp().seq();
+  const auto request = c.segment(kTcpAck | kTcpPsh, c.isn + 1, cookie + 1,
+                                 "GET /a HTTP/1.1\r\nHost: example.com\r\nAccept-Language: de;q=0.9, en;q=0.1\r\n\r\n");
+  const auto packet = c.packet_of(request);
+  g_allocations = 0;
+  g_counting = true;
+  const auto outcome = responder.handle(packet, kNow, *out);
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0u);
+  ASSERT_EQ(outcome, Outcome::answered);
+  const auto f = out->frame(0);
+  const std::string_view text(reinterpret_cast<const char*>(f.data()), f.size());
+  EXPECT_NE(text.find("<h1>Anmelden</h1><a href=\""), std::string_view::npos);
 }
 
 }  // namespace
