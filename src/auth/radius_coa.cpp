@@ -134,21 +134,22 @@ void CoaListener::on_datagram(std::size_t size) {
 
   auto outcome = std::make_shared<Outcome>();
   outcome->left = macs.size();
-  auto one_done = [this, alive = alive_, outcome, request, from, disconnect](Result<void> r) {
+  auto one_done = [this, alive = alive_, outcome, request, from](Result<void> r) {
     if (!*alive) return;
     if (r)
       ++outcome->ok;
     else if (r.error().code == ENOENT)
       ++outcome->gone;
-    else
-      ++outcome->failed, LOG_WARN("coa: %s", r.error().message().c_str());
+    else {
+      ++outcome->failed;
+      LOG_WARN("coa: %s", r.error().message().c_str());
+    }
     if (--outcome->left != 0) return;
     if (outcome->failed == 0 && outcome->ok > 0) return answer(request, true, std::nullopt, from);
     answer(request, false,
            outcome->failed > 0 ? radius::error_cause::resources_unavailable
                                : radius::error_cause::session_context_not_found,
            from);
-    (void)disconnect;
   };
   for (const auto& mac : macs) {
     if (disconnect) {

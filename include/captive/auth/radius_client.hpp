@@ -35,16 +35,10 @@ struct RadiusClientSettings {
   // Authenticator); `retries` more tries per server before the next one.
   std::chrono::milliseconds timeout{3000};
   unsigned retries = 2;
-<<<<<<< HEAD
-  // Answers without a Message-Authenticator are dropped (Access-*: RFC
-  // 3579 §3.2, Blast-RADIUS). Off for accounting: an Accounting-Response
-  // has none (its Response Authenticator is checked all the same).
-=======
   // Answers without a right Message-Authenticator are dropped (RFC 3579
   // §3.2; Blast-RADIUS). Access-Request answers: always. An accounting
   // client may turn it off: RFC 2866 servers need not sign
   // Accounting-Responses that way (the Response Authenticator still holds).
->>>>>>> main
   bool require_message_authenticator = true;
 };
 
