@@ -402,6 +402,7 @@ void Registry::list(Done<std::vector<Client>> done) {
           client.signed_in_at = r.signed_in_at;
           client.method = r.method;
           client.user = r.user;
+          client.acct_session_id = r.acct_session_id;
           client.limits = effective(r.limits);
           client.traffic = r.offset + r.element;
           still_in.insert(*it);
