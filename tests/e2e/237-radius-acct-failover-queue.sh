@@ -56,6 +56,9 @@ ctl revoke "$C1_MAC" >/dev/null || fail "revoke alice"
 ctl revoke "$C2_MAC" >/dev/null || fail "revoke bob"
 for _ in $(seq 1 50); do [ "$(stat_of radius.acct.queued)" = 2 ] && break; sleep 0.1; done
 [ "$(stat_of radius.acct.queued)" = 2 ] || fail "counters: $(ctl stats --json)"
+# Held after a try no server answered (two 1 s timeouts), not merely not sent yet.
+for _ in $(seq 1 50); do [ "$(stat_of radius.acct.unanswered)" -ge 1 ] && break; sleep 0.1; done
+[ "$(stat_of radius.acct.unanswered)" -ge 1 ] && [ "$(stat_of radius.acct.queued)" = 2 ] || fail "counters: $(ctl stats --json)"
 [ "$(find "$STATE_DIR/acct-queue" -type f | wc -l)" = 2 ] || fail "the queue directory: $(ls -la "$STATE_DIR/acct-queue")"
 [ "$(acct_records "$DETAIL" Stop | wc -l)" = 0 ] || fail "a Stop arrived with every server down"
 pass "both servers down: the two Stops held on disk"
