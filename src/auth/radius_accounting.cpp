@@ -100,7 +100,21 @@ RadiusAccounting::RadiusAccounting(asio::io_context& io, Send send, List list, R
 
 RadiusAccounting::~RadiusAccounting() {
   *alive_ = false;
+  // stop() drops the jobs still waiting: a record made just before
+  // captived stops (a Stop of a revoke, say) would be lost. The worker is
+  // joined now, so the queue is ours: write what it did not.
   disk_.stop();
+  if (!queue_) return;
+  std::uint64_t written = 0;
+  {
+    std::lock_guard lock(written_mutex_);
+    written = written_upto_;
+  }
+  for (const auto& u : unwritten_) {
+    if (u.ticket <= written) continue;
+    if (auto pushed = queue_->push(u.event_time, u.attributes); !pushed)
+      LOG_ERROR("accounting: record lost at stop: %s", pushed.error().message().c_str());
+  }
 }
 
 Result<void> RadiusAccounting::open() {
@@ -159,11 +173,18 @@ void RadiusAccounting::enqueue(const radius::AccountingRecord& record) {
     return;
   }
   const std::int64_t at = record.event_timestamp;
-  const bool posted = queue_ && disk_.try_post([this, alive = alive_, at, attributes = std::move(*attributes)] {
+  const std::uint64_t ticket = ++next_ticket_;
+  if (queue_) unwritten_.push_back(Unwritten{ticket, at, *attributes});
+  const bool posted = queue_ && disk_.try_post([this, alive = alive_, at, ticket, attributes = std::move(*attributes)] {
     auto pushed = queue_->push(at, attributes);
     const auto size = queue_->size();
-    asio::post(io_, [this, alive, pushed = std::move(pushed), size] {
+    {
+      std::lock_guard lock(written_mutex_);
+      written_upto_ = ticket;  // one worker, jobs in order: every earlier ticket is written too
+    }
+    asio::post(io_, [this, alive, ticket, pushed = std::move(pushed), size] {
       if (!*alive) return;
+      while (!unwritten_.empty() && unwritten_.front().ticket <= ticket) unwritten_.pop_front();
       stats_.queued = size;
       if (!pushed) {
         ++stats_.dropped_full;
@@ -173,6 +194,7 @@ void RadiusAccounting::enqueue(const radius::AccountingRecord& record) {
     });
   });
   if (!posted) {
+    if (!unwritten_.empty() && unwritten_.back().ticket == ticket) unwritten_.pop_back();
     ++stats_.dropped_full;
     LOG_ERROR("accounting: record lost: the disk worker is behind");
   }

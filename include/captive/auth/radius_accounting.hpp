@@ -22,9 +22,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -113,6 +115,17 @@ class RadiusAccounting {
   WorkPool disk_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer interim_timer_;
+  // Records handed to the disk worker and not yet known written (home
+  // thread), so the destructor can write those stop() dropped.
+  struct Unwritten {
+    std::uint64_t ticket;
+    std::int64_t event_time;
+    std::vector<std::byte> attributes;
+  };
+  std::deque<Unwritten> unwritten_;
+  std::uint64_t next_ticket_ = 0;
+  std::mutex written_mutex_;
+  std::uint64_t written_upto_ = 0;  // the worker's: the last ticket it wrote (or failed to)
   bool busy_ = false;     // the head is being read or is out to a server
   bool waiting_ = false;  // retry_timer_ runs
   RadiusAccountingStats stats_;

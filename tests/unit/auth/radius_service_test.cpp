@@ -221,6 +221,26 @@ TEST(RadiusAccountingService, HeldOnDiskWhileNoServerAnswersThenDeliveredInOrder
   EXPECT_GT(server.ignored, 0);
 }
 
+// captived stopping right after a revoke: the disk worker had not written
+// the Stop yet (here: never started). The record is on disk all the same.
+TEST(RadiusAccountingService, RecordsMadeJustBeforeStopAreKeptOnDisk) {
+  asio::io_context io;
+  TempDir dir;
+  {
+    RadiusAccounting service(
+        io, [](RadiusClient::Build, RadiusClient::Done) { ADD_FAILURE() << "nothing is sent before start()"; },
+        [](session::Done<std::vector<session::Client>>) {}, Accounting::service_settings(dir.path),
+        [] { return kNow; });
+    ASSERT_TRUE(service.open());
+    for (int i = 0; i < 2; ++i)
+      service.session_ended(ended_of(client("00000000000000F" + std::to_string(i), 1), session::EndCause::revoke, {}));
+    EXPECT_EQ(service.stats().records, 2u);
+  }
+  auto queue = radius::AccountingQueue::open(dir.path + "/acct-queue", 100);
+  ASSERT_TRUE(queue);
+  EXPECT_EQ(queue->size(), 2u);
+}
+
 TEST(RadiusAccountingService, EveryEndCauseHasItsTerminateCause) {
   using C = session::EndCause;
   using T = radius::TerminateCause;
