@@ -5,7 +5,8 @@
 #   both down (FreeRADIUS stopped): the Stops of alice and bob are held in
 #   <state-dir>/acct-queue, kept across a restart of captived, and when
 #   FreeRADIUS is back they arrive in the order they were made, with
-#   Acct-Delay-Time saying how late (RFC 2866 §5.2).
+#   Acct-Delay-Time saying how late (RFC 2866 §5.2), and with the
+#   Acct-Session-Id of their Starts across a restart with the sessions on.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/radius-lib.sh"
 require
@@ -49,9 +50,16 @@ grep -q 'radius: no answer from 198.51.100.4:1813' "$WORK/captived.log" || fail 
 [ "$(stat_of radius.acct.delivered)" = 2 ] || fail "counters: $(ctl stats --json)"
 pass "the first accounting server silent: both Starts reached the second"
 
+starts=$(acct_records "$DETAIL" Start)
+
 kill "$RADIUS_PID"
 wait "$RADIUS_PID" 2>/dev/null || true
 down_at=$(date +%s)
+# A restart with the sessions on: they come back from the state file with
+# their Acct-Session-Id (RFC 2866 §5.5: the Stop names the Start's session).
+captived_stop || fail "captived did not stop cleanly"
+captived_start "${FLAGS[@]}"
+[ "$(http_status "$NS_C1" "http://$UP_V4/")" = 200 ] || fail "alice's session did not survive the restart"
 ctl revoke "$C1_MAC" >/dev/null || fail "revoke alice"
 ctl revoke "$C2_MAC" >/dev/null || fail "revoke bob"
 for _ in $(seq 1 50); do [ "$(stat_of radius.acct.queued)" = 2 ] && break; sleep 0.1; done
@@ -78,9 +86,16 @@ for line in sys.stdin:
     r = json.loads(line)
     assert r['Acct-Terminate-Cause'] == 'Admin-Reset', r
     assert 4 <= int(r['Acct-Delay-Time']) <= $late, r" <<<"$stops" || fail "the Stops: $stops"
+python3 -c "
+import json, sys
+starts = {json.loads(l)['User-Name']: json.loads(l)['Acct-Session-Id'] for l in sys.argv[1].splitlines()}
+for line in sys.stdin:
+    r = json.loads(line)
+    assert r['Acct-Session-Id'] == starts[r['User-Name']], (r, starts)" "$starts" <<<"$stops" ||
+  fail "a Stop names another session than its Start: $starts / $stops"
 for _ in $(seq 1 50); do [ "$(stat_of radius.acct.queued)" = 0 ] && break; sleep 0.1; done
 [ "$(stat_of radius.acct.queued)" = 0 ] && [ "$(find "$STATE_DIR/acct-queue" -type f | wc -l)" = 0 ] ||
   fail "the queue did not empty: $(ctl stats --json)"
-pass "kept across a restart of captived, delivered in order (alice, bob) when FreeRADIUS came back, with Acct-Delay-Time"
+pass "kept across a restart of captived, delivered in order (alice, bob) when FreeRADIUS came back, with Acct-Delay-Time and the Starts' Acct-Session-Ids (two restarts)"
 alive "queue"
 done_ok
