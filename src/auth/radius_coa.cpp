@@ -113,8 +113,9 @@ void CoaListener::drop(radius::CoaDrop why, const udp::endpoint& from) {
   if (now - last_logged_[i] < std::chrono::minutes(1) && last_logged_[i] != std::chrono::steady_clock::time_point{})
     return;
   last_logged_[i] = now;
-  LOG_WARN("coa: dropped a request from %s:%u: %.*s (radius.coa.dropped_* counts them)",
-           from.address().to_string().c_str(), from.port(), static_cast<int>(radius::to_string(why).size()),
+  // The source as configured (a dual-stack socket shows IPv4 as ::ffff:).
+  LOG_WARN("coa: dropped a request from %s port %u: %.*s (radius.coa.dropped_* counts them)",
+           ip_of(from.address()).to_string().c_str(), from.port(), static_cast<int>(radius::to_string(why).size()),
            radius::to_string(why).data());
 }
 
@@ -153,7 +154,7 @@ void CoaListener::on_datagram(std::size_t size) {
   };
   for (const auto& mac : macs) {
     if (disconnect) {
-      LOG_INFO("coa: Disconnect-Request from %s ends %s", from.address().to_string().c_str(), mac.to_string().c_str());
+      LOG_INFO("coa: Disconnect-Request from %s ends %s", ip_of(from.address()).to_string().c_str(), mac.to_string().c_str());
       control_.disconnect(mac, one_done);
     } else {
       session::Limits limits;
@@ -162,7 +163,7 @@ void CoaListener::on_datagram(std::size_t size) {
       limits.rate_down = request.changes.rate_down;
       std::optional<std::chrono::seconds> timeout;
       if (request.changes.session_timeout) timeout = std::chrono::seconds(*request.changes.session_timeout);
-      LOG_INFO("coa: CoA-Request from %s changes %s", from.address().to_string().c_str(), mac.to_string().c_str());
+      LOG_INFO("coa: CoA-Request from %s changes %s", ip_of(from.address()).to_string().c_str(), mac.to_string().c_str());
       control_.change(mac, timeout, limits, one_done);
     }
   }
@@ -177,11 +178,11 @@ void CoaListener::answer(const radius::CoaRequest& request, bool ack, std::optio
     ++(ack ? stats_.coa_acked : stats_.coa_naked);
   if (!ack)
     LOG_INFO("coa: %s from %s refused, Error-Cause %u", disconnect ? "Disconnect-Request" : "CoA-Request",
-             to.address().to_string().c_str(), cause.value_or(0));
+             ip_of(to.address()).to_string().c_str(), cause.value_or(0));
   const auto bytes = radius::coa_answer(request, ack, cause, settings_.secret);
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
-  if (ec) LOG_WARN("coa: answer to %s: %s", to.address().to_string().c_str(), ec.message().c_str());
+  if (ec) LOG_WARN("coa: answer to %s: %s", ip_of(to.address()).to_string().c_str(), ec.message().c_str());
 }
 
 }  // namespace captive::auth
