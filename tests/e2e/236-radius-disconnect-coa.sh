@@ -8,7 +8,8 @@
 #   a Disconnect-Request naming alice's Acct-Session-Id is ACKed and cuts
 #   her off (511 again; Stop with Admin-Reset), bob goes on;
 #   a CoA-Request gives bob a new WISPr-Bandwidth-Max-Down (the kernel's
-#   limiter) and Session-Timeout; one naming no session is a CoA-NAK with
+#   limiter) and Session-Timeout (then one of 3 s ends the session there:
+#   Stop Session-Timeout); one naming no session is a CoA-NAK with
 #   Error-Cause Session-Context-Not-Found.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/radius-lib.sh"
@@ -109,6 +110,16 @@ c = {c['mac']: c for c in json.load(sys.stdin)}['$C2_MAC']
 assert 100 < c['expires_at'] - time.time() <= 121, c" || fail "bob's session time: $(ctl list --json)"
 [ "$(http_status "$NS_C2" "http://$UP_V4/")" = 200 ] || fail "bob cut off by the CoA"
 pass "CoA-Request: ACK, bob's rate 2 Mbit/s in the kernel's limiter (250000 bytes/s), 120 s left"
+
+# The kernel element's timeout is the session's end: a CoA of 3 s ends it
+# there, and its Stop says Session-Timeout.
+out=$(printf 'Acct-Session-Id = "%s"\nSession-Timeout = 3\n' "$bob" | radclient_to coa "$RADIUS_SECRET")
+grep -q 'Received CoA-ACK' <<<"$out" || fail "no CoA-ACK for 3 s: $out"
+stop=$(acct_wait "$DETAIL" Stop 2 15)
+[ "$(acct_value Acct-Session-Id <<<"$stop")" = "$bob" ] && [ "$(acct_value Acct-Terminate-Cause <<<"$stop")" = Session-Timeout ] ||
+  fail "bob's Stop: $stop"
+[ "$(http_status "$NS_C2" "http://$UP_V4/")" = 511 ] || fail "bob still through after his CoA Session-Timeout"
+pass "CoA-Request Session-Timeout = 3: bob's session ended by the kernel's timeout, Stop Session-Timeout, 511 again"
 
 out=$(printf 'Acct-Session-Id = "%s"\nSession-Timeout = 60\n' "no-such-session" | radclient_to coa "$RADIUS_SECRET")
 grep -q 'Received CoA-NAK' <<<"$out" && grep -q 'Error-Cause = Session-Context-Not-Found' <<<"$out" ||
