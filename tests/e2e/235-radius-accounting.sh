@@ -84,6 +84,6 @@ stop=$(acct_wait "$DETAIL" Stop 2)
 [ "$(acct_value Acct-Terminate-Cause <<<"$stop")" = User-Request ] && [ "$(acct_value User-Name <<<"$stop")" = bob ] ||
   fail "logout's Stop: $stop"
 pass "the page's logout: Stop with User-Request"
-[ "$(stat_of radius.acct.delivered)" = 5 ] && [ "$(stat_of radius.acct.queued)" = 0 ] || fail "counters: $(ctl stats --json)"
+stat_wait radius.acct.delivered 5 && stat_wait radius.acct.queued 0 || fail "counters: $(ctl stats --json)"
 alive "accounting"
 done_ok

@@ -47,7 +47,7 @@ result=$(radius_sign_in "$NS_C2" bob 'bob pw')
 [ "${result%% *}" = 200 ] || fail "bob answered '$result'"
 acct_wait "$DETAIL" Start 2 >/dev/null
 grep -q 'radius: no answer from 198.51.100.4:1813' "$WORK/captived.log" || fail "the first server was not tried"
-[ "$(stat_of radius.acct.delivered)" = 2 ] || fail "counters: $(ctl stats --json)"
+stat_wait radius.acct.delivered 2 || fail "counters: $(ctl stats --json)"
 pass "the first accounting server silent: both Starts reached the second"
 
 starts=$(acct_records "$DETAIL" Start)

@@ -187,3 +187,10 @@ acct_wait() {  # acct_wait DETAIL_FILE STATUS N [SECONDS]
 
 # A value of a record (JSON on stdin).
 acct_value() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))"; }
+
+# Waits (up to 5 s) until captived's counter NAME is VALUE (the server writes
+# its detail file before it answers: the counter may follow a moment later).
+stat_wait() {  # stat_wait NAME VALUE
+  for _ in $(seq 1 50); do [ "$(stat_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
