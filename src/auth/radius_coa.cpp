@@ -87,6 +87,7 @@ void CoaListener::counters(Counters& out) const {
   out.emplace_back("radius.coa.disconnect_naked", stats_.disconnect_naked);
   out.emplace_back("radius.coa.coa_acked", stats_.coa_acked);
   out.emplace_back("radius.coa.coa_naked", stats_.coa_naked);
+  out.emplace_back("radius.coa.duplicates", stats_.duplicates);
   for (std::size_t i = 0; i < radius::kCoaDropKinds; ++i)
     out.emplace_back("radius.coa.dropped_" + std::string(radius::to_string(static_cast<radius::CoaDrop>(i))),
                      stats_.dropped[i]);
@@ -119,6 +120,13 @@ void CoaListener::drop(radius::CoaDrop why, const udp::endpoint& from) {
            radius::to_string(why).data());
 }
 
+CoaListener::Taken* CoaListener::taken(const udp::endpoint& from, std::uint8_t identifier,
+                                       const radius::Authenticator& authenticator) {
+  for (auto& t : taken_)
+    if (t.identifier == identifier && t.authenticator == authenticator && t.from == from) return &t;
+  return nullptr;
+}
+
 void CoaListener::on_datagram(std::size_t size) {
   const udp::endpoint from = from_;
   const auto source = ip_of(from.address());
@@ -128,6 +136,19 @@ void CoaListener::on_datagram(std::size_t size) {
   auto parsed = radius::parse_coa_request(std::span<const std::byte>(buffer_.data(), size), settings_.secret, wall_());
   if (auto* why = std::get_if<radius::CoaDrop>(&parsed)) return drop(*why, from);
   const auto request = std::get<radius::CoaRequest>(std::move(parsed));
+  // RFC 5080 §2.2.2: a retransmission (our answer was lost, or is slow)
+  // gets the same answer; doing it again would NAK a Disconnect whose
+  // session the first copy ended.
+  const auto now = std::chrono::steady_clock::now();
+  while (!taken_.empty() && (now - taken_.front().at > kCoaDuplicateWindow || taken_.size() > kCoaDuplicateEntries))
+    taken_.pop_front();
+  if (auto* seen = taken(from, request.identifier, request.authenticator)) {
+    ++stats_.duplicates;
+    boost::system::error_code ec;
+    if (!seen->answer.empty()) socket_.send_to(asio::buffer(seen->answer), from, 0, ec);
+    return;  // else the first copy's answer is on its way
+  }
+  taken_.push_back(Taken{from, request.identifier, request.authenticator, {}, now});
   const bool disconnect = request.code == radius::Code::disconnect_request;
   if (request.refuse) return answer(request, false, request.refuse, from);
   const auto macs = matching_sessions(request.who, control_.sessions());
@@ -180,6 +201,7 @@ void CoaListener::answer(const radius::CoaRequest& request, bool ack, std::optio
     LOG_INFO("coa: %s from %s refused, Error-Cause %u", disconnect ? "Disconnect-Request" : "CoA-Request",
              ip_of(to.address()).to_string().c_str(), cause.value_or(0));
   const auto bytes = radius::coa_answer(request, ack, cause, settings_.secret);
+  if (auto* entry = taken(to, request.identifier, request.authenticator)) entry->answer = bytes;
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
   if (ec) LOG_WARN("coa: answer to %s: %s", ip_of(to.address()).to_string().c_str(), ec.message().c_str());

@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,8 +40,16 @@ struct CoaListenerStats {
   std::uint64_t disconnect_naked = 0;
   std::uint64_t coa_acked = 0;
   std::uint64_t coa_naked = 0;
+  // Retransmissions of a request already taken (same source, Identifier
+  // and Authenticator): answered again from memory, not done twice.
+  std::uint64_t duplicates = 0;
   std::array<std::uint64_t, radius::kCoaDropKinds> dropped{};  // by radius::CoaDrop
 };
+
+// RFC 5080 §2.2.2 duplicate detection: how long and how many answers are
+// kept. A server retransmits within seconds (radclient: 3 s per try).
+inline constexpr std::chrono::seconds kCoaDuplicateWindow{30};
+inline constexpr std::size_t kCoaDuplicateEntries = 256;
 
 // What the listener does to sessions: the registry in captived, a fake in
 // the unit tests.
@@ -78,6 +87,16 @@ class CoaListener {
   void answer(const radius::CoaRequest& request, bool ack, std::optional<std::uint32_t> cause,
               const boost::asio::ip::udp::endpoint& to);
   void drop(radius::CoaDrop why, const boost::asio::ip::udp::endpoint& from);
+  // The entry of a request taken recently, or null.
+  struct Taken {
+    boost::asio::ip::udp::endpoint from;
+    std::uint8_t identifier = 0;
+    radius::Authenticator authenticator{};
+    std::vector<std::byte> answer;  // empty while the request is being done
+    std::chrono::steady_clock::time_point at;
+  };
+  Taken* taken(const boost::asio::ip::udp::endpoint& from, std::uint8_t identifier,
+               const radius::Authenticator& authenticator);
 
   boost::asio::io_context& io_;
   CoaListenerSettings settings_;
@@ -88,6 +107,7 @@ class CoaListener {
   std::array<std::byte, radius::kMaxPacketSize> buffer_{};
   CoaListenerStats stats_;
   std::array<std::chrono::steady_clock::time_point, radius::kCoaDropKinds> last_logged_{};
+  std::deque<Taken> taken_;  // oldest first
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

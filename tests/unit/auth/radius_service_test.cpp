@@ -343,6 +343,34 @@ TEST(CoaListener, DisconnectFromAServerWithTheSecretEndsTheNamedSessionOnly) {
   EXPECT_EQ(l.coa.stats().disconnect_acked, 1u);
 }
 
+// RFC 5080 §2.2.2: the server did not get the ACK and sends the same
+// request again; it gets the same ACK, and the session is not ended twice
+// (a second try would find none and NAK).
+TEST(CoaListener, ARetransmissionGetsTheSameAnswerAndIsNotDoneTwice) {
+  asio::io_context io;
+  FakeRegistry registry;
+  registry.clients = {client("00000000000000C1", 1)};
+  Listener l(io, registry, {"127.0.0.1"});
+  DaClient server(io);
+  const auto request = da_request(radius::Code::disconnect_request,
+                                  [](radius::Builder& b) { b.add(a::acct_session_id, "00000000000000C1"); });
+  auto first = server.ask(io, l.coa.port(), request);
+  registry.clients.clear();  // ended
+  auto again = server.ask(io, l.coa.port(), request);
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(*first, *again);
+  EXPECT_EQ(radius::PacketView::parse(*again)->code(), radius::Code::disconnect_ack);
+  EXPECT_EQ(registry.disconnected.size(), 1u);
+  EXPECT_EQ(l.coa.stats().duplicates, 1u);
+  // A new request (another Identifier) is done again: NAK, no session.
+  auto other = request;
+  other[1] = std::byte{43};
+  ASSERT_TRUE(radius::sign(other, kSecret));
+  auto third = server.ask(io, l.coa.port(), other);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(radius::PacketView::parse(*third)->code(), radius::Code::disconnect_nak);
+}
+
 TEST(CoaListener, WrongSecretUnknownSourceAndReplayAreDroppedWithoutAnAnswer) {
   asio::io_context io;
   FakeRegistry registry;
