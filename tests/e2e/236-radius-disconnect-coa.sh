@@ -102,8 +102,10 @@ pass "Disconnect-Request by Acct-Session-Id: ACK, alice intercepted again (511),
 out=$(printf 'Acct-Session-Id = "%s"\nWISPr-Bandwidth-Max-Down = 2000000\nSession-Timeout = 120\n' "$bob" |
   radclient_to coa "$RADIUS_SECRET")
 grep -q 'Received CoA-ACK' <<<"$out" || fail "no CoA-ACK: $out"
-in_gw nft list set inet captive rate_down | grep -q 'limit rate over 250000 bytes/second' ||
-  fail "bob's rate: $(in_gw nft list set inet captive rate_down)"
+# (Read whole, then matched: grep -q closing the pipe early can fail nft
+# with SIGPIPE under pipefail.)
+rates=$(in_gw nft list set inet captive rate_down)
+grep -q 'limit rate over 250000 bytes/second' <<<"$rates" || fail "bob's rate: $rates"
 ctl list --json | python3 -c "
 import json, sys, time
 c = {c['mac']: c for c in json.load(sys.stdin)}['$C2_MAC']
