@@ -466,6 +466,23 @@ def radius_seeds():
     write("radius_packet", "accept_wispr", bytes([2, 1]) + struct.pack(">H", 20 + len(attrs)) + b"\0" * 16 + attrs)
 
 
+def coa_seeds():
+    # RFC 5176 requests as a server sends them (the target signs them with
+    # its secret): a Disconnect by Acct-Session-Id with Event-Timestamp and
+    # Proxy-State, a CoA by MAC with Session-Timeout and WISPr rates.
+    def packet(code, attrs):
+        return bytes([code, 7]) + struct.pack(">H", 20 + len(attrs)) + b"\0" * 16 + attrs
+    sid = b"0123456789ABCDEF"
+    write("coa_request", "disconnect_by_session", packet(40,
+        bytes([44, 2 + len(sid)]) + sid + bytes([55, 6]) + struct.pack(">I", 1_700_000_000) +
+        bytes([33, 5]) + b"abc"))
+    mac = b"02-00-00-00-01-02"
+    write("coa_request", "coa_rate_timeout", packet(43,
+        bytes([31, 2 + len(mac)]) + mac + bytes([27, 6]) + struct.pack(">I", 600) +
+        bytes([26, 12]) + struct.pack(">I", 14122) + bytes([8, 6]) + struct.pack(">I", 2_000_000) +
+        bytes([80, 18]) + b"\0" * 16))
+
+
 if __name__ == "__main__":
     if CORPUS.exists():
         shutil.rmtree(CORPUS)
@@ -482,6 +499,7 @@ if __name__ == "__main__":
     neigh_seeds()
     portal_peers_seeds()
     radius_seeds()
+    coa_seeds()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(f"{d.name}: {len(files)} files, {sum(f.stat().st_size for f in files)} bytes")

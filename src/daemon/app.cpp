@@ -24,7 +24,9 @@
 #include "captive/auth/gate.hpp"
 #include "captive/auth/limiter.hpp"
 #include "captive/auth/radius_backend.hpp"
+#include "captive/auth/radius_accounting.hpp"
 #include "captive/auth/radius_client.hpp"
+#include "captive/auth/radius_coa.hpp"
 #include "captive/auth/users.hpp"
 #include "captive/auth/work_pool.hpp"
 #include "captive/auth/token.hpp"
@@ -372,6 +374,86 @@ struct App::Impl {
     nas.vouchers = config.radius_vouchers;
     if (config.radius_mac_auth) start_mac_auth(nas);
     return std::unique_ptr<auth::Backend>(std::make_unique<auth::RadiusBackend>(*radius_client, std::move(nas)));
+  }
+
+  // --- RADIUS accounting and Disconnect/CoA (docs/radius.md) ---
+  std::optional<auth::RadiusClient> acct_client;
+  std::unique_ptr<auth::RadiusAccounting> accounting;
+  std::unique_ptr<auth::CoaListener> coa;
+
+  static asio::ip::address asio_address(const packet::IpAddr& ip) {
+    if (ip.is_v4())
+      return asio::ip::address_v4(asio::ip::address_v4::bytes_type{ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]});
+    return asio::ip::address_v6(ip.bytes);
+  }
+  std::string nas_identifier() const {
+    if (!config.nas_id.empty()) return config.nas_id;
+    char host[256] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string();
+  }
+
+  // Accounting for every session, when there are accounting servers
+  // (--radius-acct-server, or the --radius-server hosts on 1813). Before
+  // resume(): sessions that ended while captived was down get their Stop.
+  Result<void> radius_accounting(const std::optional<Account>& account) {
+    const auto servers = radius_acct_servers(config);
+    if (servers.empty()) return {};
+    if (config.radius_secret_file.empty()) return make_error(EINVAL, "RADIUS accounting needs --radius-secret-file");
+    auto secret = read_radius_secret(config.radius_secret_file);
+    if (!secret) return secret.error();
+    auth::RadiusClientSettings settings;
+    for (const auto& a : servers) settings.servers.emplace_back(asio_address(a.ip), a.port);
+    settings.secret = *secret;
+    settings.timeout = config.radius_timeout;
+    settings.retries = config.radius_retries;
+    // RFC 3579 §3.2 asks a Message-Authenticator of Access-* packets; an
+    // Accounting-Response carries none (FreeRADIUS sends none): its
+    // Response Authenticator is checked.
+    settings.require_message_authenticator = false;
+    acct_client.emplace(io, std::move(settings));
+    if (auto opened = acct_client->open(); !opened) return opened.error();
+    auth::RadiusAccountingSettings a;
+    a.queue_dir = config.state_dir + "/" + std::string(radius::kAccountingQueueDir);
+    a.interval = config.acct_interval;
+    a.secret = std::move(*secret);
+    a.nas_identifier = nas_identifier();
+    if (!lans.empty()) a.called_station_id = auth::station_id(lans.front().device.mac) + ":" + config.site_name;
+    accounting = std::make_unique<auth::RadiusAccounting>(
+        io, [this](auth::RadiusClient::Build build, auth::RadiusClient::Done done) {
+          acct_client->send(std::move(build), std::move(done));
+        },
+        [this](session::Done<std::vector<session::Client>> done) { registry->list(std::move(done)); }, std::move(a));
+    if (auto opened = accounting->open(); !opened) return Error{opened.error().code, "accounting queue: " + opened.error().message()};
+    if (account)
+      if (auto handed = hand_over_directory(config.state_dir + "/" + std::string(radius::kAccountingQueueDir), *account);
+          !handed)
+        return handed.error();
+    return {};
+  }
+
+  // The Disconnect/CoA listener (RFC 5176), when there are RADIUS servers
+  // and --coa-port is not 0: requests only from those servers' addresses.
+  Result<void> radius_coa() {
+    if ((config.radius_servers.empty() && config.radius_acct_servers.empty()) || config.coa_port == 0) return {};
+    if (config.radius_secret_file.empty()) return make_error(EINVAL, "--coa-port needs --radius-secret-file");
+    auto secret = read_radius_secret(config.radius_secret_file);
+    if (!secret) return secret.error();
+    auth::CoaListenerSettings settings;
+    settings.port = config.coa_port;
+    settings.secret = std::move(*secret);
+    for (const auto& a : config.radius_servers) settings.servers.push_back(a.ip);
+    for (const auto& a : radius_acct_servers(config)) settings.servers.push_back(a.ip);
+    auth::SessionControl control;
+    control.sessions = [this] { return registry->known(); };
+    control.disconnect = [this](const packet::MacAddr& mac, session::Done<void> done) {
+      registry->revoke(mac, session::EndCause::revoke, std::move(done));
+    };
+    control.change = [this](const packet::MacAddr& mac, std::optional<std::chrono::seconds> timeout,
+                            const session::Limits& limits, session::Done<void> done) {
+      registry->change(mac, timeout, limits, std::move(done));
+    };
+    coa = std::make_unique<auth::CoaListener>(io, std::move(settings), std::move(control));
+    return coa->open();
   }
 
   // --- vouchers (docs/auth-vouchers.md) ---
@@ -993,6 +1075,20 @@ struct App::Impl {
       add_counter(out, "auth.pool_done", auth_pool->done());
       add_counter(out, "auth.pool_rejected", auth_pool->rejected());
     }
+    if (accounting) {
+      const auto& a = accounting->stats();
+      add_counter(out, "radius.acct.records", a.records);
+      add_counter(out, "radius.acct.delivered", a.delivered);
+      add_counter(out, "radius.acct.unanswered", a.unanswered);
+      add_counter(out, "radius.acct.queued", a.queued);
+      add_counter(out, "radius.acct.dropped_full", a.dropped_full);
+      add_counter(out, "radius.acct.dropped_bad", a.dropped_bad);
+    }
+    if (coa) {
+      auth::Counters coa_counters;
+      coa->counters(coa_counters);
+      for (const auto& [name, value] : coa_counters) add_counter(out, name, value);
+    }
     add_counter(out, "nft.restores", restores.load());
     add_counter(out, "nft.restore_failures", restore_failures.load());
     return out;
@@ -1202,7 +1298,15 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
     s.registry->set_default_limits(
         session::Limits{fresh.idle_timeout, fresh.quota_bytes, fresh.rate_down, fresh.rate_up});
   });
-  s.registry->set_hooks(session::Hooks{{}, [&s](bool urgent) { s.state_changed(urgent); }});
+  if (auto acct = s.radius_accounting(account); !acct) return acct.error();
+  s.registry->set_hooks(session::Hooks{
+      [&s](const session::Ended& ended) {
+        if (s.accounting) s.accounting->session_ended(ended);
+      },
+      [&s](bool urgent) { s.state_changed(urgent); },
+      [&s](const session::Client& client) {
+        if (s.accounting) s.accounting->session_started(client);
+      }});
   // The sessions of the state file come back (those the kernel lost are put
   // back); those in the kernel set but not in the file live on as before a
   // restart or crash: taken over, so a later flush restores them too.
@@ -1286,6 +1390,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
                                             config.auth_global_burst, auth::LimiterSettings{}.max_tracked});
     s.gate.emplace(std::move(backends), *s.limiter, std::move(gate_executors));
   }
+  if (auto coa = s.radius_coa(); !coa) return coa.error();
   // RFC 8908 §5: user-portal-url is to be reached over TLS. An https
   // --portal-url names it; else with --tls-cert our HTTPS port on the LAN
   // address of the client's family; else (no certificate) the http page.
@@ -1439,6 +1544,7 @@ Result<std::unique_ptr<App>> App::start(const Config& config, std::vector<Settin
   s.lookups.start();
   s.state_writer.start();
   s.auth_pool->start();
+  if (s.accounting) s.accounting->start();
   for (auto& worker : s.workers) worker->start();
 
   // Watch before installing, so no change after this point goes unseen.

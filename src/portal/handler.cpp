@@ -471,7 +471,7 @@ void Handler::complete_sign_in(const Request& request, const Client& client, con
                                std::string url, auth::Decision decision, Reply reply) {
   const packet::MacAddr* mac = &mac_in;
   session::SignIn how{decision.duration.value_or(settings_.session_timeout), decision.method, decision.user,
-                      decision.limits};
+                      decision.limits, decision.acct_session_id};
   // The page is written once the kernel has the MAC: a "you are online"
   // before that would send the browser into the gate.
   deps_.registry.sign_in(

@@ -1,5 +1,7 @@
 #include "captive/session/registry.hpp"
 
+#include <sodium.h>
+
 #include <set>
 
 #include <algorithm>
@@ -107,12 +109,13 @@ Client Registry::client_of(const packet::MacAddr& mac, const Record& record) con
   client.user = record.user;
   client.limits = effective(record.limits);
   client.traffic = record.offset + record.element;
+  client.acct_session_id = record.acct_session_id;
   return client;
 }
 
 void Registry::ended(const packet::MacAddr& mac, const Record& record, EndCause cause) {
   Ended e{mac,          record.ip,      cause, record.method, record.signed_in_at, clocks_.wall(),
-          record.offset + record.element, record.user};
+          record.offset + record.element, record.user, record.acct_session_id};
   LOG_INFO("%s", end_line(e).c_str());
   if (hooks_.on_end) hooks_.on_end(e);
   changed(true);
@@ -150,6 +153,7 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
   record.method = std::move(how.method);
   record.user = std::move(how.user);
   record.limits = how.limits;
+  record.acct_session_id = std::move(how.acct_session_id);
   record.written = written;
   record.active_at = clocks_.session();
   // Signed in already: the same session goes on, its counts too (the
@@ -158,13 +162,17 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
     record.offset = previous->offset;
     record.element = previous->element;
     carry(record);
+    // RFC 2866 §5.5: one Acct-Session-Id per session, and this one goes on.
+    if (!previous->acct_session_id.empty()) record.acct_session_id = previous->acct_session_id;
   }
+  if (record.acct_session_id.empty()) record.acct_session_id = new_acct_session_id();
+  const bool started = !previous;
   records_[mac] = std::move(record);
   changed(true);
   // The rates go to the kernel with the element (the defaults where the
   // session has none of its own); read here, on the home thread.
   const Limits limits = effective(how.limits);
-  on_kernel([this, mac, key, old_key, timeout, limits, previous = std::move(previous), written,
+  on_kernel([this, mac, key, old_key, timeout, limits, previous = std::move(previous), written, started,
              done = std::move(done)]() mutable {
     if (restoring_) touched_.insert(mac);
     Result<void> result;
@@ -173,8 +181,12 @@ void Registry::sign_in(const packet::MacAddr& mac, std::optional<packet::IpAddr>
       if (!removed && removed.error().code != ENOENT) result = removed.error();
     }
     if (result) result = set_.add(nft::ElementSpec{key, timeout, limits});
-    on_home([this, mac, result = std::move(result), previous = std::move(previous), written,
+    on_home([this, mac, result = std::move(result), previous = std::move(previous), written, started,
              done = std::move(done)]() mutable {
+      if (result && started && hooks_.on_start) {
+        if (auto it = records_.find(mac); it != records_.end() && it->second.written == written)
+          hooks_.on_start(client_of(mac, it->second));
+      }
       if (!result) {
         // Take our record back, unless a later change replaced it.
         auto it = records_.find(mac);
@@ -290,6 +302,57 @@ void Registry::extend(const packet::MacAddr& mac, std::chrono::seconds more, Don
   });
 }
 
+void Registry::change(const packet::MacAddr& mac, std::optional<std::chrono::seconds> timeout, const Limits& limits,
+                      Done<void> done) {
+  if (timeout && (timeout->count() <= 0 || *timeout > kMaxSession))
+    return done(make_error(EINVAL, "change " + mac.to_string() + ": a session lasts 1 s to 365 days"));
+  auto it = records_.find(mac);
+  if (it == records_.end() || it->second.expires_at <= clocks_.session())
+    return done(make_error(ENOENT, "change " + mac.to_string() + ": not signed in"));
+  Limits own = it->second.limits;
+  if (limits.idle_timeout) own.idle_timeout = limits.idle_timeout;
+  if (limits.quota_bytes) own.quota_bytes = limits.quota_bytes;
+  if (limits.rate_down) own.rate_down = limits.rate_down;
+  if (limits.rate_up) own.rate_up = limits.rate_up;
+  const nft::Key key = it->second.key;
+  const Limits in_force = effective(own);
+  const std::uint64_t written = ++sequence_;
+  it->second.written = written;
+  on_kernel([this, mac, key, in_force, own, timeout, written, done = std::move(done)]() mutable {
+    // As extend(): the element's counter is read before it is re-created
+    // (the new one counts from 0), and its time left is the kernel's.
+    struct Outcome {
+      std::chrono::seconds left{0};
+      Traffic counts;
+    };
+    auto result = [&]() -> Result<Outcome> {
+      auto elements = set_.list();
+      if (!elements) return elements.error();
+      for (const auto& e : *elements) {
+        if (nft::Key(e.mac, e.ip) != key || !e.expires) continue;
+        const auto left = timeout ? *timeout : std::chrono::ceil<std::chrono::seconds>(*e.expires);
+        if (left.count() <= 0) break;
+        if (auto added = set_.add(nft::ElementSpec{key, left, in_force}); !added) return added.error();
+        return Outcome{left, counted(e)};
+      }
+      return make_error(ENOENT, "change " + mac.to_string() + ": not signed in");
+    }();
+    on_home([this, mac, written, own, result = std::move(result), done = std::move(done)]() mutable {
+      if (!result) return done(result.error());
+      if (auto it = records_.find(mac); it != records_.end() && it->second.written == written) {
+        Record& r = it->second;
+        if (went_back(result->counts, r.element)) carry(r);
+        r.element = result->counts;
+        carry(r);
+        r.limits = own;
+        r.expires_at = clocks_.session() + result->left;
+        changed(true);
+      }
+      done(Result<void>{});
+    });
+  });
+}
+
 void Registry::list(Done<std::vector<Client>> done) {
   // Records written after this point are newer than the kernel's answer:
   // they stay even if the answer does not hold them yet.
@@ -339,6 +402,7 @@ void Registry::list(Done<std::vector<Client>> done) {
           client.signed_in_at = r.signed_in_at;
           client.method = r.method;
           client.user = r.user;
+          client.acct_session_id = r.acct_session_id;
           client.limits = effective(r.limits);
           client.traffic = r.offset + r.element;
           still_in.insert(*it);
@@ -492,6 +556,7 @@ std::size_t Registry::adopt_elements(const std::map<nft::Key, nft::Element>& pre
     record.written = ++sequence_;
     record.element = counted(e);
     record.active_at = now;
+    record.acct_session_id = new_acct_session_id();
     records_[e.mac] = std::move(record);
     ++adopted;
   }
@@ -502,6 +567,26 @@ Result<std::size_t> Registry::adopt() {
   auto present = dump_until_stable();
   if (!present) return present.error();
   return adopt_elements(*present);
+}
+
+std::vector<Client> Registry::known() const {
+  std::vector<Client> out;
+  const auto now = clocks_.session();
+  for (const auto& [mac, r] : records_)
+    if (r.expires_at > now) out.push_back(client_of(mac, r));
+  return out;
+}
+
+std::string new_acct_session_id() {
+  std::uint8_t random[8];
+  randombytes_buf(random, sizeof random);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string id;
+  for (const auto b : random) {
+    id += kHex[b >> 4];
+    id += kHex[b & 0xf];
+  }
+  return id;
 }
 
 std::optional<Client> Registry::find(const packet::MacAddr& mac) const {
@@ -523,6 +608,8 @@ Result<Resumed> Registry::resume(const std::vector<StoredSession>& stored) {
     record.method = s.method;
     record.user = s.user;
     record.limits = s.limits;
+    // A file from before Acct-Session-Id was kept: a new one from now on.
+    record.acct_session_id = s.acct_session_id.empty() ? new_acct_session_id() : s.acct_session_id;
     record.offset = minus(s.traffic, s.element);
     record.element = s.element;
     record.active_at = now;
@@ -592,6 +679,7 @@ std::vector<StoredSession> Registry::snapshot() const {
     s.expires_at = wall + std::chrono::duration_cast<Clock::duration>(
                               std::chrono::ceil<std::chrono::seconds>(r.expires_at - now));
     s.limits = r.limits;
+    s.acct_session_id = r.acct_session_id;
     s.traffic = r.offset + r.element;
     s.element = r.element;
     out.push_back(std::move(s));

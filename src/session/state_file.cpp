@@ -150,6 +150,11 @@ Result<StoredSession> parse_session(const json::value& v, const Where& at) {
     if (!address) return at.fail("ip", "not an IPv4 or IPv6 address");
     s.ip = *address;
   }
+  if (o.if_contains("acct_session_id")) {
+    auto id = short_string(o, "acct_session_id", at);
+    if (!id) return id.error();
+    s.acct_session_id = std::move(*id);
+  }
   auto method = short_string(o, "method", at);
   if (!method) return method.error();
   s.method = std::move(*method);
@@ -190,6 +195,7 @@ std::string format_state(const std::vector<StoredSession>& sessions) {
     row["ip"] = s.ip ? json::value(s.ip->to_string()) : json::value(nullptr);
     row["method"] = s.method;
     row["user"] = s.user;
+    row["acct_session_id"] = s.acct_session_id;
     row["signed_in_at"] = s.signed_in_at ? json::value(epoch(*s.signed_in_at)) : json::value(nullptr);
     row["expires_at"] = epoch(s.expires_at);
     json::object limits;

@@ -151,3 +151,46 @@ radius_voucher_sign_in() {  # radius_voucher_sign_in NS CODE
     --data-urlencode "token=$token" --data-urlencode "method=radius" --data-urlencode "code=$code" \
     "http://$GW_V4:$PORTAL_PORT/login"
 }
+
+# The records of FreeRADIUS's detail file (module `detail` above), one JSON
+# object a line in the order written, the attribute values unquoted; with
+# STATUS only those of that Acct-Status-Type (Start, Interim-Update, Stop).
+acct_records() {  # acct_records DETAIL_FILE [STATUS]
+  python3 - "$1" "${2:-}" <<'PY'
+import json, sys
+try:
+    text = open(sys.argv[1]).read()
+except FileNotFoundError:
+    text = ""
+for block in text.split("\n\n"):
+    rec = {}
+    for line in block.splitlines():
+        if line.startswith("\t") and " = " in line:
+            k, v = line.strip().split(" = ", 1)
+            rec[k] = v.strip('"')
+    if rec and (not sys.argv[2] or rec.get("Acct-Status-Type") == sys.argv[2]):
+        print(json.dumps(rec))
+PY
+}
+
+# Waits (up to SECONDS, default 10) until the detail file holds N records
+# of STATUS; prints the last of them.
+acct_wait() {  # acct_wait DETAIL_FILE STATUS N [SECONDS]
+  local file=$1 status=$2 n=$3 limit=${4:-10} end
+  end=$(($(date +%s) + limit))
+  while [ "$(date +%s)" -le "$end" ]; do
+    [ "$(acct_records "$file" "$status" | wc -l)" -ge "$n" ] && { acct_records "$file" "$status" | tail -n1; return 0; }
+    sleep 0.2
+  done
+  fail "no $n $status record(s) after ${limit}s: $(acct_records "$file" | tail -n 5)"
+}
+
+# A value of a record (JSON on stdin).
+acct_value() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))"; }
+
+# Waits (up to 5 s) until captived's counter NAME is VALUE (the server writes
+# its detail file before it answers: the counter may follow a moment later).
+stat_wait() {  # stat_wait NAME VALUE
+  for _ in $(seq 1 50); do [ "$(stat_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}

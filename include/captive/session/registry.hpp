@@ -77,6 +77,9 @@ struct Client {
   // The session's totals: what earlier kernel elements of it counted (before
   // a re-add, a restore, a restart) plus what the current one counts now.
   Traffic traffic;
+  // RADIUS Acct-Session-Id (RFC 2866 §5.5): one per session, kept across a
+  // re-sign-in, a restore and a restart (the state file holds it).
+  std::string acct_session_id;
 };
 
 // How a sign-in is made (the portal, `captivectl allow`, later vouchers).
@@ -85,7 +88,16 @@ struct SignIn {
   std::string method;  // the backend: "click-through", "admin", "user", "voucher"
   std::string user;    // the user name or voucher code, if any
   Limits limits;       // this session's own; unset fields take the defaults
+  // The backend's Acct-Session-Id (RADIUS sends it in the Access-Request);
+  // empty: the registry makes one (new_acct_session_id), or keeps the
+  // session's when it signs in again.
+  std::string acct_session_id = {};
 };
+
+// A fresh Acct-Session-Id: 16 upper-case hex digits from the CSPRNG, the
+// form the RADIUS backend sends (auth::new_acct_session_id). 64 random bits:
+// unique among any number of sessions a server will ever see.
+std::string new_acct_session_id();
 
 // A session that is over, as logged (one line each) and given to on_end.
 struct Ended {
@@ -97,6 +109,7 @@ struct Ended {
   Clock::time_point ended_at;
   Traffic traffic;
   std::string user;  // the user name or voucher code, if the method has one
+  std::string acct_session_id = {};
 };
 // "session end mac=.. ip=.. cause=idle method=.. duration=..s bytes_up=..
 // bytes_down=.. packets_up=.. packets_down=.. [user=..]" (docs/operations.md;
@@ -111,6 +124,9 @@ struct Hooks {
   // What the state file holds changed: urgent for a sign-in, an end or an
   // extend (write soon), not for counters alone (write now and then).
   std::function<void(bool urgent)> on_change;
+  // A session began (a sign-in the kernel took, not a re-sign-in of a
+  // session that goes on), on the home thread: accounting's Start.
+  std::function<void(const Client&)> on_start = nullptr;
 };
 
 struct StoredSession;  // state_file.hpp
@@ -157,6 +173,13 @@ class Registry {
   // counts so far carry over. ENOENT if not signed in, EINVAL if `more` is
   // not > 0 or the total would pass 365 days. Answers with the new time left.
   void extend(const packet::MacAddr& mac, std::chrono::seconds more, Done<std::chrono::seconds> done);
+  // RFC 5176 CoA: gives a signed-in session a new time left (`timeout`
+  // from now, if given) and new limits of its own (the fields set in
+  // `limits` replace the session's; rates go to the kernel with the
+  // re-created element, whose counts carry over). ENOENT if not signed in,
+  // EINVAL for a timeout outside 1 s to 365 days.
+  void change(const packet::MacAddr& mac, std::optional<std::chrono::seconds> timeout, const Limits& limits,
+              Done<void> done);
   // The kernel set joined with what we know, with each session's counters
   // brought up to date; forgets (and logs as ended) the sessions the kernel
   // no longer has: cause timeout when their time was up, admin when somebody
@@ -206,6 +229,9 @@ class Registry {
   Result<std::size_t> adopt();
   // From what we recorded, without asking the kernel (for page rendering).
   std::optional<Client> find(const packet::MacAddr& mac) const;
+  // The same, for every session we know of (Disconnect/CoA look sessions
+  // up by Acct-Session-Id, user name or address).
+  std::vector<Client> known() const;
 
  private:
   struct Record {
@@ -217,6 +243,7 @@ class Registry {
     std::uint64_t written = 0;  // sequence number of the change that wrote it
     std::string user;
     Limits limits;  // the session's own
+    std::string acct_session_id;
     // Counts of the kernel elements this session had before the current
     // one (each re-creation starts the kernel's counter at 0), and the
     // current element's counter as last read.

@@ -9,12 +9,14 @@
 //     "expires_at":1700086400,"limits":{"idle_timeout":600,"quota_bytes":null,
 //     "rate_down":null,"rate_up":null},
 //     "traffic":{"bytes_up":1,"packets_up":1,"bytes_down":0,"packets_down":0},
-//     "element":{"bytes_up":1,"packets_up":1,"bytes_down":0,"packets_down":0}}]}
+//     "element":{"bytes_up":1,"packets_up":1,"bytes_down":0,"packets_down":0},
+//     "acct_session_id":"0123456789ABCDEF"}]}
 // Times are wall-clock seconds since the epoch. "traffic" is the session's
 // total; "element" the part of it counted by the kernel element that held
 // the session when the file was written (a restart that finds the element
 // still there continues from its counter; one that re-creates it carries
-// the total forward as an offset).
+// the total forward as an offset). "acct_session_id" (RADIUS accounting,
+// docs/radius.md) may be missing: files written before it was kept.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +50,7 @@ struct StoredSession {
   Limits limits;  // this session's own (unset: captived's defaults apply)
   Traffic traffic;
   Traffic element;  // of `traffic`, what the current kernel element counted
+  std::string acct_session_id;  // RADIUS Acct-Session-Id; "" in files written before it was kept
   friend bool operator==(const StoredSession&, const StoredSession&) = default;
 };
 

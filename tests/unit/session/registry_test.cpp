@@ -79,6 +79,11 @@ TEST(Registry, ListJoinsKernelAndMetadata) {
   EXPECT_EQ(ours.method, "click-through");
   EXPECT_EQ(ours.traffic.bytes_up, 1000u);
   EXPECT_EQ(ours.traffic.packets_up, 10u);
+  // RFC 2866 §5.5: an Interim-Update (made from this list) names the
+  // session with the Acct-Session-Id its Start had.
+  EXPECT_FALSE(ours.acct_session_id.empty());
+  ASSERT_EQ(registry.known().size(), 1u);
+  EXPECT_EQ(ours.acct_session_id, registry.known()[0].acct_session_id);
   const Client& foreign = (*clients)[1];
   EXPECT_FALSE(foreign.ip);
   EXPECT_FALSE(foreign.signed_in_at);
