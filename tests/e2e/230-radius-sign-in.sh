@@ -77,9 +77,9 @@ PY
 in_gw nft list set inet captive allowed | grep -E "$C1_MAC.*timeout [2-6]s" >/dev/null ||
   fail "alice's element has not the 6 s of Session-Timeout: $(in_gw nft list set inet captive allowed)"
 # WISPr rates are bits per second: 8000000 down = 1000000 bytes/s, 2000000 up = 250000 bytes/s.
-in_gw nft list set inet captive rate_down | grep -q 'limit rate over 1000000 bytes/second' ||
+in_gw nft list set inet captive rate_down | grep -c 'limit rate over 1000000 bytes/second' >/dev/null ||
   fail "rate_down: $(in_gw nft list set inet captive rate_down)"
-in_gw nft list set inet captive rate_up | grep -q 'limit rate over 250000 bytes/second' ||
+in_gw nft list set inet captive rate_up | grep -c 'limit rate over 250000 bytes/second' >/dev/null ||
   fail "rate_up: $(in_gw nft list set inet captive rate_up)"
 pass "Session-Timeout, Idle-Timeout, ChilliSpot quota and WISPr rates are the session's, in the kernel"
 

@@ -38,7 +38,7 @@ import json, sys
 c = {c['mac']: c for c in json.load(sys.stdin)}['$C2_MAC']
 assert c['method'] == 'radius-mac' and c['user'] == '$c2_id', c
 assert 1100 < c['expires_at'] - c['signed_in_at'] <= 1200, c" || fail "c2's session: $(ctl list --json)"
-in_gw nft list set inet captive rate_down | grep -q 'limit rate over 500000 bytes/second' ||
+in_gw nft list set inet captive rate_down | grep -c 'limit rate over 500000 bytes/second' >/dev/null ||
   fail "c2's rate: $(in_gw nft list set inet captive rate_down)"
 grep -qF "Service-Type = Call-Check" "$WORK/freeradius-main.log" || fail "no Call-Check request"
 pass "c2's MAC is known: signed in without a page after its first 511 (method radius-mac, its Session-Timeout and rate)"
