@@ -24,7 +24,7 @@ rm -f "$dest.log"
 option() {  # the configured value of a built-in or project option
   python3 -c "import json,sys
 for o in json.load(open(sys.argv[1])):
-    if o['name'] == sys.argv[2]: print(o['value'])" "$build/meson-info/intro-buildoptions.json" "$1"
+    if o['name'] == sys.argv[2]: print(str(o['value']).lower() if isinstance(o['value'], bool) else o['value'])" "$build/meson-info/intro-buildoptions.json" "$1"
 }
 prefix=$(option prefix)
 sbindir=$(option sbindir)
