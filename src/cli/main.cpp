@@ -22,6 +22,7 @@
 
 #include "captive/auth/password.hpp"
 #include "captive/auth/users_file.hpp"
+#include "captive/cli/main.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/control/vouchers.hpp"
 #include "captive/packet/address.hpp"
@@ -1103,7 +1104,7 @@ int cmd_voucher(const Options& o, const Args& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int captive::cli::captivectl_main(int argc, char** argv) {
   static const option kOptions[] = {
       {"socket", required_argument, nullptr, 's'},
       {"json", no_argument, nullptr, 'j'},

@@ -9,10 +9,11 @@
 
 #include "captive/daemon/app.hpp"
 #include "captive/daemon/config.hpp"
+#include "captive/daemon/main.hpp"
 #include "captive/portal/pages.hpp"
 #include "captive/util/log.hpp"
 
-int main(int argc, char** argv) {
+int captive::daemon::captived_main(int argc, char** argv) {
   using namespace captive;
   log::set_program("captived");
   auto invocation = daemon::parse_args(argc, argv);

@@ -24,7 +24,7 @@ rm -f "$dest.log"
 option() {  # the configured value of a built-in or project option
   python3 -c "import json,sys
 for o in json.load(open(sys.argv[1])):
-    if o['name'] == sys.argv[2]: print(o['value'])" "$build/meson-info/intro-buildoptions.json" "$1"
+    if o['name'] == sys.argv[2]: print(str(o['value']).lower() if isinstance(o['value'], bool) else o['value'])" "$build/meson-info/intro-buildoptions.json" "$1"
 }
 prefix=$(option prefix)
 sbindir=$(option sbindir)
@@ -38,6 +38,20 @@ root=$dest
 for prog in captived captivectl install-ruleset; do
   [ -x "$root$sbindir/$prog" ] && ok "$sbindir/$prog, executable" || fail "$sbindir/$prog missing or not executable"
 done
+# -Dmulticall=true: captivectl is a link to captived beside it, and runs as
+# captivectl through it (src/daemon/multicall.cpp); otherwise a program of
+# its own. Either way the installed name answers as captivectl.
+if [ "$(option multicall)" = true ]; then
+  [ -L "$root$sbindir/captivectl" ] && [ "$(readlink "$root$sbindir/captivectl")" = captived ] &&
+    ok "-Dmulticall=true: $sbindir/captivectl -> captived" ||
+    fail "-Dmulticall=true: $sbindir/captivectl is not a link to captived: $(ls -l "$root$sbindir/captivectl")"
+else
+  [ -f "$root$sbindir/captivectl" ] && [ ! -L "$root$sbindir/captivectl" ] &&
+    ok "$sbindir/captivectl, a program of its own" || fail "$sbindir/captivectl is not a program of its own"
+fi
+"$root$sbindir/captivectl" --help | grep -q '^Usage: captivectl' &&
+  ok "installed captivectl --help is captivectl's" ||
+  fail "installed captivectl --help: $("$root$sbindir/captivectl" --help 2>&1 | head -1)"
 for f in captive/captive.nft captive/probes captive/dnsmasq/captive.conf doc/captive/captived.conf; do
   [ -s "$root$datadir/$f" ] && ok "$datadir/$f" || fail "$datadir/$f missing"
 done
