@@ -41,6 +41,20 @@ captived_accepts "$T/out.conf"
 assert_eq "captived --check-config accepts the full file" 0 $?
 assert_eq "devices: networks resolved, duplicates dropped" "br-lan br-guest wlan-extra" "$CAPTIVE_DEVICES"
 
+# --- sign-in backends: users, vouchers, RADIUS (its booleans too) ---
+translate "$F/captive-signin"
+assert_eq "sign-in config translates" 0 $?
+assert_files_eq "sign-in config: captived.conf" "$F/signin.conf" "$T/out.conf"
+# captived checks the keys and their combinations; the users and secret
+# files named are the router's, so they are written here first.
+sed -e "s|/etc/captive/users|$T/users|" -e "s|/etc/captive/radius.secret|$T/radius.secret|" \
+	"$T/out.conf" >"$T/signin.conf"
+: >"$T/users"
+printf 'testing123\n' >"$T/radius.secret"
+chmod 600 "$T/users" "$T/radius.secret"
+captived_accepts "$T/signin.conf"
+assert_eq "captived --check-config accepts the sign-in backends" 0 $?
+
 # --- a line break would add a key of the attacker's choosing ---
 translate "$F/captive-injection"
 assert_eq "a value with a line break is refused" 1 $?

@@ -21,10 +21,17 @@ session_timeout:session-timeout idle_timeout:idle-timeout quota:quota
 rate_down:rate-down rate_up:rate-up queue_num:queue-num queues:queues
 log_level:log-level state_dir:state-dir socket:socket probes:probes templates:templates
 auth_delay:auth-delay auth_max_delay:auth-max-delay auth_lockout_after:auth-lockout-after
-auth_lockout:auth-lockout auth_global_rate:auth-global-rate auth_global_burst:auth-global-burst"
+auth_lockout:auth-lockout auth_global_rate:auth-global-rate auth_global_burst:auth-global-burst
+users:users pwhash_mem:pwhash-mem pwhash_ops:pwhash-ops
+radius_secret_file:radius-secret-file nas_id:nas-id acct_interval:acct-interval coa_port:coa-port
+radius_timeout:radius-timeout radius_retries:radius-retries"
 # List options: UCI list, then captived key (one line per value).
 CAPTIVE_LISTS="dns_server:dns-server trusted_mac:trusted-mac blocked_mac:blocked-mac
-allow_ip:allow-ip allow_domain:allow-domain"
+allow_ip:allow-ip allow_domain:allow-domain auth:auth
+radius_server:radius-server radius_acct_server:radius-acct-server"
+# Boolean options (0/1, on/off): UCI option, then the captived key written
+# when it is on.
+CAPTIVE_BOOLS="bind_ip:bind-ip radius_vouchers:radius-vouchers radius_mac_auth:radius-mac-auth"
 # Keys captived applies at SIGHUP (Applies::live in src/daemon/config.cpp);
 # a change to any other key needs a restart.
 CAPTIVE_LIVE_KEYS="session-timeout idle-timeout quota rate-down rate-up dns-server
@@ -142,8 +149,12 @@ captive_write_conf() {
 		[ -n "$val" ] || continue
 		_captive_emit_list_item "$val" "$key"
 	done
-	config_get_bool bind "$section" bind_ip 0
-	[ "$bind" = 1 ] && echo "bind-ip"
+	for pair in $CAPTIVE_BOOLS; do
+		opt="${pair%%:*}"
+		key="${pair#*:}"
+		config_get_bool bind "$section" "$opt" 0
+		[ "$bind" = 1 ] && echo "$key"
+	done
 	for pair in $CAPTIVE_LISTS; do
 		opt="${pair%%:*}"
 		key="${pair#*:}"
