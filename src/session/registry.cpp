@@ -9,6 +9,7 @@
 #include <cinttypes>
 #include <future>
 #include <memory>
+#include <optional>
 
 #include "captive/session/state_file.hpp"
 #include "captive/util/log.hpp"
@@ -508,19 +509,30 @@ Result<std::size_t> Registry::restore_from_kernel_thread() {
   if (!executors_.home) return restore();
   // The plan is made at home (records_ lives there); the bulk add runs here,
   // on the kernel worker, so jobs issued meanwhile queue behind it.
-  auto plan = std::make_shared<std::promise<std::vector<nft::ElementSpec>>>();
-  auto planned = plan->get_future();
-  executors_.home([this, plan] { plan->set_value(restore_plan()); });
+  // The event loop may drop the job unrun (shutdown): then the reply is
+  // destroyed unset and answers "no plan" itself, instead of a
+  // broken_promise, which needs exceptions (router builds have none).
+  struct PlanReply {
+    std::promise<std::optional<std::vector<nft::ElementSpec>>> promise;
+    bool sent = false;
+    void send(std::vector<nft::ElementSpec> specs) {
+      promise.set_value(std::move(specs));
+      sent = true;
+    }
+    ~PlanReply() {
+      if (!sent) promise.set_value(std::nullopt);
+    }
+  };
+  auto plan = std::make_shared<PlanReply>();
+  auto planned = plan->promise.get_future();
+  executors_.home([this, plan] { plan->send(restore_plan()); });
+  plan.reset();
   // Bounded: at shutdown the home thread may have stopped for good.
   if (planned.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
     return make_error(ETIMEDOUT, "restore sessions: the event loop did not answer");
-  std::vector<nft::ElementSpec> specs;
-  try {
-    specs = planned.get();
-  } catch (const std::future_error&) {  // the event loop dropped the job unrun (shutdown)
-    return make_error(ECANCELED, "restore sessions: the event loop is gone");
-  }
-  return restore_write(specs);
+  auto specs = planned.get();
+  if (!specs) return make_error(ECANCELED, "restore sessions: the event loop is gone");
+  return restore_write(*specs);
 }
 
 Result<std::map<nft::Key, nft::Element>> Registry::dump_until_stable() {

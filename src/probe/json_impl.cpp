@@ -1,2 +1,0 @@
-// Boost.JSON header-only: its implementation, once, for captive-probe.
-#include <boost/json/src.hpp>
