@@ -9,6 +9,7 @@
 
 #include "captive/http/text.hpp"
 #include "captive/util/log.hpp"
+#include "captive/util/file.hpp"
 
 namespace captive::auth {
 namespace {
@@ -28,23 +29,7 @@ Result<std::string> read_users_file(const std::string& file) {
   // The hashes are offline-guessable by whoever reads them.
   if ((st.st_mode & S_IROTH) != 0)
     LOG_WARN("users file %s is readable by everybody: chmod 600 it (its hashes can be guessed offline)", file.c_str());
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error error = errno_error(file);
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxUsersFileBytes) {
-      ::close(fd);
-      return make_error(0, file + ": larger than " + std::to_string(kMaxUsersFileBytes) + " bytes");
-    }
-  }
+  auto text = util::read_rest(fd, file, kMaxUsersFileBytes);
   ::close(fd);
   return text;
 }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "captive/session/lists.hpp"
+#include "captive/util/file.hpp"
 
 namespace captive::auth {
 namespace json = boost::json;
@@ -325,32 +326,13 @@ Result<VoucherStore> VoucherStore::parse(std::string_view text) {
 
 Result<VoucherStore> load_vouchers(const std::string& dir) {
   const std::string path = dir + "/" + std::string(kVoucherFileName);
-  // Not session::read_small_file: its 1 MiB is two MAC lists, while a full
-  // stock of vouchers is ~25 MB.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return VoucherStore{};
-    return errno_error("open " + path);
+  // A full stock of vouchers is ~25 MB.
+  auto text = util::read_file(path, kMaxVoucherFileBytes, O_NOFOLLOW);
+  if (!text) {
+    if (text.error().code == ENOENT) return VoucherStore{};
+    return text.error();
   }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error e = errno_error("read " + path);
-      ::close(fd);
-      return e;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxVoucherFileBytes) {
-      ::close(fd);
-      return make_error(EFBIG, path + ": larger than " + std::to_string(kMaxVoucherFileBytes) + " bytes");
-    }
-  }
-  ::close(fd);
-  auto store = VoucherStore::parse(text);
+  auto store = VoucherStore::parse(*text);
   if (!store) return Error{store.error().code, path + ": " + store.error().what};
   return store;
 }

@@ -53,6 +53,7 @@
 #include "captive/session/registry.hpp"
 #include "captive/session/state_file.hpp"
 #include "captive/util/log.hpp"
+#include "captive/util/file.hpp"
 #include "shipped_probes.hpp"
 
 namespace captive::daemon {
@@ -99,34 +100,12 @@ std::string absolute_path(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-// A whole small file (at most `limit` bytes, one more says "too large").
-Result<std::string> read_small_file(const std::string& path, std::size_t limit) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error("open " + path);
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error error = errno_error("read " + path);
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > limit) break;
-  }
-  ::close(fd);
-  return text;
-}
-
 // The probe table (docs/clients.md): --probes FILE, else the installed
 // copy of the shipped table, else the same table built in. A file given
 // that cannot be read or parsed refuses the start (with FILE:LINE).
 Result<std::shared_ptr<const http::ProbeTable>> load_probes(const std::string& given) {
   const std::string path = given.empty() ? kShippedProbesPath : given;
-  auto text = read_small_file(path, http::kMaxProbeFileBytes);
+  auto text = util::read_file(path, http::kMaxProbeFileBytes);
   std::string_view source = path;
   if (!text) {
     if (!given.empty() || text.error().code != ENOENT) return Error{text.error().code, "--probes: " + text.error().what};

@@ -15,6 +15,7 @@
 #include "captive/auth/password.hpp"
 #include "captive/control/protocol.hpp"
 #include "captive/util/log.hpp"
+#include "captive/util/file.hpp"
 #include "shipped_probes.hpp"
 
 namespace captive::daemon {
@@ -860,25 +861,10 @@ Result<Config> load_config(const std::string& file, const std::vector<Setting>& 
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
     LOG_WARN("%s is writable by %s: whoever can write it changes captived's configuration at the next reload",
              file.c_str(), (st.st_mode & S_IWOTH) ? "everybody" : "its group");
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error error = errno_error(file);
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxConfigFileBytes) {
-      ::close(fd);
-      return bad(file + ": larger than " + std::to_string(kMaxConfigFileBytes) + " bytes (not a config file?)");
-    }
-  }
+  auto text = util::read_rest(fd, file, kMaxConfigFileBytes);
   ::close(fd);
-  auto config = parse_config(text, file, command_line);
+  if (!text) return text.error().code == EFBIG ? bad(text.error().what + " (not a config file?)") : text.error();
+  auto config = parse_config(*text, file, command_line);
   if (!config) return config.error();
   config->config_file = file;
   return config;

@@ -1,4 +1,5 @@
 #include "captive/daemon/privileges.hpp"
+#include "captive/util/file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,15 +30,8 @@ bool kept(int cap) {
 // The highest capability this kernel knows (newer kernels know more than
 // our headers).
 int last_cap() {
-  int fd = ::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return CAP_LAST_CAP;
-  char buf[16] = {};
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return CAP_LAST_CAP;
-  int value = 0;
-  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) value = value * 10 + (buf[i] - '0');
-  return value > 0 && value < 64 ? value : CAP_LAST_CAP;
+  const long value = util::read_number("/proc/sys/kernel/cap_last_cap").value_or(0);
+  return value > 0 && value < 64 ? static_cast<int>(value) : CAP_LAST_CAP;
 }
 
 }  // namespace

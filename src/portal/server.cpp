@@ -19,6 +19,7 @@
 
 #include "captive/http/request_parser.hpp"
 #include "captive/util/log.hpp"
+#include "captive/util/file.hpp"
 
 namespace captive::portal {
 namespace asio = boost::asio;
@@ -40,14 +41,7 @@ class Session;
 
 // net.core.somaxconn of this network namespace: the kernel's cap on a
 // listen backlog. 0 if unreadable.
-long somaxconn() {
-  std::FILE* f = std::fopen("/proc/sys/net/core/somaxconn", "re");
-  if (f == nullptr) return 0;
-  long value = 0;
-  if (std::fscanf(f, "%ld", &value) != 1) value = 0;
-  std::fclose(f);
-  return value;
-}
+long somaxconn() { return util::read_number("/proc/sys/net/core/somaxconn").value_or(0); }
 
 }  // namespace
 

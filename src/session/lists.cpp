@@ -1,4 +1,5 @@
 #include "captive/session/lists.hpp"
+#include "captive/util/file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -280,31 +281,13 @@ Result<void> write_file_atomically(const std::string& dir, std::string_view name
 }
 
 Result<std::optional<std::string>> read_small_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return errno_error("open " + path);
+  // Two full lists are ~40 KB; more is not our file.
+  auto text = util::read_file(path, std::size_t{1} << 20, O_NOFOLLOW);
+  if (!text) {
+    if (text.error().code == ENOENT) return std::optional<std::string>();
+    return text.error();
   }
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error e = errno_error("read " + path);
-      ::close(fd);
-      return e;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    // Two full lists are ~40 KB; more is not our file.
-    if (out.size() > (1u << 20)) {
-      ::close(fd);
-      return make_error(EFBIG, path + ": larger than 1 MiB");
-    }
-  }
-  ::close(fd);
-  return std::optional<std::string>(std::move(out));
+  return std::optional<std::string>(std::move(*text));
 }
 
 }  // namespace captive::session

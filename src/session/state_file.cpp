@@ -1,8 +1,8 @@
 #include "captive/session/state_file.hpp"
 #include "captive/session/lists.hpp"
+#include "captive/util/file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -264,30 +264,12 @@ LoadedState load_state_file(const std::string& dir) {
     if (errno != ENOENT) out.problem = "open " + path + ": " + std::strerror(errno);
     return out;
   }
-  std::string text;
-  struct stat st {};
-  bool too_big = ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > kMaxStateFileBytes;
-  if (!too_big) {
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        out.problem = "read " + path + ": " + std::strerror(errno);
-        break;
-      }
-      if (n == 0) break;
-      text.append(buf, static_cast<std::size_t>(n));
-      if (text.size() > kMaxStateFileBytes) {
-        too_big = true;
-        break;
-      }
-    }
-  }
+  auto text = util::read_rest(fd, path, kMaxStateFileBytes);
   ::close(fd);
-  if (too_big) out.problem = path + ": larger than " + std::to_string(kMaxStateFileBytes) + " bytes";
-  if (!out.problem) {
-    auto parsed = parse_state(text);
+  if (!text) {
+    out.problem = text.error().code == EFBIG ? text.error().what : text.error().message();
+  } else {
+    auto parsed = parse_state(*text);
     if (parsed) {
       out.sessions = std::move(*parsed);
       return out;
