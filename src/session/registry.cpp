@@ -262,45 +262,15 @@ void Registry::extend(const packet::MacAddr& mac, std::chrono::seconds more, Don
   if (more.count() <= 0 || more > kMaxSession)
     return done(make_error(EINVAL, "extend " + mac.to_string() + ": by 1 s to 365 days"));
   auto it = records_.find(mac);
-  if (it == records_.end() || it->second.expires_at <= clocks_.session())
-    return done(make_error(ENOENT, "extend " + mac.to_string() + ": not signed in"));
-  const nft::Key key = it->second.key;
-  const Limits limits = effective(it->second.limits);  // its rates go with the new element
-  const std::uint64_t written = ++sequence_;
-  it->second.written = written;
-  on_kernel([this, mac, key, limits, more, written, done = std::move(done)]() mutable {
-    // The kernel's time left is the truth, and its counter is what the
-    // re-created element would lose: read both first. A dump costs, but
-    // extend is an operator's command, not a packet's.
-    struct Outcome {
-      std::chrono::seconds left{0};
-      Traffic counts;
-    };
-    auto result = [&]() -> Result<Outcome> {
-      auto elements = set_.list();
-      if (!elements) return elements.error();
-      for (const auto& e : *elements) {
-        if (nft::Key(e.mac, e.ip) != key || !e.expires) continue;
-        auto left = std::chrono::ceil<std::chrono::seconds>(*e.expires) + more;
-        if (left > kMaxSession) return make_error(EINVAL, "extend " + mac.to_string() + ": longer than 365 days in all");
-        if (auto added = set_.add(nft::ElementSpec{key, left, limits}); !added) return added.error();
-        return Outcome{left, counted(e)};
-      }
-      return make_error(ENOENT, "extend " + mac.to_string() + ": not signed in");
-    }();
-    on_home([this, mac, written, result = std::move(result), done = std::move(done)]() mutable {
-      if (!result) return done(result.error());
-      if (auto it = records_.find(mac); it != records_.end() && it->second.written == written) {
-        Record& r = it->second;
-        if (went_back(result->counts, r.element)) carry(r);
-        r.element = result->counts;
-        carry(r);
-        r.expires_at = clocks_.session() + result->left;
-        changed(true);
-      }
-      done(result->left);
-    });
-  });
+  const Limits in_force = it == records_.end() ? Limits{} : effective(it->second.limits);  // its rates go along
+  recreate(
+      mac, "extend", in_force,
+      [mac, more](std::chrono::seconds kernel_left) -> Result<std::chrono::seconds> {
+        if (kernel_left + more > kMaxSession)
+          return make_error(EINVAL, "extend " + mac.to_string() + ": longer than 365 days in all");
+        return kernel_left + more;
+      },
+      [](Record&) {}, std::move(done));
 }
 
 void Registry::change(const packet::MacAddr& mac, std::optional<std::chrono::seconds> timeout, const Limits& limits,
@@ -308,20 +278,39 @@ void Registry::change(const packet::MacAddr& mac, std::optional<std::chrono::sec
   if (timeout && (timeout->count() <= 0 || *timeout > kMaxSession))
     return done(make_error(EINVAL, "change " + mac.to_string() + ": a session lasts 1 s to 365 days"));
   auto it = records_.find(mac);
-  if (it == records_.end() || it->second.expires_at <= clocks_.session())
-    return done(make_error(ENOENT, "change " + mac.to_string() + ": not signed in"));
-  Limits own = it->second.limits;
+  Limits own = it == records_.end() ? Limits{} : it->second.limits;
   if (limits.idle_timeout) own.idle_timeout = limits.idle_timeout;
   if (limits.quota_bytes) own.quota_bytes = limits.quota_bytes;
   if (limits.rate_down) own.rate_down = limits.rate_down;
   if (limits.rate_up) own.rate_up = limits.rate_up;
+  recreate(
+      mac, "change", effective(own),
+      [mac, timeout](std::chrono::seconds kernel_left) -> Result<std::chrono::seconds> {
+        const auto left = timeout ? *timeout : kernel_left;
+        if (left.count() <= 0) return make_error(ENOENT, "change " + mac.to_string() + ": not signed in");
+        return left;
+      },
+      [own](Record& r) { r.limits = own; },
+      [done = std::move(done)](Result<std::chrono::seconds> set) mutable {
+        if (!set) return done(set.error());
+        done(Result<void>{});
+      });
+}
+
+void Registry::recreate(const packet::MacAddr& mac, const char* verb, const Limits& in_force, LeftOf left_of,
+                        std::function<void(Record&)> update, Done<std::chrono::seconds> done) {
+  auto it = records_.find(mac);
+  if (it == records_.end() || it->second.expires_at <= clocks_.session())
+    return done(make_error(ENOENT, std::string(verb) + " " + mac.to_string() + ": not signed in"));
   const nft::Key key = it->second.key;
-  const Limits in_force = effective(own);
   const std::uint64_t written = ++sequence_;
   it->second.written = written;
-  on_kernel([this, mac, key, in_force, own, timeout, written, done = std::move(done)]() mutable {
-    // As extend(): the element's counter is read before it is re-created
-    // (the new one counts from 0), and its time left is the kernel's.
+  on_kernel([this, mac, verb, key, in_force, left_of = std::move(left_of), update = std::move(update), written,
+             done = std::move(done)]() mutable {
+    // The kernel's time left is the truth, and its counter is what the
+    // re-created element would lose: read both first. A dump costs, but
+    // these are an operator's (or a RADIUS server's) commands, not a
+    // packet's.
     struct Outcome {
       std::chrono::seconds left{0};
       Traffic counts;
@@ -331,25 +320,26 @@ void Registry::change(const packet::MacAddr& mac, std::optional<std::chrono::sec
       if (!elements) return elements.error();
       for (const auto& e : *elements) {
         if (nft::Key(e.mac, e.ip) != key || !e.expires) continue;
-        const auto left = timeout ? *timeout : std::chrono::ceil<std::chrono::seconds>(*e.expires);
-        if (left.count() <= 0) break;
-        if (auto added = set_.add(nft::ElementSpec{key, left, in_force}); !added) return added.error();
-        return Outcome{left, counted(e)};
+        auto left = left_of(std::chrono::ceil<std::chrono::seconds>(*e.expires));
+        if (!left) return left.error();
+        if (auto added = set_.add(nft::ElementSpec{key, *left, in_force}); !added) return added.error();
+        return Outcome{*left, counted(e)};
       }
-      return make_error(ENOENT, "change " + mac.to_string() + ": not signed in");
+      return make_error(ENOENT, std::string(verb) + " " + mac.to_string() + ": not signed in");
     }();
-    on_home([this, mac, written, own, result = std::move(result), done = std::move(done)]() mutable {
+    on_home([this, mac, written, update = std::move(update), result = std::move(result),
+             done = std::move(done)]() mutable {
       if (!result) return done(result.error());
       if (auto it = records_.find(mac); it != records_.end() && it->second.written == written) {
         Record& r = it->second;
         if (went_back(result->counts, r.element)) carry(r);
         r.element = result->counts;
         carry(r);
-        r.limits = own;
+        update(r);
         r.expires_at = clocks_.session() + result->left;
         changed(true);
       }
-      done(Result<void>{});
+      done(result->left);
     });
   });
 }
