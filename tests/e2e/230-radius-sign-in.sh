@@ -21,9 +21,7 @@ topology_up
 services_up
 ruleset_up
 
-RADDB="$WORK/raddb"
-radius_config "$RADDB" "$UP_V4" 198.51.100.1
-cat > "$RADDB/users" <<'USERS'
+radius_up <<'USERS'
 alice	Cleartext-Password := "alice pw"
 	Session-Timeout = 6,
 	Idle-Timeout = 300,
@@ -39,9 +37,6 @@ alice	Cleartext-Password := "alice pw"
 DEFAULT	Auth-Type := Reject
 	Reply-Message = "No such account here"
 USERS
-radius_start "$NS_UP" "$RADDB" main
-printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
-chmod 600 "$WORK/radius-secret"
 captived_start --auth radius --radius-vouchers --radius-server "$UP_V4" --radius-secret-file "$WORK/radius-secret" \
   --nas-id e2e-router --radius-timeout 1s --radius-retries 1 --session-timeout 2h
 

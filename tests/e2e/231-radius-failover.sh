@@ -26,15 +26,12 @@ table inet e2e_silent {
 }
 NFT
 
-RADDB="$WORK/raddb"
-radius_config "$RADDB" "$UP_V4" 198.51.100.1
-cat > "$RADDB/users" <<'USERS'
+radius_up <<'USERS'
 alice	Cleartext-Password := "alice pw"
 	Session-Timeout = 600
 carol	Cleartext-Password := "carol pw"
 	Session-Timeout = 600
 USERS
-radius_start "$NS_UP" "$RADDB" main
 RADIUS_PID=${PIDS[-1]}
 # The forger: an Access-Accept for any request, its Response Authenticator
 # right (it knows the secret), no Message-Authenticator.
@@ -49,8 +46,6 @@ while True:
     s.sendto(head + hashlib.md5(head + data[4:20] + secret).digest(), peer)
 PY
 spawn "$NS_UP" "$WORK/forger.log" python3 "$WORK/forger.py"
-printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
-chmod 600 "$WORK/radius-secret"
 captived_start --auth radius --radius-server 198.51.100.4 --radius-server 198.51.100.5 --radius-server 198.51.100.3 \
   --radius-server "$UP_V4" --radius-secret-file "$WORK/radius-secret" --radius-timeout 1s --radius-retries 0
 

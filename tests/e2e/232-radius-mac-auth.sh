@@ -15,18 +15,13 @@ ruleset_up
 
 c1_id=$(tr 'a-f:' 'A-F-' <<<"$C1_MAC")
 c2_id=$(tr 'a-f:' 'A-F-' <<<"$C2_MAC")
-RADDB="$WORK/raddb"
-radius_config "$RADDB" "$UP_V4" 198.51.100.1
-cat > "$RADDB/users" <<USERS
+radius_up <<USERS
 "$c2_id"	Cleartext-Password := "$c2_id", Service-Type == Call-Check
 	Session-Timeout = 1200,
 	WISPr-Bandwidth-Max-Down = 4000000
 
 DEFAULT	Auth-Type := Reject
 USERS
-radius_start "$NS_UP" "$RADDB" main
-printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
-chmod 600 "$WORK/radius-secret"
 captived_start --auth radius --radius-mac-auth --radius-server "$UP_V4" --radius-secret-file "$WORK/radius-secret" \
   --radius-timeout 1s --radius-retries 1 --session-timeout 2h
 

@@ -18,18 +18,7 @@ ruleset_up
 FILE_SIZE=1000000
 head -c "$FILE_SIZE" /dev/urandom >"$WORK/www/blob"
 
-RADDB="$WORK/raddb"
-DETAIL="$RADDB/log/detail"
-radius_config "$RADDB" "$UP_V4" 198.51.100.1
-cat > "$RADDB/users" <<'USERS'
-alice	Cleartext-Password := "alice pw"
-	Session-Timeout = 3600
-bob	Cleartext-Password := "bob pw"
-	Session-Timeout = 3600
-USERS
-radius_start "$NS_UP" "$RADDB" main
-printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
-chmod 600 "$WORK/radius-secret"
+radius_up <<<"$ALICE_AND_BOB"
 captived_start --auth radius --radius-server "$UP_V4" --radius-secret-file "$WORK/radius-secret" \
   --radius-timeout 1s --radius-retries 1 --acct-interval 60s --nas-id e2e-gw
 signed_in_at=$(date +%s)

@@ -21,18 +21,7 @@ services_up
 ruleset_up
 ip -n "$NS_UP" addr add 198.51.100.9/24 dev eth0
 
-RADDB="$WORK/raddb"
-DETAIL="$RADDB/log/detail"
-radius_config "$RADDB" "$UP_V4" 198.51.100.1
-cat > "$RADDB/users" <<'USERS'
-alice	Cleartext-Password := "alice pw"
-	Session-Timeout = 3600
-bob	Cleartext-Password := "bob pw"
-	Session-Timeout = 3600
-USERS
-radius_start "$NS_UP" "$RADDB" main
-printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
-chmod 600 "$WORK/radius-secret"
+radius_up <<<"$ALICE_AND_BOB"
 captived_start --auth radius --radius-server "$UP_V4" --radius-secret-file "$WORK/radius-secret" \
   --radius-timeout 1s --radius-retries 1
 COA=198.51.100.1:3799

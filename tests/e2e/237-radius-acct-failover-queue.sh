@@ -24,19 +24,8 @@ table inet e2e_silent {
 }
 NFT
 
-RADDB="$WORK/raddb"
-DETAIL="$RADDB/log/detail"
-radius_config "$RADDB" "$UP_V4" 198.51.100.1
-cat > "$RADDB/users" <<'USERS'
-alice	Cleartext-Password := "alice pw"
-	Session-Timeout = 3600
-bob	Cleartext-Password := "bob pw"
-	Session-Timeout = 3600
-USERS
-radius_start "$NS_UP" "$RADDB" main
+radius_up <<<"$ALICE_AND_BOB"
 RADIUS_PID=${PIDS[-1]}
-printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
-chmod 600 "$WORK/radius-secret"
 FLAGS=(--auth radius --radius-server "$UP_V4" --radius-acct-server 198.51.100.4 --radius-acct-server "$UP_V4"
   --radius-secret-file "$WORK/radius-secret" --radius-timeout 1s --radius-retries 0)
 captived_start "${FLAGS[@]}"

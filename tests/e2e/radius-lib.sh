@@ -127,6 +127,27 @@ radius_start() {  # radius_start NS DIR NAME
   fail "freeradius $name did not start: $(tail -n 20 "$WORK/freeradius-$name.log")"
 }
 
+# The usual server: a raddb in $WORK/raddb (RADDB; DETAIL is its detail
+# file) for the gateway's upstream address 198.51.100.1, listening on
+# $UP_V4, with the users file read from stdin, started in the upstream
+# namespace as "main"; and the shared secret in $WORK/radius-secret for
+# --radius-secret-file.
+radius_up() {  # radius_up < USERS
+  RADDB="$WORK/raddb"
+  DETAIL="$RADDB/log/detail"
+  radius_config "$RADDB" "$UP_V4" 198.51.100.1
+  cat > "$RADDB/users"
+  radius_start "$NS_UP" "$RADDB" main
+  printf '%s\n' "$RADIUS_SECRET" > "$WORK/radius-secret"
+  chmod 600 "$WORK/radius-secret"
+}
+
+# Two users, alice and bob (passwords "alice pw", "bob pw"), for an hour.
+ALICE_AND_BOB='alice	Cleartext-Password := "alice pw"
+	Session-Timeout = 3600
+bob	Cleartext-Password := "bob pw"
+	Session-Timeout = 3600'
+
 # Signs in through the RADIUS form (method=radius). Prints "STATUS LOCATION";
 # the page is in $WORK/last-login.html.
 radius_sign_in() {  # radius_sign_in NS NAME PASSWORD
