@@ -37,10 +37,12 @@ restored && fail "the restore was over before anything was asked: no test of res
 
 ctl revoke "$VICTIM" >"$WORK/revoke.out" 2>&1 || fail "revoke during the restore: $(cat "$WORK/revoke.out")"
 signin=$(sign_in "$NS_C1")
-answered=0 pages=0 forms=0
+answered=0 during=0 pages=0 forms=0
 while ! restored; do
   ctl stats >/dev/null || fail "captivectl stats failed during the restore"
   answered=$((answered + 1))
+  # Answered while the restore still ran (its log line not yet written).
+  restored || during=$((during + 1))
   [ $answered -lt 100000 ] || fail "no restore after $answered stats"
   # Every page load gets an answer: the form (200), or 403 while the
   # ruleset that records the connection's MAC is still being reloaded.
@@ -63,9 +65,11 @@ while ! restored; do
   sleep 0.25
 done
 # Before, the event loop did the whole restore itself: captivectl's first
-# request waited for it, so at most one answer came before the log line.
-[ $answered -ge 2 ] || fail "captivectl answered $answered time(s) while $N sessions were restored (blocked?)"
-pass "captivectl answered $answered times during the restore ($(grep -o 'sessions in [0-9.]* ms' "$WORK/captived.log"))"
+# request waited for it, and its answer came after the restore's log line.
+# (A count of answers would depend on how fast the restore is: 1.7 s on a
+# quiet machine leaves room for one round of this loop.)
+[ $during -ge 1 ] || fail "captivectl answered only after the restore of $N sessions (blocked?)"
+pass "captivectl answered $during of $answered times while the restore still ran ($(grep -o 'sessions in [0-9.]* ms' "$WORK/captived.log"))"
 
 [[ $signin == 303* ]] || fail "sign-in during the restore: $signin"
 # To a file first: grep -q would end the pipe early, and nft's SIGPIPE fail it.
