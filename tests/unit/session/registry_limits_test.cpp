@@ -28,6 +28,11 @@ class CountingSet final : public nft::SetWriter {
     ++adds;
     return {};
   }
+  // The limits in force of the last element added (the rates go to the kernel).
+  Result<void> add(const nft::ElementSpec& spec) override {
+    last_spec = spec;
+    return add(spec.key, spec.timeout);
+  }
   Result<void> add_many(std::span<const nft::ElementSpec> specs) override {
     for (const auto& spec : specs) elements[spec.key] = Entry{spec.timeout, 0, 0};
     bulk_added += specs.size();
@@ -57,6 +62,7 @@ class CountingSet final : public nft::SetWriter {
     e.packets += 1;
   }
   std::map<nft::Key, Entry> elements;
+  nft::ElementSpec last_spec;
   int adds = 0;
   std::size_t bulk_added = 0;
 };
@@ -147,6 +153,39 @@ TEST(RegistryCounters, ExtendAddsTimeAndKeepsTheCounts) {
   ASSERT_FALSE(*out);
   EXPECT_EQ(out->error().code, ENOENT);
   f.registry.extend(kA, 0s, [&](Result<std::chrono::seconds> r) { out = r; });
+  ASSERT_FALSE(*out);
+  EXPECT_EQ(out->error().code, EINVAL);
+}
+
+// RADIUS CoA (RFC 5176): new rates or a new Session-Timeout for a session
+// that is on. The element is re-created with them, and what it counted is
+// not lost.
+TEST(RegistryCounters, ChangeSetsTheLimitsInTheKernelAndKeepsTheCounts) {
+  Fixture f;
+  f.registry.set_default_limits(Limits{{}, {}, 500'000, {}});
+  f.sign_in(kA, 600s, Limits{{}, {}, {}, 100'000});
+  f.set.count(kA, 700);
+  std::optional<Result<void>> out;
+  f.registry.change(kA, std::nullopt, Limits{{}, {}, 2'000'000, {}}, [&](Result<void> r) { out = r; });
+  ASSERT_TRUE(out && *out);
+  EXPECT_EQ(f.set.last_spec.timeout, 600s);  // the kernel's time left, unchanged
+  EXPECT_EQ(f.set.last_spec.limits.rate_down, 2'000'000u);
+  EXPECT_EQ(f.set.last_spec.limits.rate_up, 100'000u);  // its own, kept
+  f.set.count(kA, 1);
+  EXPECT_EQ(f.traffic(kA).bytes_up, 701u);
+
+  // A new Session-Timeout; the changed rate is the session's own now.
+  out.reset();
+  f.registry.change(kA, 60s, Limits{}, [&](Result<void> r) { out = r; });
+  ASSERT_TRUE(out && *out);
+  EXPECT_EQ(f.set.elements.at(nft::Key(kA)).timeout, 60s);
+  EXPECT_EQ(f.set.last_spec.limits.rate_down, 2'000'000u);
+  EXPECT_EQ(f.traffic(kA).bytes_up, 701u);
+
+  f.registry.change(mac("02:00:00:00:00:99"), 60s, Limits{}, [&](Result<void> r) { out = r; });
+  ASSERT_FALSE(*out);
+  EXPECT_EQ(out->error().code, ENOENT);
+  f.registry.change(kA, 0s, Limits{}, [&](Result<void> r) { out = r; });
   ASSERT_FALSE(*out);
   EXPECT_EQ(out->error().code, EINVAL);
 }
