@@ -261,51 +261,48 @@ void Registry::revoke(const packet::MacAddr& mac, EndCause cause, Done<void> don
 void Registry::extend(const packet::MacAddr& mac, std::chrono::seconds more, Done<std::chrono::seconds> done) {
   if (more.count() <= 0 || more > kMaxSession)
     return done(make_error(EINVAL, "extend " + mac.to_string() + ": by 1 s to 365 days"));
-  auto it = records_.find(mac);
-  const Limits in_force = it == records_.end() ? Limits{} : effective(it->second.limits);  // its rates go along
   recreate(
-      mac, "extend", in_force,
+      mac, "extend", Limits{},
       [mac, more](std::chrono::seconds kernel_left) -> Result<std::chrono::seconds> {
         if (kernel_left + more > kMaxSession)
           return make_error(EINVAL, "extend " + mac.to_string() + ": longer than 365 days in all");
         return kernel_left + more;
       },
-      [](Record&) {}, std::move(done));
+      std::move(done));
 }
 
 void Registry::change(const packet::MacAddr& mac, std::optional<std::chrono::seconds> timeout, const Limits& limits,
                       Done<void> done) {
   if (timeout && (timeout->count() <= 0 || *timeout > kMaxSession))
     return done(make_error(EINVAL, "change " + mac.to_string() + ": a session lasts 1 s to 365 days"));
-  auto it = records_.find(mac);
-  Limits own = it == records_.end() ? Limits{} : it->second.limits;
-  if (limits.idle_timeout) own.idle_timeout = limits.idle_timeout;
-  if (limits.quota_bytes) own.quota_bytes = limits.quota_bytes;
-  if (limits.rate_down) own.rate_down = limits.rate_down;
-  if (limits.rate_up) own.rate_up = limits.rate_up;
   recreate(
-      mac, "change", effective(own),
+      mac, "change", limits,
       [mac, timeout](std::chrono::seconds kernel_left) -> Result<std::chrono::seconds> {
         const auto left = timeout ? *timeout : kernel_left;
         if (left.count() <= 0) return make_error(ENOENT, "change " + mac.to_string() + ": not signed in");
         return left;
       },
-      [own](Record& r) { r.limits = own; },
       [done = std::move(done)](Result<std::chrono::seconds> set) mutable {
         if (!set) return done(set.error());
         done(Result<void>{});
       });
 }
 
-void Registry::recreate(const packet::MacAddr& mac, const char* verb, const Limits& in_force, LeftOf left_of,
-                        std::function<void(Record&)> update, Done<std::chrono::seconds> done) {
+void Registry::recreate(const packet::MacAddr& mac, const char* verb, const Limits& changes, LeftOf left_of,
+                        Done<std::chrono::seconds> done) {
   auto it = records_.find(mac);
   if (it == records_.end() || it->second.expires_at <= clocks_.session())
     return done(make_error(ENOENT, std::string(verb) + " " + mac.to_string() + ": not signed in"));
+  Limits own = it->second.limits;
+  if (changes.idle_timeout) own.idle_timeout = changes.idle_timeout;
+  if (changes.quota_bytes) own.quota_bytes = changes.quota_bytes;
+  if (changes.rate_down) own.rate_down = changes.rate_down;
+  if (changes.rate_up) own.rate_up = changes.rate_up;
+  const Limits in_force = effective(own);  // the rates go with the new element
   const nft::Key key = it->second.key;
   const std::uint64_t written = ++sequence_;
   it->second.written = written;
-  on_kernel([this, mac, verb, key, in_force, left_of = std::move(left_of), update = std::move(update), written,
+  on_kernel([this, mac, verb, key, in_force, own, left_of = std::move(left_of), written,
              done = std::move(done)]() mutable {
     // The kernel's time left is the truth, and its counter is what the
     // re-created element would lose: read both first. A dump costs, but
@@ -327,15 +324,14 @@ void Registry::recreate(const packet::MacAddr& mac, const char* verb, const Limi
       }
       return make_error(ENOENT, std::string(verb) + " " + mac.to_string() + ": not signed in");
     }();
-    on_home([this, mac, written, update = std::move(update), result = std::move(result),
-             done = std::move(done)]() mutable {
+    on_home([this, mac, written, own, result = std::move(result), done = std::move(done)]() mutable {
       if (!result) return done(result.error());
       if (auto it = records_.find(mac); it != records_.end() && it->second.written == written) {
         Record& r = it->second;
         if (went_back(result->counts, r.element)) carry(r);
         r.element = result->counts;
         carry(r);
-        update(r);
+        r.limits = own;
         r.expires_at = clocks_.session() + result->left;
         changed(true);
       }

@@ -263,13 +263,13 @@ class Registry {
   // The element is being re-created: its counter starts again at 0.
   static void carry(Record& record);
   // extend() and change(): re-creates a signed-in client's element with
-  // the limits `in_force` and the time `left_of` gives from the kernel's
-  // time left, carries the old element's counter into the record (the new
-  // one counts from 0), runs `update` on the record (home thread) and
-  // answers the time set. `verb` names the command in errors.
+  // its limits, overlaid by the set fields of `changes` (they become its
+  // own), and the time `left_of` gives from the kernel's time left; carries
+  // the old element's counter into the record (the new one counts from 0)
+  // and answers the time set. `verb` names the command in errors.
   using LeftOf = std::function<Result<std::chrono::seconds>(std::chrono::seconds kernel_left)>;
-  void recreate(const packet::MacAddr& mac, const char* verb, const Limits& in_force, LeftOf left_of,
-                std::function<void(Record&)> update, Done<std::chrono::seconds> done);
+  void recreate(const packet::MacAddr& mac, const char* verb, const Limits& changes, LeftOf left_of,
+                Done<std::chrono::seconds> done);
   // The set's elements, by key, from dumps repeated until one finds nobody
   // new (a dump torn by a hash resize misses some).
   Result<std::map<nft::Key, nft::Element>> dump_until_stable();
