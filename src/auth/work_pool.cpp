@@ -54,6 +54,7 @@ void WorkPool::run() {
       if (stopping_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      ++started_;
     }
     job();
     ++done_;

@@ -1051,6 +1051,7 @@ struct App::Impl {
         add_counter(out, "auth.radius_mac.seen_dropped", seen_macs.dropped());
       }
       for (const auto& [name, value] : auth_counters) add_counter(out, name, value);
+      add_counter(out, "auth.pool_started", auth_pool->started());
       add_counter(out, "auth.pool_done", auth_pool->done());
       add_counter(out, "auth.pool_rejected", auth_pool->rejected());
     }

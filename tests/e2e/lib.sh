@@ -8,6 +8,11 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SANDBOX_ROOT=${CAPTIVE_SOURCE:-$(cd "$E2E_DIR/../.." && pwd)}
 BUILD_DIR=${CAPTIVE_BUILD:-$SANDBOX_ROOT/build}
 
+# The system's tools first (scripts/install-deps installs them): a version
+# manager's python3 shim ahead in PATH (pyenv's takes 0.3 s a start, ten
+# times Debian's) would cost minutes over the scenarios' hundreds of starts.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
 SCENARIO=$(basename "$0" .sh)
 P=cap$$                        # namespace prefix, unique per run
 WORK=$(mktemp -d /tmp/captive-e2e.XXXXXX)

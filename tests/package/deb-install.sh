@@ -16,7 +16,19 @@
 # keeps the debootstrap tarball and the finished root there for the next
 # run. Everything else made here is under one temporary directory and one
 # network namespace, removed at the end.
+# --prepare (scripts/test, in the background beside the e2e scenarios): only
+# the slow first half, the .deb (in CAPTIVE_BUILD/package-deb) and the
+# finished root (in CAPTIVE_DEB_CACHE); the test run after it is given both.
 set -euo pipefail
+prepare=
+case ${1:-} in
+  --prepare)
+    prepare=1
+    [ -n "${CAPTIVE_BUILD:-}" ] && [ -n "${CAPTIVE_DEB_CACHE:-}" ] ||
+      { echo "--prepare needs CAPTIVE_BUILD and CAPTIVE_DEB_CACHE (where the .deb and the root are kept)" >&2; exit 2; } ;;
+  "") ;;
+  *) echo "usage: $0 [--prepare]" >&2; exit 2 ;;
+esac
 source_dir=${CAPTIVE_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 suite=${CAPTIVE_DEB_SUITE:-bookworm}
 mirror=${CAPTIVE_DEB_MIRROR:-http://deb.debian.org/debian}
@@ -160,6 +172,10 @@ if [ -n "$tarball" ] && [ ! -s "$rootcache" ]; then
 fi
 ok "fresh $suite root (minbase + $depends)"
 phase "debootstrap"
+if [ -n "$prepare" ]; then
+  echo "prepared: $deb, the root in $rootcache"
+  exit 0
+fi
 
 # 3. dpkg -i, as on a real system (postinst makes the user).
 cp "$deb" "$work/root/tmp/"

@@ -40,6 +40,8 @@ class WorkPool {
   void start();  // once; a no-op when the threads run already
   void stop();
 
+  // Jobs a thread has taken up; started() - done() are running now.
+  std::uint64_t started() const { return started_.load(); }
   std::uint64_t done() const { return done_.load(); }
   std::uint64_t rejected() const { return rejected_.load(); }
   std::size_t capacity() const { return capacity_; }
@@ -52,6 +54,7 @@ class WorkPool {
   std::condition_variable wake_;
   std::deque<Job> jobs_;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> started_{0};
   std::atomic<std::uint64_t> done_{0};
   std::atomic<std::uint64_t> rejected_{0};
   const std::size_t thread_count_;

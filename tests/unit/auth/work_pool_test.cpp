@@ -39,6 +39,9 @@ TEST(WorkPool, RunsOffThePostersThreadAndRefusesWhenFull) {
   }));
   started.wait();  // the one thread is busy: what follows waits in the queue
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(pool.try_post([&] { ++ran; })) << i;
+  // One running, none done, the three waiting not counted as started.
+  EXPECT_EQ(pool.started(), 1u);
+  EXPECT_EQ(pool.done(), 0u);
   // Full: refused at once, counted; the poster never waits.
   EXPECT_FALSE(pool.try_post([&] { ++ran; }));
   EXPECT_FALSE(pool.try_post([&] { ++ran; }));
@@ -46,6 +49,7 @@ TEST(WorkPool, RunsOffThePostersThreadAndRefusesWhenFull) {
   release.set_value();
   for (int i = 0; i < 300 && pool.done() < 4; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(pool.done(), 4u);
+  EXPECT_EQ(pool.started(), 4u);
   EXPECT_EQ(ran.load(), 4);
   EXPECT_NE(job_thread, std::this_thread::get_id());
   // Room again.
