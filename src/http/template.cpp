@@ -1,6 +1,7 @@
 #include "captive/http/template.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "captive/http/text.hpp"
 
@@ -282,7 +283,12 @@ Template::Flat Template::flatten(const Catalog& catalog, const Catalog& fallback
       break;
     }
     if (nul > i) flat.segments.push_back({text.substr(i, nul - i), -1});
-    flat.segments.push_back({{}, std::stoi(text.substr(nul + 1, close - nul - 1))});
+    // Only a marker's digits can be there (the texts hold no NUL, the values
+    // lost theirs), and from_chars cannot throw: a router build has no
+    // exceptions.
+    int marker = -1;
+    std::from_chars(text.data() + nul + 1, text.data() + close, marker);
+    flat.segments.push_back({{}, marker});
     i = close + 1;
   }
   return flat;

@@ -64,7 +64,9 @@ alive() { kill -0 "$CAPTIVED_PID" 2>/dev/null || fail "captived died ($1)"; }
 # ASan keeps freed memory in quarantine: RSS bounds only hold in the normal
 # build. `sanitized` says which build the scenarios run against.
 sanitized=false
-if grep -qs 'b_sanitize.*address' "$BUILD_DIR/meson-info/intro-buildoptions.json" ||
+# (The options file is one line of JSON that lists every choice of
+# b_sanitize, "address" among them: only the value tells.)
+if grep -qs '"name": "b_sanitize", "value": "[^"]*address' "$BUILD_DIR/meson-info/intro-buildoptions.json" ||
    grep -aq '__asan_init' "$CAPTIVED" 2>/dev/null; then
   sanitized=true
 fi
