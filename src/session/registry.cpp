@@ -85,14 +85,18 @@ void Registry::on_home(Job job) {
     job();
 }
 
-Limits Registry::effective(const Limits& own) const {
-  Limits l = own;
-  if (!l.idle_timeout) l.idle_timeout = defaults_.idle_timeout;
-  if (!l.quota_bytes) l.quota_bytes = defaults_.quota_bytes;
-  if (!l.rate_down) l.rate_down = defaults_.rate_down;
-  if (!l.rate_up) l.rate_up = defaults_.rate_up;
-  return l;
+namespace {
+// `base` with each limit `over` sets put in its place.
+Limits overlaid(Limits base, const Limits& over) {
+  if (over.idle_timeout) base.idle_timeout = over.idle_timeout;
+  if (over.quota_bytes) base.quota_bytes = over.quota_bytes;
+  if (over.rate_down) base.rate_down = over.rate_down;
+  if (over.rate_up) base.rate_up = over.rate_up;
+  return base;
 }
+}  // namespace
+
+Limits Registry::effective(const Limits& own) const { return overlaid(defaults_, own); }
 
 void Registry::carry(Record& record) {
   record.offset = record.offset + record.element;
@@ -293,11 +297,7 @@ void Registry::recreate(const packet::MacAddr& mac, const char* verb, const Limi
   auto it = records_.find(mac);
   if (it == records_.end() || it->second.expires_at <= clocks_.session())
     return done(make_error(ENOENT, std::string(verb) + " " + mac.to_string() + ": not signed in"));
-  Limits own = it->second.limits;
-  if (changes.idle_timeout) own.idle_timeout = changes.idle_timeout;
-  if (changes.quota_bytes) own.quota_bytes = changes.quota_bytes;
-  if (changes.rate_down) own.rate_down = changes.rate_down;
-  if (changes.rate_up) own.rate_up = changes.rate_up;
+  const Limits own = overlaid(it->second.limits, changes);
   const Limits in_force = effective(own);  // the rates go with the new element
   const nft::Key key = it->second.key;
   const std::uint64_t written = ++sequence_;
